@@ -1,0 +1,2 @@
+//! The `eventgrid` command.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Azure Event Grid protocol core (being built).

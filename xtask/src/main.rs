@@ -1,0 +1,29 @@
+//! Project automation, in the style of rust-analyzer's xtask: one small dispatcher,
+//! one module per command. Run `cargo xtask help`.
+
+mod ci;
+mod util;
+
+use anyhow::{Result, bail};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+commands:
+  ci        rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied)
+  help      this text
+";
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_else(|| "help".to_owned());
+    let rest: Vec<String> = args.collect();
+    match command.as_str() {
+        "ci" => ci::run(&rest),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`\n\n{HELP}"),
+    }
+}

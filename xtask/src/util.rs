@@ -1,0 +1,42 @@
+//! Small helpers shared by the commands.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// The workspace root (the parent of `xtask/`).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+/// `cargo` as the running toolchain knows it.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.current_dir(root());
+    command
+}
+
+/// Runs `command`, echoing it first, and fails if it fails.
+pub fn run(mut command: Command) -> Result<()> {
+    eprintln!("$ {}", describe(&command));
+    let status = command
+        .status()
+        .with_context(|| format!("could not start {}", describe(&command)))?;
+    if !status.success() {
+        bail!("{} failed with {status}", describe(&command));
+    }
+    Ok(())
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
