@@ -1,0 +1,364 @@
+//! The state both clients share: the topics (changeable at run time), credentials, options and
+//! metrics. The clients wrap a [`ClientCore`] and add only sending and sleeping.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use http::HeaderValue;
+use time::OffsetDateTime;
+
+use crate::auth::{AuthHeader, KeyAuthorizer, KeyCredential};
+use crate::batch::{BatchEncoder, EncodedBatch, encode_all};
+use crate::config::{EventGridConfig, EventGridTopicConfig};
+use crate::delivery::Delivery;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::metrics::{MetricsRegistry, TopicCounters, TopicMetrics};
+use crate::options::ClientOptions;
+use crate::request::{RequestTemplate, user_agent};
+
+/// The client-wide credential, as far as the core needs to know it.
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    /// No credential: only topics with their own credential, or open (emulator) topics.
+    None,
+    /// A key or SAS credential.
+    Key(KeyCredential),
+    /// A Microsoft Entra ID token credential, held by the client; the core asks for a token
+    /// with [`AuthStep::NeedsToken`].
+    Token,
+}
+
+/// What a request to a topic needs for authentication.
+#[derive(Debug)]
+pub enum AuthStep {
+    /// This header, ready to send.
+    Ready(AuthHeader),
+    /// A bearer token from the client's token credential.
+    NeedsToken,
+}
+
+/// One configured topic, ready to publish to.
+#[derive(Debug)]
+pub struct Topic {
+    config: EventGridTopicConfig,
+    template: RequestTemplate,
+    key_auth: Option<KeyAuthorizer>,
+    needs_token: bool,
+    counters: Arc<TopicCounters>,
+}
+
+impl Topic {
+    /// The topic's name.
+    pub fn name(&self) -> &str {
+        self.config.name()
+    }
+
+    /// The topic's configuration.
+    pub fn config(&self) -> &EventGridTopicConfig {
+        &self.config
+    }
+
+    /// The topic's metric counters.
+    pub fn counters(&self) -> &TopicCounters {
+        &self.counters
+    }
+
+    /// How to authenticate a request sent at `now`.
+    pub fn auth(&self, now: OffsetDateTime) -> Result<AuthStep> {
+        match (&self.key_auth, self.needs_token) {
+            (Some(auth), _) => auth.header(now).map(AuthStep::Ready),
+            (None, true) => Ok(AuthStep::NeedsToken),
+            (None, false) => Ok(AuthStep::Ready(AuthHeader::None)),
+        }
+    }
+
+    /// Refuses events of another schema than the topic's.
+    pub fn check_schema<E: Event>(&self) -> Result<()> {
+        if E::SCHEMA == self.config.schema() {
+            Ok(())
+        } else {
+            Err(Error::SchemaMismatch {
+                topic: self.name().to_owned(),
+                expected: self.config.schema(),
+                given: E::SCHEMA,
+            })
+        }
+    }
+
+    /// The request template (URL, content type, fixed headers).
+    pub fn template(&self) -> &RequestTemplate {
+        &self.template
+    }
+
+    /// Starts delivering `batch` at `now` with `core`'s retry options.
+    pub fn deliver(
+        self: &Arc<Self>,
+        batch: EncodedBatch,
+        core: &ClientCore,
+        now: Instant,
+    ) -> Delivery {
+        Delivery::new(self.clone(), batch, core.options.retry, now)
+    }
+}
+
+/// Everything a client knows except how to send bytes.
+///
+/// ```
+/// use eventgrid_core::{ClientAuth, ClientCore, ClientOptions, EventGridConfig, EventGridEvent, EventGridTopicConfig};
+/// let config = EventGridConfig::new([EventGridTopicConfig::new("user-events", "http://127.0.0.1:9/user-events")?])?;
+/// let core = ClientCore::new(config, ClientAuth::None, ClientOptions::default())?;
+/// let event = EventGridEvent::new("user.created", "users/1", serde_json::json!({"id": 1}))?;
+/// let (topic, batches) = core.prepare("user-events", [event])?;
+/// assert_eq!(topic.name(), "user-events");
+/// assert_eq!(batches.len(), 1);
+/// assert!(core.prepare("nope", Vec::<EventGridEvent>::new()).is_err());
+/// # Ok::<(), eventgrid_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ClientCore {
+    topics: RwLock<HashMap<String, Arc<Topic>>>,
+    auth: ClientAuth,
+    options: ClientOptions,
+    user_agent: HeaderValue,
+    metrics: MetricsRegistry,
+}
+
+impl ClientCore {
+    /// A core for `config`'s topics, with the client-wide `auth` and `options`. Invalid limits,
+    /// a bad user agent suffix, or a credential that would cross plain http to a remote host
+    /// are refused here.
+    pub fn new(config: EventGridConfig, auth: ClientAuth, options: ClientOptions) -> Result<Self> {
+        options.limits.validate()?;
+        if options.max_concurrent_requests == 0 {
+            return Err(Error::InvalidOption(
+                "max_concurrent_requests must be at least 1".to_owned(),
+            ));
+        }
+        let core = Self {
+            topics: RwLock::new(HashMap::new()),
+            auth,
+            user_agent: user_agent(options.user_agent_suffix.as_deref())?,
+            options,
+            metrics: MetricsRegistry::default(),
+        };
+        for topic in config.topics() {
+            core.add_topic(topic.clone())?;
+        }
+        Ok(core)
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Adds a topic at run time; a name already present is refused.
+    pub fn add_topic(&self, config: EventGridTopicConfig) -> Result<()> {
+        let topic = Arc::new(self.make_topic(config)?);
+        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
+        if topics.contains_key(topic.name()) {
+            return Err(Error::InvalidTopic {
+                topic: topic.name().to_owned(),
+                reason: "duplicate topic name".to_owned(),
+            });
+        }
+        topics.insert(topic.name().to_owned(), topic);
+        Ok(())
+    }
+
+    /// Removes a topic at run time, returning its configuration. Sends already under way
+    /// finish; later ones get [`Error::UnknownTopic`].
+    pub fn remove_topic(&self, name: &str) -> Result<EventGridTopicConfig> {
+        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
+        match topics.remove(name) {
+            Some(topic) => Ok(topic.config.clone()),
+            None => Err(unknown(name, &topics)),
+        }
+    }
+
+    /// The configured topic names, sorted.
+    pub fn topics(&self) -> Vec<String> {
+        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
+        sorted_names(&topics)
+    }
+
+    /// The topic named `name`, or [`Error::UnknownTopic`] listing the configured names.
+    pub fn topic(&self, name: &str) -> Result<Arc<Topic>> {
+        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
+        topics
+            .get(name)
+            .cloned()
+            .ok_or_else(|| unknown(name, &topics))
+    }
+
+    /// Per-topic metrics since the client was made.
+    pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
+        self.metrics.snapshot()
+    }
+
+    /// Looks up the topic, checks the events' schema, then validates and encodes all events
+    /// into request bodies. Any problem is an error before anything is sent.
+    pub fn prepare<E: Event>(
+        &self,
+        topic: &str,
+        events: impl IntoIterator<Item = E>,
+    ) -> Result<(Arc<Topic>, Vec<EncodedBatch>)> {
+        let topic = self.topic(topic)?;
+        topic.check_schema::<E>()?;
+        let batches = encode_all(events, self.options.limits)?;
+        Ok((topic, batches))
+    }
+
+    /// Looks up the topic and checks the schema, returning an encoder for streaming sends
+    /// that encode while they deliver.
+    pub fn stream_encoder<E: Event>(&self, topic: &str) -> Result<(Arc<Topic>, BatchEncoder)> {
+        let topic = self.topic(topic)?;
+        topic.check_schema::<E>()?;
+        Ok((topic, BatchEncoder::new(self.options.limits)))
+    }
+
+    fn make_topic(&self, config: EventGridTopicConfig) -> Result<Topic> {
+        let credential = config.credential().cloned().or(match &self.auth {
+            ClientAuth::Key(key) => Some(key.clone()),
+            _ => None,
+        });
+        let needs_token = credential.is_none() && matches!(self.auth, ClientAuth::Token);
+        if (credential.is_some() || needs_token) && !config.endpoint().allows_credentials() {
+            return Err(Error::InvalidTopic {
+                topic: config.name().to_owned(),
+                reason: Error::InsecureTransport {
+                    host: config.endpoint().host().to_owned(),
+                }
+                .to_string(),
+            });
+        }
+        let channel_name = config
+            .channel_name()
+            .map(|c| {
+                HeaderValue::from_str(c).map_err(|_| Error::InvalidTopic {
+                    topic: config.name().to_owned(),
+                    reason: "channel name is not a valid header value".to_owned(),
+                })
+            })
+            .transpose()?;
+        Ok(Topic {
+            template: RequestTemplate {
+                uri: config.endpoint().publish_uri().clone(),
+                schema: config.schema(),
+                channel_name,
+                user_agent: self.user_agent.clone(),
+            },
+            key_auth: credential.map(|c| KeyAuthorizer::new(c, config.endpoint().clone())),
+            needs_token,
+            counters: self.metrics.counters(config.name()),
+            config,
+        })
+    }
+}
+
+fn sorted_names(topics: &HashMap<String, Arc<Topic>>) -> Vec<String> {
+    let mut names: Vec<String> = topics.keys().cloned().collect();
+    names.sort();
+    names
+}
+
+fn unknown(name: &str, topics: &HashMap<String, Arc<Topic>>) -> Error {
+    Error::UnknownTopic {
+        name: name.to_owned(),
+        configured: sorted_names(topics),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CloudEvent, EventGridEvent, Schema};
+
+    fn core(auth: ClientAuth) -> ClientCore {
+        let config = EventGridConfig::new([
+            EventGridTopicConfig::new("a", "https://a.westus2-1.eventgrid.azure.net").unwrap(),
+            EventGridTopicConfig::new("ce", "http://localhost:1/ce")
+                .unwrap()
+                .with_schema(Schema::CloudEvents),
+        ])
+        .unwrap();
+        ClientCore::new(config, auth, ClientOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn topics_can_be_added_and_removed_at_run_time() {
+        let core = core(ClientAuth::None);
+        core.add_topic(EventGridTopicConfig::new("b", "https://b.example.com").unwrap())
+            .unwrap();
+        assert_eq!(core.topics(), ["a", "b", "ce"]);
+        assert!(
+            core.add_topic(EventGridTopicConfig::new("b", "https://x").unwrap())
+                .is_err()
+        );
+        core.remove_topic("a").unwrap();
+        let err = core.topic("a").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown topic `a`; configured topics: b, ce"
+        );
+        assert!(matches!(
+            core.remove_topic("a"),
+            Err(Error::UnknownTopic { .. })
+        ));
+    }
+
+    #[test]
+    fn schema_mismatch_is_refused_before_sending() {
+        let core = core(ClientAuth::None);
+        let err = core
+            .prepare("ce", [EventGridEvent::without_data("t", "s")])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "topic `ce` accepts CloudEvents 1.0 events, not EventGridEvent"
+        );
+        assert!(
+            core.prepare("ce", [CloudEvent::without_data("/s", "t")])
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn credentials_never_configured_for_remote_plain_http() {
+        let config =
+            EventGridConfig::new([
+                EventGridTopicConfig::new("remote", "http://example.com").unwrap()
+            ])
+            .unwrap();
+        let err = ClientCore::new(config.clone(), ClientAuth::Token, ClientOptions::default())
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("refusing to send a credential over plain http"),
+            "{err}"
+        );
+        assert!(ClientCore::new(config, ClientAuth::None, ClientOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn topic_credential_overrides_client_credential() {
+        let core = core(ClientAuth::Token);
+        core.add_topic(
+            EventGridTopicConfig::new("keyed", "https://k.example.com")
+                .unwrap()
+                .with_credential(KeyCredential::access_key("k")),
+        )
+        .unwrap();
+        let now = OffsetDateTime::now_utc();
+        assert!(matches!(
+            core.topic("a").unwrap().auth(now).unwrap(),
+            AuthStep::NeedsToken
+        ));
+        assert!(matches!(
+            core.topic("keyed").unwrap().auth(now).unwrap(),
+            AuthStep::Ready(AuthHeader::AccessKey(_))
+        ));
+    }
+}

@@ -1,0 +1,369 @@
+//! CloudEvents 1.0 in structured JSON, as Event Grid accepts them.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+use crate::config::Schema;
+use crate::error::{Error, Result};
+use crate::event::{Event, non_empty};
+
+/// Attribute names the CloudEvents spec reserves; extensions may not use them.
+pub const RESERVED_ATTRIBUTES: &[&str] = &[
+    "id",
+    "source",
+    "specversion",
+    "type",
+    "datacontenttype",
+    "dataschema",
+    "subject",
+    "time",
+    "data",
+    "data_base64",
+];
+
+/// The payload of a [`CloudEvent`]: JSON, bytes (sent as `data_base64`) or nothing.
+#[derive(Debug, Clone, Default)]
+pub enum CloudEventData {
+    /// No data.
+    #[default]
+    None,
+    /// JSON data, already serialized.
+    Json(Box<RawValue>),
+    /// Binary data, sent base64-encoded in `data_base64`.
+    Binary(Vec<u8>),
+}
+
+/// A CloudEvents 1.0 event. New events get a UUID v4 id and the current time.
+///
+/// ```
+/// use eventgrid_core::CloudEvent;
+/// let event = CloudEvent::new("/users/service", "user.created", serde_json::json!({"user_id": 3}))?
+///     .with_subject("users/3")
+///     .with_extension("correlationid", "req-123");
+/// let json = serde_json::to_value(&event).unwrap();
+/// assert_eq!(json["specversion"], "1.0");
+/// assert_eq!(json["correlationid"], "req-123");
+/// # Ok::<(), eventgrid_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CloudEvent {
+    id: String,
+    source: String,
+    event_type: String,
+    subject: Option<String>,
+    time: Option<OffsetDateTime>,
+    data: CloudEventData,
+    data_content_type: Option<String>,
+    data_schema: Option<String>,
+    extensions: BTreeMap<String, Value>,
+}
+
+impl CloudEvent {
+    /// An event of `event_type` from `source` with JSON `data`.
+    pub fn new(
+        source: impl Into<String>,
+        event_type: impl Into<String>,
+        data: impl Serialize,
+    ) -> Result<Self> {
+        let data = serde_json::value::to_raw_value(&data).map_err(Error::Serialize)?;
+        Ok(Self::without_data(source, event_type).with_data(CloudEventData::Json(data)))
+    }
+
+    /// An event of `event_type` from `source` with no data.
+    pub fn without_data(source: impl Into<String>, event_type: impl Into<String>) -> Self {
+        Self {
+            id: Uuid::new_v4().to_string(),
+            source: source.into(),
+            event_type: event_type.into(),
+            subject: None,
+            time: Some(OffsetDateTime::now_utc()),
+            data: CloudEventData::None,
+            data_content_type: None,
+            data_schema: None,
+            extensions: BTreeMap::new(),
+        }
+    }
+
+    /// An event carrying `bytes` (sent as `data_base64`) of `content_type`.
+    pub fn binary(
+        source: impl Into<String>,
+        event_type: impl Into<String>,
+        bytes: impl Into<Vec<u8>>,
+        content_type: impl Into<String>,
+    ) -> Self {
+        Self::without_data(source, event_type)
+            .with_data(CloudEventData::Binary(bytes.into()))
+            .with_data_content_type(content_type)
+    }
+
+    /// Replaces the data.
+    pub fn with_data(mut self, data: CloudEventData) -> Self {
+        self.data = data;
+        self
+    }
+
+    /// Sets the id.
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// Sets the subject.
+    pub fn with_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// Sets the time (sent in UTC).
+    pub fn with_time(mut self, at: OffsetDateTime) -> Self {
+        self.time = Some(at.to_offset(UtcOffset::UTC));
+        self
+    }
+
+    /// Sets `datacontenttype`.
+    pub fn with_data_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.data_content_type = Some(content_type.into());
+        self
+    }
+
+    /// Sets `dataschema`.
+    pub fn with_data_schema(mut self, schema: impl Into<String>) -> Self {
+        self.data_schema = Some(schema.into());
+        self
+    }
+
+    /// Adds an extension attribute. Names must be lowercase letters and digits and not
+    /// reserved; values strings, integers or booleans. Bad ones are reported, with the event's
+    /// index, when the event is published.
+    pub fn with_extension(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extensions.insert(name.into(), value.into());
+        self
+    }
+
+    /// The id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The source.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The type.
+    pub fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    /// The subject, if set.
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_deref()
+    }
+
+    /// The time, if set.
+    pub fn time(&self) -> Option<OffsetDateTime> {
+        self.time
+    }
+
+    /// The data.
+    pub fn data(&self) -> &CloudEventData {
+        &self.data
+    }
+
+    /// The extension attributes.
+    pub fn extensions(&self) -> &BTreeMap<String, Value> {
+        &self.extensions
+    }
+}
+
+/// Checks an extension attribute's name against the CloudEvents naming rules.
+pub fn check_extension_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        return Err(format!(
+            "extension attribute `{name}`: names must be lowercase letters and digits"
+        ));
+    }
+    if RESERVED_ATTRIBUTES.contains(&name) {
+        return Err(format!("extension attribute `{name}` uses a reserved name"));
+    }
+    Ok(())
+}
+
+impl Event for CloudEvent {
+    const SCHEMA: Schema = Schema::CloudEvents;
+
+    fn check(&self) -> Result<(), String> {
+        non_empty("id", &self.id)?;
+        non_empty("source", &self.source)?;
+        non_empty("type", &self.event_type)?;
+        for (name, value) in &self.extensions {
+            check_extension_name(name)?;
+            if !(value.is_string() || value.is_i64() || value.is_u64() || value.is_boolean()) {
+                return Err(format!(
+                    "extension attribute `{name}`: values must be strings, integers or booleans"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+impl Serialize for CloudEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("specversion", "1.0")?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("source", &self.source)?;
+        map.serialize_entry("type", &self.event_type)?;
+        if let Some(subject) = &self.subject {
+            map.serialize_entry("subject", subject)?;
+        }
+        if let Some(time) = &self.time {
+            let text = time.format(&Rfc3339).map_err(serde::ser::Error::custom)?;
+            map.serialize_entry("time", &text)?;
+        }
+        if let Some(content_type) = &self.data_content_type {
+            map.serialize_entry("datacontenttype", content_type)?;
+        }
+        if let Some(schema) = &self.data_schema {
+            map.serialize_entry("dataschema", schema)?;
+        }
+        match &self.data {
+            CloudEventData::None => {}
+            CloudEventData::Json(raw) => map.serialize_entry("data", raw)?,
+            CloudEventData::Binary(bytes) => {
+                map.serialize_entry("data_base64", &STANDARD.encode(bytes))?
+            }
+        }
+        for (name, value) in &self.extensions {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for CloudEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut map = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        let mut text = |name: &str, required: bool| -> Result<Option<String>, D::Error> {
+            match map.remove(name) {
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(D::Error::custom(format!("`{name}` must be a string"))),
+                None if required => Err(D::Error::custom(format!("missing `{name}`"))),
+                None => Ok(None),
+            }
+        };
+        let spec_version = text("specversion", true)?.unwrap_or_default();
+        if spec_version != "1.0" {
+            return Err(D::Error::custom(format!(
+                "specversion must be \"1.0\", not {spec_version:?}"
+            )));
+        }
+        let id = text("id", true)?.unwrap_or_default();
+        let source = text("source", true)?.unwrap_or_default();
+        let event_type = text("type", true)?.unwrap_or_default();
+        let subject = text("subject", false)?;
+        let data_content_type = text("datacontenttype", false)?;
+        let data_schema = text("dataschema", false)?;
+        let time = text("time", false)?
+            .map(|t| OffsetDateTime::parse(&t, &Rfc3339))
+            .transpose()
+            .map_err(|e| D::Error::custom(format!("`time` is not RFC 3339: {e}")))?;
+        let data = match (map.remove("data"), map.remove("data_base64")) {
+            (Some(_), Some(_)) => {
+                return Err(D::Error::custom(
+                    "an event may carry `data` or `data_base64`, not both",
+                ));
+            }
+            (Some(json), None) => CloudEventData::Json(
+                serde_json::value::to_raw_value(&json).map_err(D::Error::custom)?,
+            ),
+            (None, Some(Value::String(b64))) => CloudEventData::Binary(
+                STANDARD
+                    .decode(b64)
+                    .map_err(|e| D::Error::custom(format!("`data_base64`: {e}")))?,
+            ),
+            (None, Some(_)) => return Err(D::Error::custom("`data_base64` must be a string")),
+            (None, None) => CloudEventData::None,
+        };
+        Ok(Self {
+            id,
+            source,
+            event_type,
+            subject,
+            time,
+            data,
+            data_content_type,
+            data_schema,
+            extensions: map.into_iter().collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn binary_data_goes_to_data_base64() {
+        let event = CloudEvent::binary(
+            "/bin",
+            "blob.bytes",
+            b"\x00\x01binary".to_vec(),
+            "application/octet-stream",
+        );
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["data_base64"], "AAFiaW5hcnk=");
+        assert!(json.get("data").is_none());
+    }
+
+    #[test]
+    fn both_data_and_data_base64_are_refused() {
+        let text = r#"{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{},"data_base64":"AA=="}"#;
+        let err = serde_json::from_str::<CloudEvent>(text).unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+    }
+
+    #[test]
+    fn extension_names_are_checked() {
+        let bad = CloudEvent::without_data("/s", "t").with_extension("Correlation-Id", "x");
+        assert!(bad.check().unwrap_err().contains("lowercase"));
+        let reserved = CloudEvent::without_data("/s", "t").with_extension("data", "x");
+        assert!(reserved.check().unwrap_err().contains("reserved"));
+        let nested = CloudEvent::without_data("/s", "t").with_extension("ok", json!({"a": 1}));
+        assert!(nested.check().is_err());
+        let good = CloudEvent::without_data("/s", "t").with_extension("traceparent1", 5);
+        assert!(good.check().is_ok());
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let event = CloudEvent::new("/s", "t", json!({"k": [1, 2]}))
+            .unwrap()
+            .with_subject("sub")
+            .with_extension("correlationid", "req-1");
+        let text = serde_json::to_string(&event).unwrap();
+        let back: CloudEvent = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+    }
+}
