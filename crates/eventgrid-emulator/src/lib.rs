@@ -1,1 +1,92 @@
-//! Placeholder: this crate is being built (see the open issues).
+//! A local Azure Event Grid service for tests, demos and development, like Azurite for Storage.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use eventgrid_emulator::{Emulator, EmulatorConfig, FaultRule, TopicSpec};
+//!
+//! let emulator = Emulator::start_in_background(
+//!     EmulatorConfig::new().topic(TopicSpec::keyed("orders", "a2V5")),
+//! )?;
+//! println!("publish to {}", emulator.topic_endpoint("orders"));
+//!
+//! // What any Event Grid client sends: a JSON array, an api-version and a credential.
+//! let body = r#"[{"id":"1","subject":"orders/1","eventType":"order.placed",
+//!                 "eventTime":"2024-01-01T00:00:00Z","dataVersion":"1.0","data":{"total":3}}]"#;
+//! let mut stream = std::net::TcpStream::connect(emulator.local_addr())?;
+//! write!(
+//!     stream,
+//!     "POST /orders/api/events?api-version=2018-01-01 HTTP/1.1\r\nHost: {}\r\n\
+//!      aeg-sas-key: a2V5\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+//!      Connection: close\r\n\r\n{body}",
+//!     emulator.local_addr(),
+//!     body.len(),
+//! )?;
+//! let mut response = String::new();
+//! stream.read_to_string(&mut response)?;
+//! assert!(response.starts_with("HTTP/1.1 200 OK"));
+//!
+//! // Inspect what arrived, then make the next request fail as the service sometimes does.
+//! assert_eq!(emulator.events("orders")[0]["data"]["total"], 3);
+//! assert_eq!(emulator.counters("orders").accepted_events, 1);
+//! emulator.set_fault("orders", FaultRule::status(503).retry_after_secs(1).next(1))?;
+//! emulator.shutdown();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! What it does, as the service does (see `docs/emulator.md`):
+//! - topics at `/{topic}/api/events?api-version=2018-01-01`, each with one [`Schema`], open or
+//!   keyed ([`TopicSpec`]);
+//! - authentication by access key (`aeg-sas-key`), SAS token (`aeg-sas-token` or
+//!   `Authorization: SharedAccessSignature`, in the forms the Python, JavaScript and .NET SDKs
+//!   write) or bearer token (`Authorization: Bearer`) from its fake Microsoft Entra endpoint
+//!   (`POST /{tenant}/oauth2/v2.0/token`);
+//! - validation of the body (a JSON array of events of the topic's schema) and the service
+//!   [`Limits`], every error in the service's `{"error":{"code","message","details"}}` shape with
+//!   an `x-ms-request-id`;
+//! - HTTPS with a generated certificate ([`EmulatorConfig::tls`]);
+//! - inspection and fault injection, from Rust through [`EmulatorControl`] and over HTTP under
+//!   `/_emulator/`: [`FaultSpec`] rules answer a status, add latency or drop the connection, for
+//!   the next N requests or a seeded fraction of them.
+//!
+//! In async code, start it with [`Emulator::start`] on the current tokio runtime; in blocking
+//! code, [`Emulator::start_in_background`] runs it on a runtime of its own.
+
+#![deny(missing_docs)]
+
+mod auth;
+mod background;
+mod config;
+mod config_file;
+mod error;
+mod event_schema;
+mod fault_state;
+mod faults;
+mod inspection;
+mod jwt;
+mod publish;
+mod response;
+mod router;
+mod running;
+mod sas;
+mod sas_expiry;
+mod server;
+mod state;
+mod store;
+mod tls;
+mod token_endpoint;
+mod topic;
+mod validate;
+
+pub use background::EmulatorHandle;
+pub use config::{EmulatorConfig, EntraClient, Limits};
+pub use error::{Error, Result};
+pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
+pub use running::{Emulator, EmulatorControl, RunningEmulator};
+pub use store::{RecordedRequest, TopicCounters};
+pub use topic::{Schema, TopicSpec};
+
+/// The audience of the bearer tokens Event Grid accepts (scope `{EVENT_GRID_AUDIENCE}/.default`).
+pub const EVENT_GRID_AUDIENCE: &str = jwt::EVENT_GRID_AUDIENCE;
+
+/// The api-version of basic topics, required on every publish request.
+pub const API_VERSION: &str = publish::API_VERSION;

@@ -1,0 +1,168 @@
+//! The emulator's own HTTP API under `/_emulator/`: events, request records, counters and fault
+//! rules per topic.
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use serde::Serialize;
+
+use crate::faults::FaultSpec;
+use crate::response::{Body, ServiceError, empty_response, json_response};
+use crate::state::Shared;
+use crate::store::{TopicCounters, TopicState};
+
+/// Largest body the inspection API reads (fault specifications are small).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Serialize)]
+struct TopicSummary<'a> {
+    name: &'a str,
+    schema: &'static str,
+    auth: &'static str,
+    endpoint: String,
+    counters: TopicCounters,
+}
+
+/// Answers a request whose path starts with `/_emulator/`.
+pub(crate) async fn inspect(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').skip(2).collect();
+    let method = &parts.method;
+    let answer = match (method, segments.as_slice()) {
+        (&Method::GET, ["health"]) => Ok(json_ok(&serde_json::json!({"status": "ok"}))),
+        (&Method::GET, ["topics"]) => Ok(json_ok(&topic_summaries(shared))),
+        (_, ["topics", name, what]) => match shared.topics.get(*name) {
+            None => Err(unknown_topic(shared, name)),
+            Some(topic) => topic_resource(topic, method, what),
+        },
+        (&Method::GET, ["faults"]) => {
+            let faults: std::collections::BTreeMap<&str, FaultSpec> = shared
+                .topic_order
+                .iter()
+                .filter_map(|name| Some((name.as_str(), shared.topics[name].faults()?)))
+                .collect();
+            Ok(json_ok(&faults))
+        }
+        (&Method::DELETE, ["faults"]) => {
+            shared
+                .topics
+                .values()
+                .for_each(|topic| topic.set_faults(None));
+            Ok(empty_response(StatusCode::NO_CONTENT))
+        }
+        (_, ["faults", name]) => match shared.topics.get(*name) {
+            None => Err(unknown_topic(shared, name)),
+            Some(topic) => faults_resource(topic, method, body).await,
+        },
+        _ => Err(ServiceError::not_found(
+            parts.uri.path(),
+            " The emulator's API has /_emulator/health, /_emulator/topics, \
+             /_emulator/topics/{topic}/events|requests|counters and /_emulator/faults[/{topic}].",
+        )),
+    };
+    answer.unwrap_or_else(ServiceError::into_response)
+}
+
+fn topic_summaries(shared: &Shared) -> Vec<TopicSummary<'_>> {
+    shared
+        .topic_order
+        .iter()
+        .map(|name| {
+            let topic = &shared.topics[name];
+            TopicSummary {
+                name,
+                schema: topic.spec.schema().as_str(),
+                auth: if topic.spec.key().is_some() {
+                    "key"
+                } else {
+                    "open"
+                },
+                endpoint: format!("{}/{name}/api/events", shared.base_url),
+                counters: topic.counters(),
+            }
+        })
+        .collect()
+}
+
+fn topic_resource(
+    topic: &TopicState,
+    method: &Method,
+    what: &str,
+) -> Result<Response<Body>, ServiceError> {
+    match (method, what) {
+        (&Method::GET, "events") => {
+            let events = topic.events();
+            let mut body =
+                Vec::with_capacity(2 + events.iter().map(|e| e.len() + 1).sum::<usize>());
+            body.push(b'[');
+            for (index, event) in events.iter().enumerate() {
+                if index > 0 {
+                    body.push(b',');
+                }
+                body.extend_from_slice(event);
+            }
+            body.push(b']');
+            Ok(json_response(StatusCode::OK, body))
+        }
+        (&Method::DELETE, "events") => {
+            topic.clear();
+            Ok(empty_response(StatusCode::NO_CONTENT))
+        }
+        (&Method::GET, "requests") => Ok(json_ok(&topic.records())),
+        (&Method::GET, "counters") => Ok(json_ok(&topic.counters())),
+        (_, "events" | "requests" | "counters") => Err(ServiceError::method_not_allowed(method)),
+        _ => Err(ServiceError::not_found(
+            &format!("/_emulator/topics/{}/{what}", topic.spec.name()),
+            " Use events, requests or counters.",
+        )),
+    }
+}
+
+async fn faults_resource(
+    topic: &TopicState,
+    method: &Method,
+    body: Incoming,
+) -> Result<Response<Body>, ServiceError> {
+    match *method {
+        Method::GET => Ok(json_ok(&topic.faults().unwrap_or_default())),
+        Method::DELETE => {
+            topic.set_faults(None);
+            Ok(empty_response(StatusCode::NO_CONTENT))
+        }
+        Method::PUT | Method::POST => {
+            let body = read_small_body(body).await?;
+            let spec: FaultSpec = serde_json::from_slice(&body).map_err(|error| {
+                ServiceError::bad_request(format!("Invalid fault specification: {error}."))
+            })?;
+            spec.validate()
+                .map_err(|error| ServiceError::bad_request(format!("{error}.")))?;
+            topic.set_faults(Some(spec.clone()));
+            Ok(json_ok(&spec))
+        }
+        _ => Err(ServiceError::method_not_allowed(method)),
+    }
+}
+
+async fn read_small_body(body: Incoming) -> Result<Bytes, ServiceError> {
+    Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .map_err(|_| ServiceError::too_large(format!("The body is over {MAX_BODY_BYTES} bytes.")))
+}
+
+fn unknown_topic(shared: &Shared, name: &str) -> ServiceError {
+    ServiceError::not_found(
+        &format!("{}/{name}", shared.base_url),
+        &format!(" Topic '{name}' is not configured.{}", shared.topic_hint()),
+    )
+}
+
+fn json_ok(value: &impl Serialize) -> Response<Body> {
+    json_response(
+        StatusCode::OK,
+        serde_json::to_vec(value).expect("inspection answers serialize"),
+    )
+}

@@ -1,0 +1,70 @@
+//! Sends each request to the topic endpoint, the token endpoint or the emulator's own API.
+
+use std::sync::Arc;
+
+use http::{Request, Response};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+
+use crate::inspection::inspect;
+use crate::publish::{DropConnection, full_uri, publish};
+use crate::response::{Body, ServiceError, with_supported_versions};
+use crate::state::Shared;
+use crate::token_endpoint::token;
+
+/// Token requests are small forms.
+const MAX_TOKEN_REQUEST_BYTES: usize = 64 * 1024;
+
+pub(crate) async fn route(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, DropConnection> {
+    let path = request.uri().path();
+    if path == "/_emulator" || path.starts_with("/_emulator/") {
+        return Ok(inspect(&shared, request).await);
+    }
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
+    match segments.as_slice() {
+        [topic, "api", "events"] => {
+            if let Some(topic) = shared.topics.get(*topic).cloned() {
+                return publish(&shared, &topic, request).await;
+            }
+            let hint = format!(" Topic '{topic}' is not configured.{}", shared.topic_hint());
+            Ok(not_found(&shared, request, &hint).await)
+        }
+        [tenant, "oauth2", "v2.0", "token"] => {
+            let tenant = (*tenant).to_owned();
+            let (parts, body) = request.into_parts();
+            let body = match Limited::new(body, MAX_TOKEN_REQUEST_BYTES).collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(_) => {
+                    return Ok(
+                        ServiceError::too_large("The token request is too large.").into_response()
+                    );
+                }
+            };
+            Ok(token(
+                &shared,
+                &tenant,
+                &parts.method,
+                &body,
+                &shared.base_url,
+            ))
+        }
+        _ => Ok(not_found(
+            &shared,
+            request,
+            " Topics answer at /{topic}/api/events?api-version=2018-01-01.",
+        )
+        .await),
+    }
+}
+
+async fn not_found(shared: &Shared, request: Request<Incoming>, hint: &str) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    // Reading a small body lets the client see the answer instead of a reset connection.
+    let _ = Limited::new(body, MAX_TOKEN_REQUEST_BYTES).collect().await;
+    let uri = full_uri(shared, &parts);
+    with_supported_versions(ServiceError::not_found(&uri, hint).into_response())
+}

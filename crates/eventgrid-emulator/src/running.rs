@@ -1,0 +1,299 @@
+//! Starting an emulator inside a tokio runtime, and controlling it while it runs.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::EmulatorConfig;
+use crate::error::{Error, Result};
+use crate::faults::FaultSpec;
+use crate::jwt::EVENT_GRID_AUDIENCE;
+use crate::server::serve;
+use crate::state::Shared;
+use crate::store::{RecordedRequest, TopicCounters, TopicState};
+use crate::tls::{self, RemoveOnDrop};
+
+/// Starts emulators. See [`Emulator::start`] (async) and
+/// [`Emulator::start_in_background`](crate::Emulator::start_in_background) (blocking code).
+#[derive(Debug)]
+pub struct Emulator {
+    _private: (),
+}
+
+impl Emulator {
+    /// Starts an emulator on the current tokio runtime and returns once it is listening.
+    ///
+    /// Fails when the configuration is invalid, the address cannot be bound (for example: the
+    /// port is in use) or the TLS certificate cannot be written.
+    pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator> {
+        config.validate()?;
+        let address = match config.host.parse::<Ipv6Addr>() {
+            Ok(_) => format!("[{}]:{}", config.host, config.port),
+            Err(_) => format!("{}:{}", config.host, config.port),
+        };
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .await
+            .map_err(|source| Error::Bind {
+                address: address.clone(),
+                source,
+            })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { address, source })?;
+        let url_ip = match local_addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let authority = SocketAddr::new(url_ip, local_addr.port()).to_string();
+        let shared = Arc::new(Shared::new(&config, authority)?);
+
+        let (mut acceptor, mut ca_pem, mut ca_path, mut cleanup) = (None, None, None, None);
+        if config.tls {
+            let mut names = vec![
+                "localhost".to_owned(),
+                "127.0.0.1".to_owned(),
+                "::1".to_owned(),
+            ];
+            for name in [config.host.clone(), url_ip.to_string()] {
+                let unspecified = name.parse::<IpAddr>().is_ok_and(|ip| ip.is_unspecified());
+                if !unspecified && !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            let material = tls::generate(&names)?;
+            let path = match &config.tls_certificate_path {
+                Some(path) => path.clone(),
+                None => {
+                    let path = tls::default_certificate_path(local_addr.port());
+                    cleanup = Some(path.clone());
+                    path
+                }
+            };
+            tls::write_certificate(&path, &material.ca_pem)?;
+            acceptor = Some(TlsAcceptor::from(material.server_config));
+            ca_pem = Some(Arc::from(material.ca_pem));
+            ca_path = Some(path);
+        }
+
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(serve(
+            listener,
+            acceptor,
+            Arc::clone(&shared),
+            stopped,
+            RemoveOnDrop(cleanup),
+        ));
+        Ok(RunningEmulator {
+            control: EmulatorControl {
+                shared,
+                local_addr,
+                ca_pem,
+                ca_path,
+            },
+            stop,
+            task: Some(task),
+        })
+    }
+}
+
+/// An emulator serving on the tokio runtime it was started on. Dropping it stops it (without
+/// waiting); [`shutdown`](RunningEmulator::shutdown) stops it gracefully.
+///
+/// It dereferences to [`EmulatorControl`] for URLs, inspection and fault injection.
+pub struct RunningEmulator {
+    control: EmulatorControl,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    /// The controls, to clone and hand to other tasks.
+    pub fn control(&self) -> &EmulatorControl {
+        &self.control
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to 5 seconds), and
+    /// returns when the server has stopped.
+    pub async fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Deref for RunningEmulator {
+    type Target = EmulatorControl;
+
+    fn deref(&self) -> &EmulatorControl {
+        &self.control
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+impl fmt::Debug for RunningEmulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningEmulator")
+            .field("control", &self.control)
+            .finish_non_exhaustive()
+    }
+}
+
+/// URLs, inspection and fault injection of a running emulator. Cheap to clone; every method is
+/// synchronous and safe to call from async code.
+///
+/// Methods taking a topic name panic when the emulator has no such topic: that is a mistake in
+/// the calling test, not a condition to handle.
+#[derive(Clone)]
+pub struct EmulatorControl {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    ca_pem: Option<Arc<str>>,
+    ca_path: Option<PathBuf>,
+}
+
+impl fmt::Debug for EmulatorControl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorControl")
+            .field("base_url", &self.shared.base_url)
+            .field("topics", &self.shared.topic_order)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmulatorControl {
+    /// `http://127.0.0.1:PORT` (or `https://` with TLS), without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The address the emulator listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The topic's endpoint, `{base_url}/{topic}/api/events` (clients add `?api-version=`).
+    pub fn topic_endpoint(&self, topic: &str) -> String {
+        format!("{}/{topic}/api/events", self.shared.base_url)
+    }
+
+    /// The configured topic names, in configuration order.
+    pub fn topic_names(&self) -> Vec<String> {
+        self.shared.topic_order.clone()
+    }
+
+    /// The CA certificate (PEM) that clients must trust, when serving HTTPS.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The file holding [`ca_certificate_pem`](Self::ca_certificate_pem), when serving HTTPS.
+    pub fn ca_certificate_path(&self) -> Option<&Path> {
+        self.ca_path.as_deref()
+    }
+
+    /// The authority host to give Microsoft Entra credentials (for `azure_identity`, the
+    /// `authority_host` of a custom cloud configuration): the same as
+    /// [`base_url`](Self::base_url). Credentials demand HTTPS, so start with TLS.
+    pub fn authority_host(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The client-credentials token endpoint for `tenant`: `{base_url}/{tenant}/oauth2/v2.0/token`.
+    pub fn token_endpoint(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/token", self.shared.base_url)
+    }
+
+    /// A bearer token for Event Grid, valid for an hour, as the token endpoint would issue it.
+    pub fn bearer_token(&self) -> String {
+        let issuer = format!("{}/emulator/v2.0", self.shared.base_url);
+        self.shared.tokens.issue(
+            EVENT_GRID_AUDIENCE,
+            &issuer,
+            "emulator",
+            "eventgrid-emulator",
+            OffsetDateTime::now_utc(),
+        )
+    }
+
+    /// The events the topic kept, oldest first, parsed.
+    pub fn events(&self, topic: &str) -> Vec<serde_json::Value> {
+        self.topic(topic)
+            .events()
+            .iter()
+            .map(|event| serde_json::from_slice(event).expect("kept events are valid JSON"))
+            .collect()
+    }
+
+    /// The events the topic kept, oldest first, byte for byte as received.
+    pub fn event_texts(&self, topic: &str) -> Vec<String> {
+        self.topic(topic)
+            .events()
+            .iter()
+            .map(|event| String::from_utf8_lossy(event).into_owned())
+            .collect()
+    }
+
+    /// The newest requests to the topic (method, path, redacted headers, status, event count).
+    pub fn requests(&self, topic: &str) -> Vec<RecordedRequest> {
+        self.topic(topic).records()
+    }
+
+    /// The topic's counters.
+    pub fn counters(&self, topic: &str) -> TopicCounters {
+        self.topic(topic).counters()
+    }
+
+    /// Forgets the topic's events and request records and zeroes its counters (its fault rules
+    /// stay).
+    pub fn clear(&self, topic: &str) {
+        self.topic(topic).clear();
+    }
+
+    /// Replaces the topic's fault rules. Fails for an unknown topic or invalid rules.
+    pub fn set_fault(&self, topic: &str, faults: impl Into<FaultSpec>) -> Result<()> {
+        let faults = faults.into();
+        faults.validate()?;
+        self.shared.topic(topic)?.set_faults(Some(faults));
+        Ok(())
+    }
+
+    /// The topic's fault rules, if any.
+    pub fn faults(&self, topic: &str) -> Option<FaultSpec> {
+        self.topic(topic).faults()
+    }
+
+    /// Removes the topic's fault rules.
+    pub fn clear_faults(&self, topic: &str) {
+        self.topic(topic).set_faults(None);
+    }
+
+    /// Removes every topic's fault rules.
+    pub fn clear_all_faults(&self) {
+        self.shared
+            .topics
+            .values()
+            .for_each(|topic| topic.set_faults(None));
+    }
+
+    fn topic(&self, name: &str) -> &TopicState {
+        match self.shared.topics.get(name) {
+            Some(topic) => topic,
+            None => panic!("unknown topic `{name}`;{}", self.shared.topic_hint()),
+        }
+    }
+}

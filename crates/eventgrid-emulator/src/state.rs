@@ -1,0 +1,78 @@
+//! The state shared by every connection of one running emulator.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::config::{EmulatorConfig, EntraClient, Limits};
+use crate::error::{Error, Result};
+use crate::jwt::TokenAuthority;
+use crate::store::TopicState;
+
+/// Everything a request handler needs.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub topics: HashMap<String, Arc<TopicState>>,
+    /// Topic names in configuration order, for listings and messages.
+    pub topic_order: Vec<String>,
+    pub limits: Limits,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    pub tokens: TokenAuthority,
+    pub entra_clients: Vec<EntraClient>,
+    /// `ip:port` of the listener, for requests without a `Host` header.
+    pub fallback_host: String,
+    /// `scheme://ip:port`, without a trailing slash.
+    pub base_url: String,
+}
+
+impl Shared {
+    pub(crate) fn new(config: &EmulatorConfig, fallback_host: String) -> Result<Self> {
+        config.validate()?;
+        let topics: HashMap<String, Arc<TopicState>> = config
+            .topics
+            .iter()
+            .map(|spec| {
+                let state = TopicState::new(spec.clone(), config.retain);
+                (spec.name().to_owned(), Arc::new(state))
+            })
+            .collect();
+        for (topic, faults) in &config.faults {
+            topics
+                .get(topic)
+                .ok_or_else(|| Error::UnknownTopic(topic.clone()))?
+                .set_faults(Some(faults.clone()));
+        }
+        Ok(Self {
+            topics,
+            topic_order: config
+                .topics
+                .iter()
+                .map(|spec| spec.name().to_owned())
+                .collect(),
+            limits: config.limits,
+            scheme: if config.tls { "https" } else { "http" },
+            tokens: TokenAuthority::generate(),
+            entra_clients: config.entra_clients.clone(),
+            base_url: format!(
+                "{}://{fallback_host}",
+                if config.tls { "https" } else { "http" }
+            ),
+            fallback_host,
+        })
+    }
+
+    pub(crate) fn topic(&self, name: &str) -> Result<&Arc<TopicState>> {
+        self.topics
+            .get(name)
+            .ok_or_else(|| Error::UnknownTopic(name.to_owned()))
+    }
+
+    /// `; configured topics: a, b` for not-found messages.
+    pub(crate) fn topic_hint(&self) -> String {
+        if self.topic_order.is_empty() {
+            " The emulator has no topics configured.".to_owned()
+        } else {
+            format!(" Configured topics: {}.", self.topic_order.join(", "))
+        }
+    }
+}

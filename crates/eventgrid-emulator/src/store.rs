@@ -1,0 +1,253 @@
+//! What each topic remembers: the newest events, the newest request records, counters, and its
+//! fault rules.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::fault_state::{FaultDecision, FaultState};
+use crate::faults::FaultSpec;
+use crate::topic::TopicSpec;
+
+/// A topic's counters since start-up (or the last [`clear`](crate::EmulatorControl::clear)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicCounters {
+    /// Requests that reached the topic's endpoint, whatever their outcome.
+    pub requests: u64,
+    /// Requests answered 200.
+    pub accepted_requests: u64,
+    /// Events in accepted requests.
+    pub accepted_events: u64,
+    /// Accepted events still kept for inspection.
+    pub retained_events: u64,
+    /// Accepted events no longer kept (beyond the retention limit); counted, not stored.
+    pub evicted_events: u64,
+    /// Requests whose connection was dropped by a fault rule.
+    pub dropped_connections: u64,
+    /// Requests refused or failed, by status (injected faults included).
+    pub rejections: BTreeMap<u16, u64>,
+}
+
+/// One request to a topic, as the emulator saw it (kept like events, newest N).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    /// The method, e.g. `POST`.
+    pub method: String,
+    /// Path and query, e.g. `/orders/api/events?api-version=2018-01-01`.
+    pub path: String,
+    /// Headers in arrival order, names in lowercase; credential values read `<redacted>`.
+    pub headers: Vec<(String, String)>,
+    /// The status answered, or `None` when a fault rule dropped the connection.
+    pub status: Option<u16>,
+    /// Events in the body when it was a valid batch, else 0.
+    pub events: usize,
+}
+
+impl RecordedRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// The live state of one topic.
+#[derive(Debug)]
+pub(crate) struct TopicState {
+    pub spec: TopicSpec,
+    retain: usize,
+    requests: AtomicU64,
+    accepted_requests: AtomicU64,
+    accepted_events: AtomicU64,
+    evicted_events: AtomicU64,
+    dropped_connections: AtomicU64,
+    rejections: Mutex<BTreeMap<u16, u64>>,
+    events: Mutex<VecDeque<Bytes>>,
+    records: Mutex<VecDeque<RecordedRequest>>,
+    has_faults: AtomicBool,
+    faults: Mutex<Option<FaultState>>,
+}
+
+/// Poisoning only means another request panicked mid-update; the data stays usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl TopicState {
+    pub(crate) fn new(spec: TopicSpec, retain: usize) -> Self {
+        Self {
+            spec,
+            retain,
+            requests: AtomicU64::new(0),
+            accepted_requests: AtomicU64::new(0),
+            accepted_events: AtomicU64::new(0),
+            evicted_events: AtomicU64::new(0),
+            dropped_connections: AtomicU64::new(0),
+            rejections: Mutex::new(BTreeMap::new()),
+            events: Mutex::new(VecDeque::new()),
+            records: Mutex::new(VecDeque::new()),
+            has_faults: AtomicBool::new(false),
+            faults: Mutex::new(None),
+        }
+    }
+
+    /// Whether request records are kept (so callers can skip building them).
+    pub(crate) fn keeps_records(&self) -> bool {
+        self.retain > 0
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Stores an accepted batch, evicting the oldest events beyond the retention limit.
+    pub(crate) fn accept(&self, events: impl ExactSizeIterator<Item = Bytes>) {
+        let count = events.len() as u64;
+        self.accepted_requests.fetch_add(1, Ordering::Relaxed);
+        self.accepted_events.fetch_add(count, Ordering::Relaxed);
+        if self.retain == 0 {
+            self.evicted_events.fetch_add(count, Ordering::Relaxed);
+            return;
+        }
+        let mut stored = lock(&self.events);
+        let mut evicted = 0;
+        for event in events {
+            if stored.len() == self.retain {
+                stored.pop_front();
+                evicted += 1;
+            }
+            stored.push_back(event);
+        }
+        drop(stored);
+        self.evicted_events.fetch_add(evicted, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reject(&self, status: u16) {
+        *lock(&self.rejections).entry(status).or_default() += 1;
+    }
+
+    pub(crate) fn count_dropped_connection(&self) {
+        self.dropped_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record(&self, record: RecordedRequest) {
+        if self.retain == 0 {
+            return;
+        }
+        let mut records = lock(&self.records);
+        if records.len() == self.retain {
+            records.pop_front();
+        }
+        records.push_back(record);
+    }
+
+    /// The kept events' JSON texts, oldest first.
+    pub(crate) fn events(&self) -> Vec<Bytes> {
+        lock(&self.events).iter().cloned().collect()
+    }
+
+    pub(crate) fn records(&self) -> Vec<RecordedRequest> {
+        lock(&self.records).iter().cloned().collect()
+    }
+
+    /// Forgets kept events and records and zeroes the counters (fault rules stay).
+    pub(crate) fn clear(&self) {
+        lock(&self.events).clear();
+        lock(&self.records).clear();
+        lock(&self.rejections).clear();
+        for counter in [
+            &self.requests,
+            &self.accepted_requests,
+            &self.accepted_events,
+            &self.evicted_events,
+            &self.dropped_connections,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn counters(&self) -> TopicCounters {
+        TopicCounters {
+            requests: self.requests.load(Ordering::Relaxed),
+            accepted_requests: self.accepted_requests.load(Ordering::Relaxed),
+            accepted_events: self.accepted_events.load(Ordering::Relaxed),
+            retained_events: lock(&self.events).len() as u64,
+            evicted_events: self.evicted_events.load(Ordering::Relaxed),
+            dropped_connections: self.dropped_connections.load(Ordering::Relaxed),
+            rejections: lock(&self.rejections).clone(),
+        }
+    }
+
+    /// Replaces the fault rules (`None` removes them).
+    pub(crate) fn set_faults(&self, spec: Option<FaultSpec>) {
+        let state = spec
+            .filter(|spec| !spec.rules().is_empty())
+            .map(FaultState::new);
+        let mut faults = lock(&self.faults);
+        self.has_faults.store(state.is_some(), Ordering::Release);
+        *faults = state;
+    }
+
+    pub(crate) fn faults(&self) -> Option<FaultSpec> {
+        lock(&self.faults)
+            .as_ref()
+            .map(|state| state.spec().clone())
+    }
+
+    /// The faults for the next request (none, cheaply, when the topic has no rules).
+    pub(crate) fn decide_faults(&self) -> FaultDecision {
+        if !self.has_faults.load(Ordering::Acquire) {
+            return FaultDecision::default();
+        }
+        lock(&self.faults)
+            .as_mut()
+            .map(FaultState::decide)
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_newest_events_and_counts_the_rest() {
+        let topic = TopicState::new(TopicSpec::open("t"), 3);
+        topic.accept((0..5).map(|n| Bytes::from(n.to_string())));
+        topic.accept(std::iter::once(Bytes::from_static(b"5")));
+        assert_eq!(topic.events(), vec!["3", "4", "5"]);
+        let counters = topic.counters();
+        assert_eq!(
+            (
+                counters.accepted_events,
+                counters.retained_events,
+                counters.evicted_events
+            ),
+            (6, 3, 3)
+        );
+        assert_eq!(counters.accepted_requests, 2);
+    }
+
+    #[test]
+    fn retain_zero_is_a_counting_sink() {
+        let topic = TopicState::new(TopicSpec::open("t"), 0);
+        topic.accept((0..5).map(|n| Bytes::from(n.to_string())));
+        topic.record(RecordedRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            headers: vec![],
+            status: Some(200),
+            events: 5,
+        });
+        assert!(topic.events().is_empty() && topic.records().is_empty());
+        assert_eq!(topic.counters().accepted_events, 5);
+        assert_eq!(topic.counters().evicted_events, 5);
+    }
+}
