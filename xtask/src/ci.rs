@@ -10,8 +10,18 @@ pub fn run_ci_steps() -> Result<()> {
     run_command(fmt)?;
 
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run_command(clippy)?;
+
+    crate::deps::run(&[])?;
 
     let mut test = cargo();
     test.args(["test", "--workspace", "--locked"]);

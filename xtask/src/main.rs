@@ -2,6 +2,7 @@
 //! one module per command. Run `cargo xtask help`.
 
 mod ci;
+mod deps;
 mod util;
 
 use anyhow::{Result, bail};
@@ -11,6 +12,7 @@ cargo xtask <command>
 
 commands:
   ci        rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied)
+  deps      check the dependency rules of docs/architecture.md (cargo tree)
   help      this text
 ";
 
@@ -20,6 +22,7 @@ fn main() -> Result<()> {
     let rest: Vec<String> = args.collect();
     match command.as_str() {
         "ci" => ci::run(&rest),
+        "deps" => deps::run(&rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
