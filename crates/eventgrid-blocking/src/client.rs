@@ -1,0 +1,119 @@
+//! The blocking client: the core decides, this sends and sleeps on the calling thread.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use eventgrid_core::{
+    ClientCore, Credential, Event, EventGridConfig, EventGridEvent, EventGridTopicConfig, Result,
+    SendSummary, TopicMetrics, Transport,
+};
+use serde::Serialize;
+
+use crate::builder::EventGridClientBuilder;
+use crate::token::TokenCache;
+
+/// A blocking Event Grid client: named topics, batching, retries and metrics, with no async
+/// runtime. Cheap to clone; clones share topics, connections, cached tokens and metrics, and
+/// may be used from any number of threads at once.
+///
+/// ```no_run
+/// use eventgrid_blocking::{Credential, EventGridClient, EventGridConfig, EventGridTopicConfig};
+///
+/// let config = EventGridConfig::new([EventGridTopicConfig::new(
+///     "user-events",
+///     "https://user-events.westus2-1.eventgrid.azure.net/api/events",
+/// )?])?;
+/// let client = EventGridClient::new(config, Credential::access_key("<access key>"))?;
+/// client.emit_event("user-events", "user.created", "users/123", serde_json::json!({"user_id": 123}))?;
+/// # Ok::<(), eventgrid_blocking::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct EventGridClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) core: ClientCore,
+    pub(crate) transport: Box<dyn Transport>,
+    pub(crate) tokens: Option<TokenCache>,
+}
+
+impl EventGridClient {
+    /// A client for `config`'s topics authenticating with `credential`, with default options
+    /// (see [`ClientOptions`](crate::ClientOptions)).
+    pub fn new(config: EventGridConfig, credential: impl Into<Credential>) -> Result<Self> {
+        Self::builder(config).credential(credential).build()
+    }
+
+    /// A builder for credential, retries, limits, time-outs, concurrency, user agent, trust
+    /// and transport.
+    pub fn builder(config: EventGridConfig) -> EventGridClientBuilder {
+        EventGridClientBuilder::new(config)
+    }
+
+    /// Publishes one Event Grid event of `event_type` about `subject` carrying `data`, with a
+    /// new id, the current time and data version `"v1"` (the seed's `sync_emit_event`).
+    /// Retries sleep on this thread.
+    pub fn emit_event(
+        &self,
+        topic: &str,
+        event_type: impl Into<String>,
+        subject: impl Into<String>,
+        data: impl Serialize,
+    ) -> Result<()> {
+        self.publish_event(topic, EventGridEvent::new(event_type, subject, data)?)
+    }
+
+    /// Publishes one fully specified Event Grid event (id, event time, data version, domain
+    /// topic).
+    pub fn publish_event(&self, topic: &str, event: EventGridEvent) -> Result<()> {
+        self.send(topic, [event]).map(drop)
+    }
+
+    /// Publishes any number of events of the topic's schema. All are validated first: an
+    /// invalid or oversized event fails the call, naming its index, before anything is sent.
+    /// The events then go in requests within the limits, up to
+    /// [`max_concurrent_requests`](EventGridClientBuilder::max_concurrent_requests) at a time,
+    /// each retried with the same body (so the same event ids). If some requests finally fail,
+    /// the error is [`Error::Delivery`](crate::Error::Delivery) naming the events delivered
+    /// and those not.
+    pub fn send<E: Event>(
+        &self,
+        topic: &str,
+        events: impl IntoIterator<Item = E>,
+    ) -> Result<SendSummary> {
+        let (topic, batches) = self.inner.core.prepare(topic, events)?;
+        self.inner.deliver_all(&topic, batches)
+    }
+
+    /// Adds a topic; later sends may use it. A name already configured is refused.
+    pub fn add_topic(&self, topic: EventGridTopicConfig) -> Result<()> {
+        self.inner.core.add_topic(topic)
+    }
+
+    /// Removes a topic, returning its configuration. Sends under way finish.
+    pub fn remove_topic(&self, name: &str) -> Result<EventGridTopicConfig> {
+        self.inner.core.remove_topic(name)
+    }
+
+    /// The configured topic names, sorted.
+    pub fn topics(&self) -> Vec<String> {
+        self.inner.core.topics()
+    }
+
+    /// Per-topic counts since the client was made: events published and failed, requests,
+    /// retries, bytes sent, and request latency.
+    pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
+        self.inner.core.metrics()
+    }
+}
+
+impl fmt::Debug for EventGridClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventGridClient")
+            .field("topics", &self.topics())
+            .field("token_credential", &self.inner.tokens.is_some())
+            .finish_non_exhaustive()
+    }
+}

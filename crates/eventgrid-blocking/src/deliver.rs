@@ -1,0 +1,110 @@
+//! Delivering a send's batches: each through its attempts as the core decides, several at once
+//! on scoped threads, sleeping between attempts on the thread that delivers.
+
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use eventgrid_core::{
+    AuthHeader, AuthStep, EncodedBatch, Error, Result, SendSummary, SendTracker, Step, Topic,
+    ensure_credentials_protected,
+};
+use time::OffsetDateTime;
+
+use crate::client::Inner;
+
+impl Inner {
+    /// Delivers every batch, at most `max_concurrent_requests` at a time, and reports the
+    /// outcome of all of them.
+    pub(crate) fn deliver_all(
+        &self,
+        topic: &Arc<Topic>,
+        batches: Vec<EncodedBatch>,
+    ) -> Result<SendSummary> {
+        let workers = self
+            .core
+            .options()
+            .max_concurrent_requests
+            .min(batches.len());
+        let mut tracker = SendTracker::new(topic.name());
+        if workers <= 1 {
+            for batch in batches {
+                let events = batch.events.clone();
+                record(&mut tracker, events, self.deliver(topic, batch));
+            }
+            return tracker.finish();
+        }
+        let queue = Mutex::new(batches.into_iter());
+        let tracker = Mutex::new(tracker);
+        let work = || {
+            loop {
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                let Some(batch) = next else { break };
+                let events = batch.events.clone();
+                let outcome = self.deliver(topic, batch);
+                record(
+                    &mut tracker.lock().unwrap_or_else(|e| e.into_inner()),
+                    events,
+                    outcome,
+                );
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..workers {
+                scope.spawn(work);
+            }
+            work();
+        });
+        tracker
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish()
+    }
+
+    /// One batch through its attempts. Authentication is resolved for every attempt, so a
+    /// token or SAS that lapsed during a back-off is renewed.
+    fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
+        let mut delivery = topic.deliver(batch, &self.core, Instant::now());
+        loop {
+            let step = match self.auth(topic) {
+                Ok(auth) => {
+                    let request = delivery.request(&auth, Instant::now());
+                    match ensure_credentials_protected(&request) {
+                        Ok(()) => {
+                            let result = self.transport.send(request);
+                            delivery.on_result(result, Instant::now())
+                        }
+                        Err(refused) => delivery.on_error(refused, Instant::now()),
+                    }
+                }
+                Err(error) => delivery.on_error(error, Instant::now()),
+            };
+            match step {
+                Step::Delivered => return Ok(()),
+                Step::RetryAfter(delay) => std::thread::sleep(delay),
+                Step::Failed(error) => return Err(error),
+            }
+        }
+    }
+
+    fn auth(&self, topic: &Topic) -> Result<AuthHeader> {
+        let now = OffsetDateTime::now_utc();
+        match topic.auth(now)? {
+            AuthStep::Ready(header) => Ok(header),
+            AuthStep::NeedsToken => match &self.tokens {
+                Some(tokens) => tokens.header(now),
+                None => Err(Error::Credential(format!(
+                    "topic `{}` needs a token but the client has no token credential",
+                    topic.name()
+                ))),
+            },
+        }
+    }
+}
+
+fn record(tracker: &mut SendTracker, events: Range<usize>, outcome: Result<()>) {
+    match outcome {
+        Ok(()) => tracker.delivered(events),
+        Err(error) => tracker.failed(events, error),
+    }
+}

@@ -1,0 +1,175 @@
+//! The ureq transport: sends one request on a pooled connection and reads the whole answer.
+
+use std::fmt;
+use std::io;
+
+use bytes::Bytes;
+use eventgrid_core::{
+    ClientOptions, Error, Result, Transport, TransportError, TransportErrorKind,
+    ensure_credentials_protected,
+};
+use http::{Request, Response};
+use rustls::pki_types::CertificateDer;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+
+use crate::tls::{RustlsConnector, client_config, parse_pem_certificates};
+
+/// The largest response body read; Event Grid and Entra answers are a few KiB at most.
+const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A blocking HTTP transport on a ureq agent: pooled keep-alive connections, the connect and
+/// per-attempt time-outs of [`ClientOptions`], no redirects, every status returned as a
+/// response, and rustls (ring) trusting the webpki roots, the platform's roots and an optional
+/// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured.
+///
+/// It refuses, before sending, any request that would carry a credential over plain `http://`
+/// to a host other than loopback. Cloning is cheap and shares the connection pool.
+///
+/// ```
+/// use eventgrid_blocking::{ClientOptions, UreqTransport};
+/// let transport = UreqTransport::new(&ClientOptions::default())?;
+/// # let _ = transport;
+/// # Ok::<(), eventgrid_blocking::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UreqTransport").finish_non_exhaustive()
+    }
+}
+
+impl UreqTransport {
+    /// A transport with `options`' time-outs and pool size, trusting the default roots.
+    pub fn new(options: &ClientOptions) -> Result<Self> {
+        Self::builder(options).build()
+    }
+
+    /// A builder, for an extra CA certificate.
+    pub fn builder(options: &ClientOptions) -> UreqTransportBuilder {
+        UreqTransportBuilder {
+            options: options.clone(),
+            extra_ca_pem: Vec::new(),
+        }
+    }
+
+    pub(crate) fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+}
+
+/// Builds a [`UreqTransport`].
+#[derive(Debug, Clone)]
+pub struct UreqTransportBuilder {
+    options: ClientOptions,
+    extra_ca_pem: Vec<Vec<u8>>,
+}
+
+impl UreqTransportBuilder {
+    /// Also trusts the CA certificate(s) in this PEM data, such as the emulator's
+    /// (`EmulatorControl::ca_certificate_pem`). May be called more than once.
+    pub fn extra_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.extra_ca_pem.push(pem.as_ref().to_vec());
+        self
+    }
+
+    /// The transport. Fails when an extra CA certificate is not valid PEM.
+    pub fn build(self) -> Result<UreqTransport> {
+        let mut extra: Vec<CertificateDer<'static>> = Vec::new();
+        for pem in &self.extra_ca_pem {
+            extra.extend(parse_pem_certificates(pem)?);
+        }
+        let tls = client_config(&extra)?;
+        let idle_per_host = self.options.max_concurrent_requests.max(8);
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(self.options.connect_timeout))
+            .timeout_global(Some(self.options.request_timeout))
+            .max_idle_connections(idle_per_host.max(32))
+            .max_idle_connections_per_host(idle_per_host)
+            .proxy(ureq::Proxy::try_from_env())
+            .build();
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector::default())
+                .chain(RustlsConnector::new(tls));
+        Ok(UreqTransport {
+            agent: ureq::Agent::with_parts(config, connector, DefaultResolver::default()),
+        })
+    }
+}
+
+impl Transport for UreqTransport {
+    fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
+        ensure_credentials_protected(&request).map_err(refused)?;
+        let (parts, body) = request.into_parts();
+        let response = self
+            .agent
+            .run(Request::from_parts(parts, body.as_ref()))
+            .map_err(transport_error)?;
+        let (parts, mut body) = response.into_parts();
+        let bytes = body
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_vec()
+            .map_err(transport_error)?;
+        Ok(Response::from_parts(parts, Bytes::from(bytes)))
+    }
+}
+
+/// Classifies a ureq failure. Messages come from ureq and the OS: they never contain
+/// request headers, so never a credential.
+pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
+    use TransportErrorKind as Kind;
+    let kind = match &error {
+        ureq::Error::Timeout(_) => Kind::Timeout,
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_) => Kind::Connect,
+        ureq::Error::Io(io) => io_kind(io),
+        ureq::Error::Protocol(_) | ureq::Error::BodyStalled => Kind::ConnectionClosed,
+        ureq::Error::Tls(_)
+        | ureq::Error::Pem(_)
+        | ureq::Error::Rustls(_)
+        | ureq::Error::TlsRequired => Kind::Tls,
+        ureq::Error::BadUri(_)
+        | ureq::Error::Http(_)
+        | ureq::Error::RequireHttpsOnly(_)
+        | ureq::Error::InvalidProxyUrl => Kind::InvalidRequest,
+        _ => Kind::Other,
+    };
+    TransportError::new(kind, error.to_string())
+}
+
+fn io_kind(error: &io::Error) -> TransportErrorKind {
+    use TransportErrorKind as Kind;
+    if error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+    {
+        return Kind::Tls;
+    }
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::AddrNotAvailable
+        | io::ErrorKind::NetworkUnreachable
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NotConnected => Kind::Connect,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof => Kind::ConnectionClosed,
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Kind::Timeout,
+        _ => Kind::Other,
+    }
+}
+
+/// A request refused before sending: it would have exposed a credential.
+fn refused(error: Error) -> TransportError {
+    TransportError::new(TransportErrorKind::InvalidRequest, error.to_string())
+}
