@@ -1,0 +1,65 @@
+//! The transport a client sends through: the built-in [`HyperTransport`], called directly, or
+//! any other [`AsyncTransport`] behind a boxed future.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use eventgrid_core::{
+    AsyncTransport, TransportError, TransportErrorKind, ensure_credentials_protected,
+};
+use http::{Request, Response};
+
+use crate::HyperTransport;
+
+type SendFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Response<Bytes>, TransportError>> + Send + 'a>>;
+
+/// An [`AsyncTransport`] usable as a trait object.
+pub(crate) trait DynTransport: Send + Sync {
+    fn send_boxed(&self, request: Request<Bytes>) -> SendFuture<'_>;
+}
+
+impl<T: AsyncTransport> DynTransport for T {
+    fn send_boxed(&self, request: Request<Bytes>) -> SendFuture<'_> {
+        Box::pin(self.send(request))
+    }
+}
+
+/// The client's transport. The built-in one is matched, not boxed, so the common path
+/// allocates no future per request.
+// One per client, inside its `Arc`: boxing the big variant would only add an indirection.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Sender {
+    Hyper(HyperTransport),
+    Custom(Arc<dyn DynTransport>),
+}
+
+impl Sender {
+    pub(crate) async fn send(
+        &self,
+        request: Request<Bytes>,
+    ) -> Result<Response<Bytes>, TransportError> {
+        match self {
+            Sender::Hyper(transport) => transport.send(request).await,
+            Sender::Custom(transport) => {
+                // A user's transport may forget the check; the client never skips it.
+                ensure_credentials_protected(&request).map_err(|e| {
+                    TransportError::new(TransportErrorKind::InvalidRequest, e.to_string())
+                })?;
+                transport.send_boxed(request).await
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Sender::Hyper(transport) => transport.fmt(f),
+            Sender::Custom(_) => f.write_str("CustomTransport"),
+        }
+    }
+}

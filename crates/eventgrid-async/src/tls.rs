@@ -1,0 +1,83 @@
+//! The TLS configuration of the built-in transport: rustls with the ring provider, trusting the
+//! webpki roots, the platform's roots and optionally one more CA (the emulator's).
+
+use std::sync::{Arc, OnceLock};
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use rustls::{ClientConfig, RootCertStore};
+
+use crate::{Error, Result};
+
+/// The roots every transport trusts, loaded once per process: reading the platform's store
+/// touches the file system, which a client made per test or per tenant should not repeat.
+fn base_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let native = rustls_native_certs::load_native_certs();
+        for error in &native.errors {
+            tracing::debug!(%error, "skipping unreadable platform root certificates");
+        }
+        let (added, ignored) = roots.add_parsable_certificates(native.certs);
+        tracing::debug!(added, ignored, "platform root certificates loaded");
+        roots
+    })
+}
+
+/// Parses the certificates of a PEM document; an error names what is wrong with it.
+pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
+    let certificates = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::InvalidOption(format!("extra CA certificate: not valid PEM ({e})")))?;
+    if certificates.is_empty() {
+        return Err(Error::InvalidOption(
+            "extra CA certificate: the PEM holds no CERTIFICATE block".to_owned(),
+        ));
+    }
+    Ok(certificates)
+}
+
+/// The client configuration: the ring provider, safe protocol versions, the base roots plus
+/// `extra_ca` (DER certificates). ALPN is left to the connector, which offers HTTP/2 and
+/// HTTP/1.1.
+pub(crate) fn client_config(extra_ca: &[CertificateDer<'static>]) -> Result<ClientConfig> {
+    let mut roots = base_roots().clone();
+    for certificate in extra_ca {
+        roots.add(certificate.clone()).map_err(|e| {
+            Error::InvalidOption(format!("extra CA certificate cannot be trusted: {e}"))
+        })?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::InvalidOption(format!("TLS configuration: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_without_certificates_is_refused_by_name() {
+        let err = parse_pem_certificates(b"not a certificate").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid option: extra CA certificate: the PEM holds no CERTIFICATE block"
+        );
+        let broken = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+        let err = parse_pem_certificates(broken).unwrap_err();
+        assert!(err.to_string().contains("not valid PEM"), "{err}");
+    }
+
+    #[test]
+    fn trusts_the_webpki_roots_and_the_extra_ca() {
+        let base = client_config(&[]).unwrap();
+        assert!(base.alpn_protocols.is_empty());
+        assert!(base_roots().len() >= webpki_roots::TLS_SERVER_ROOTS.len());
+    }
+}

@@ -1,0 +1,159 @@
+//! Turning hyper, rustls and socket errors into the core's [`TransportErrorKind`]s, which decide
+//! whether a request is retried.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use eventgrid_core::{TransportError, TransportErrorKind};
+
+/// The connect time-out (TCP and TLS together) passed.
+#[derive(Debug)]
+pub(crate) struct ConnectTimeout(pub(crate) Duration);
+
+impl fmt::Display for ConnectTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no connection within the connect timeout of {:?}",
+            self.0
+        )
+    }
+}
+
+impl StdError for ConnectTimeout {}
+
+/// The error of a request that got no response head.
+pub(crate) fn request_error(error: &hyper_util::client::legacy::Error) -> TransportError {
+    TransportError::new(kind_of(error, error.is_connect()), describe(error))
+}
+
+/// The error of a response whose body could not be read to the end.
+pub(crate) fn body_error(error: &hyper::Error) -> TransportError {
+    TransportError::new(kind_of(error, false), describe(error))
+}
+
+/// Classifies by the most specific cause found along the source chain; `connecting` says the
+/// failure happened before the connection was usable.
+fn kind_of(error: &(dyn StdError + 'static), connecting: bool) -> TransportErrorKind {
+    let mut closed = false;
+    let mut user = false;
+    for cause in chain(error) {
+        if cause.is::<ConnectTimeout>() || cause.is::<tokio::time::error::Elapsed>() {
+            return TransportErrorKind::Timeout;
+        }
+        if cause.is::<rustls::Error>() {
+            return TransportErrorKind::Tls;
+        }
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>())
+            {
+                return TransportErrorKind::Tls;
+            }
+            match io.kind() {
+                io::ErrorKind::TimedOut => return TransportErrorKind::Timeout,
+                io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::NotConnected => closed = true,
+                _ => {}
+            }
+        }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_timeout() {
+                return TransportErrorKind::Timeout;
+            }
+            closed |= hyper.is_incomplete_message()
+                || hyper.is_canceled()
+                || hyper.is_closed()
+                || hyper.is_body_write_aborted();
+            user |= hyper.is_user();
+        }
+    }
+    if connecting {
+        TransportErrorKind::Connect
+    } else if closed {
+        TransportErrorKind::ConnectionClosed
+    } else if user {
+        TransportErrorKind::InvalidRequest
+    } else {
+        TransportErrorKind::Other
+    }
+}
+
+/// The error and its causes, outermost first, e.g. `client error (Connect): tcp connect error:
+/// Connection refused (os error 111)`. None of these errors carries request headers, so no
+/// credential can appear.
+fn describe(error: &(dyn StdError + 'static)) -> String {
+    let mut text = String::new();
+    for cause in chain(error) {
+        let part = cause.to_string();
+        if !text.ends_with(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
+fn chain<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    fn next<'a>(error: &&'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
+        (*error).source()
+    }
+    std::iter::successors(Some(error), next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Wrapper(Box<dyn StdError + Send + Sync>);
+    impl fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+    impl StdError for Wrapper {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn causes_are_classified_by_their_most_specific_kind() {
+        let tls = Wrapper(Box::new(io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        )));
+        assert_eq!(kind_of(&tls, true), TransportErrorKind::Tls);
+        let timeout = Wrapper(Box::new(ConnectTimeout(Duration::from_secs(1))));
+        assert_eq!(kind_of(&timeout, true), TransportErrorKind::Timeout);
+        let refused = Wrapper(Box::new(io::Error::from(io::ErrorKind::ConnectionRefused)));
+        assert_eq!(kind_of(&refused, true), TransportErrorKind::Connect);
+        let reset = Wrapper(Box::new(io::Error::from(io::ErrorKind::ConnectionReset)));
+        assert_eq!(kind_of(&reset, false), TransportErrorKind::ConnectionClosed);
+        let other = Wrapper(Box::new(io::Error::other("odd")));
+        assert_eq!(kind_of(&other, false), TransportErrorKind::Other);
+    }
+
+    #[test]
+    fn description_follows_the_chain_without_repeats() {
+        let refused = Wrapper(Box::new(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "Connection refused",
+        )));
+        assert_eq!(
+            describe(&refused),
+            "client error (Connect): Connection refused"
+        );
+    }
+}
