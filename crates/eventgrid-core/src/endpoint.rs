@@ -67,6 +67,18 @@ impl Endpoint {
         } else {
             format!("{path}{EVENTS_PATH}")
         };
+        if uri.query().is_some_and(|q| {
+            q.split('&').any(|p| {
+                let name = p.split('=').next().unwrap_or_default();
+                name.eq_ignore_ascii_case("aeg-sas-key")
+                    || name.eq_ignore_ascii_case("aeg-sas-token")
+            })
+        }) {
+            return Err(
+                "endpoint carries a credential in its query string: give it as the topic's credential instead, so it is never logged"
+                    .to_owned(),
+            );
+        }
         let query = match uri.query() {
             Some(q) if q.split('&').any(|p| p.starts_with("api-version=")) => q.to_owned(),
             Some(q) if !q.is_empty() => format!("{q}&api-version={API_VERSION}"),
@@ -204,7 +216,13 @@ mod tests {
 
     #[test]
     fn display_hides_query() {
-        let e = Endpoint::parse("https://h/api/events?aeg-sas-key=SECRET").unwrap();
+        let e = Endpoint::parse("https://h/api/events?sig=SECRET").unwrap();
         assert!(!format!("{e} {e:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn credentials_in_the_query_are_refused() {
+        let err = Endpoint::parse("https://h/api/events?aeg-sas-key=SECRET").unwrap_err();
+        assert!(err.contains("credential in its query string") && !err.contains("SECRET"));
     }
 }
