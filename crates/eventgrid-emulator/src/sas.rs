@@ -123,6 +123,21 @@ mod tests {
 
     #[test]
     fn official_sdk_tokens_verify() {
+        let vectors: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/fixtures/sas-vectors.json")).unwrap();
+        let vectors = vectors["vectors"].as_array().unwrap();
+        assert_eq!(vectors.len(), 2);
+        for vector in vectors {
+            let token = vector["token"].as_str().unwrap();
+            let key = vector["key"].as_str().unwrap();
+            let endpoint = vector["endpoint"].as_str().unwrap();
+            assert_eq!(
+                verify_sas(token, key, endpoint, NOW),
+                Ok(()),
+                "{}",
+                vector["sdk"]
+            );
+        }
         assert_eq!(verify_sas(PYTHON, "a2V5", TOPIC, NOW), Ok(()));
         assert_eq!(verify_sas(JAVASCRIPT, "a2V5", TOPIC, NOW), Ok(()));
     }
