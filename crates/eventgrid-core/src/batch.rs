@@ -171,6 +171,62 @@ pub fn encode_all<E: Event>(
     Ok(batches)
 }
 
+/// Encodes events lazily as batches are pulled, so a send of any length holds only the
+/// batches in flight. Yields each batch in order; an invalid event yields its error (with its
+/// index) and ends the stream, leaving the rest of the events unread.
+///
+/// ```
+/// use eventgrid_core::{BatchStream, EventGridEvent, Limits};
+/// let events = (0..12_000).map(|n| EventGridEvent::new("t", "s", n).unwrap());
+/// let sizes: Vec<usize> = BatchStream::new(events, Limits::default())
+///     .map(|batch| batch.unwrap().len())
+///     .collect();
+/// assert_eq!(sizes, [5_000, 5_000, 2_000]);
+/// ```
+#[derive(Debug)]
+pub struct BatchStream<I> {
+    events: I,
+    encoder: BatchEncoder,
+    ended: bool,
+}
+
+impl<I> BatchStream<I> {
+    /// A stream of request bodies from `events`.
+    pub fn new(events: impl IntoIterator<IntoIter = I>, limits: Limits) -> Self {
+        Self {
+            events: events.into_iter(),
+            encoder: BatchEncoder::new(limits),
+            ended: false,
+        }
+    }
+}
+
+impl<I, E> Iterator for BatchStream<I>
+where
+    I: Iterator<Item = E>,
+    E: Event,
+{
+    type Item = Result<EncodedBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        for event in self.events.by_ref() {
+            match self.encoder.push(&event) {
+                Ok(Some(batch)) => return Some(Ok(batch)),
+                Ok(None) => {}
+                Err(error) => {
+                    self.ended = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+        self.ended = true;
+        self.encoder.finish().map(Ok)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
@@ -242,6 +298,25 @@ mod tests {
         ];
         let err = encode_all(&events, Limits::default()).unwrap_err();
         assert_eq!(err.to_string(), "event 1: `eventType` is empty");
+    }
+
+    #[test]
+    fn stream_stops_at_the_first_invalid_event() {
+        let mut consumed = 0;
+        let events = (0..20).map(|n| {
+            consumed += 1;
+            let event_type = if n == 7 { "" } else { "t" };
+            EventGridEvent::new(event_type, "s", n).unwrap()
+        });
+        let limits = Limits::default().with_max_events_per_request(5);
+        let results: Vec<_> = BatchStream::new(events, limits).collect();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0].as_ref().unwrap().events, 0..5);
+        assert!(matches!(
+            results[1],
+            Err(Error::InvalidEvent { index: 7, .. })
+        ));
+        assert_eq!(consumed, 8);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use http::HeaderValue;
 use time::OffsetDateTime;
 
 use crate::auth::{AuthHeader, KeyAuthorizer, KeyCredential};
-use crate::batch::{BatchEncoder, EncodedBatch, encode_all};
+use crate::batch::{BatchStream, EncodedBatch, encode_all};
 use crate::config::{EventGridConfig, EventGridTopicConfig};
 use crate::delivery::Delivery;
 use crate::error::{Error, Result};
@@ -211,12 +211,18 @@ impl ClientCore {
         Ok((topic, batches))
     }
 
-    /// Looks up the topic and checks the schema, returning an encoder for streaming sends
-    /// that encode while they deliver.
-    pub fn stream_encoder<E: Event>(&self, topic: &str) -> Result<(Arc<Topic>, BatchEncoder)> {
+    /// Looks up the topic and checks the schema, returning a [`BatchStream`] that encodes the
+    /// events lazily as batches are pulled: for sends of any length in bounded memory. Unlike
+    /// [`prepare`](Self::prepare), an invalid event is found only when reached, after the
+    /// batches before it may have been sent.
+    pub fn stream<E: Event, I: IntoIterator<Item = E>>(
+        &self,
+        topic: &str,
+        events: I,
+    ) -> Result<(Arc<Topic>, BatchStream<I::IntoIter>)> {
         let topic = self.topic(topic)?;
         topic.check_schema::<E>()?;
-        Ok((topic, BatchEncoder::new(self.options.limits)))
+        Ok((topic, BatchStream::new(events, self.options.limits)))
     }
 
     fn make_topic(&self, config: EventGridTopicConfig) -> Result<Topic> {

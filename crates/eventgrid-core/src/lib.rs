@@ -74,7 +74,7 @@ mod transport;
 pub use auth::{
     AccessToken, AuthHeader, EVENTGRID_SCOPE, KeyAuthorizer, KeyCredential, TOKEN_REFRESH_MARGIN,
 };
-pub use batch::{BatchEncoder, EncodedBatch, encode_all};
+pub use batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
 pub use client::{AuthStep, ClientAuth, ClientCore, Topic};
 pub use cloud_event::{CloudEvent, CloudEventData, RESERVED_ATTRIBUTES, check_extension_name};
 pub use config::{EventGridConfig, EventGridTopicConfig, Schema};
