@@ -478,3 +478,26 @@ async fn retention_keeps_the_newest_events_and_counts_the_rest() {
     assert!(sink.events("sink").is_empty() && sink.requests("sink").is_empty());
     assert_eq!(sink.counters("sink").accepted_events, 10);
 }
+
+#[test]
+fn a_background_emulator_serves_blocking_code_and_stops_when_dropped() {
+    let handle = eventgrid_emulator::Emulator::start_in_background(
+        EmulatorConfig::new().topic(TopicSpec::open("orders")),
+    )
+    .unwrap();
+    let address = handle.local_addr();
+    let body = events_body(2);
+    let request = format!(
+        "POST /orders/api/events?api-version=2018-01-01 HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = support::raw_exchange(address, request.as_bytes()).unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200 OK"));
+    let control = handle.control().clone();
+    assert_eq!(control.events("orders"), vec![event(0), event(1)]);
+    drop(handle);
+    assert!(
+        std::net::TcpStream::connect(address).is_err(),
+        "the port is closed after drop"
+    );
+}
