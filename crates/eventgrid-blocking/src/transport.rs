@@ -92,7 +92,7 @@ impl UreqTransportBuilder {
             .timeout_global(Some(self.options.request_timeout))
             .max_idle_connections(idle_per_host.max(32))
             .max_idle_connections_per_host(idle_per_host)
-            .proxy(ureq::Proxy::try_from_env())
+            .proxy(connect_proxy_from_env())
             .build();
         let connector =
             ().chain(ConnectProxyConnector::default())
@@ -102,6 +102,25 @@ impl UreqTransportBuilder {
             agent: ureq::Agent::with_parts(config, connector, DefaultResolver::default()),
         })
     }
+}
+
+/// The HTTP(S) CONNECT proxy named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY`, with
+/// `NO_PROXY`'s exceptions. SOCKS proxies are not supported: like ureq without its SOCKS
+/// feature, such a setting is reported and connections go direct.
+fn connect_proxy_from_env() -> Option<ureq::Proxy> {
+    ureq::Proxy::try_from_env().filter(|proxy| {
+        let connect = matches!(
+            proxy.protocol(),
+            ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
+        );
+        if !connect {
+            tracing::warn!(
+                protocol = ?proxy.protocol(),
+                "ignoring the proxy from the environment: only HTTP CONNECT proxies are supported"
+            );
+        }
+        connect
+    })
 }
 
 impl Transport for UreqTransport {

@@ -51,3 +51,14 @@ fn no_async_runtime_no_other_http_or_tls_stack() {
         "forbidden dependencies {found:?} in:\n{tree}"
     );
 }
+
+/// `azure_identity` waits between retries of token requests with `azure_core`'s sleep. Without
+/// tokio that is a timer thread, which works on the executor driving tokens here; if anything in
+/// the build switches on `azure_core`'s `tokio` feature, it becomes a tokio timer that panics
+/// outside a tokio runtime, and token refreshes of blocking clients would panic on retries.
+#[test]
+fn azure_core_sleeps_without_an_async_runtime() {
+    futures::executor::block_on(azure_core::sleep(azure_core::time::Duration::milliseconds(
+        5,
+    )));
+}
