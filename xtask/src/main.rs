@@ -3,6 +3,7 @@
 
 mod ci;
 mod deps;
+mod interop;
 mod util;
 
 use anyhow::{Result, bail};
@@ -13,6 +14,7 @@ cargo xtask <command>
 commands:
   ci        rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied)
   deps      check the dependency rules of docs/architecture.md (cargo tree)
+  interop   the official Python and JavaScript SDKs against eventgrid-emulator
   help      this text
 ";
 
@@ -23,6 +25,7 @@ fn main() -> Result<()> {
     match command.as_str() {
         "ci" => ci::run(&rest),
         "deps" => deps::run(&rest),
+        "interop" => interop::run(&rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

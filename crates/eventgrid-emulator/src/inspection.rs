@@ -7,6 +7,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde::Serialize;
 
+use crate::delivery::as_delivered;
 use crate::faults::FaultSpec;
 use crate::response::{Body, ServiceError, empty_response, json_response};
 use crate::state::Shared;
@@ -25,6 +26,9 @@ struct TopicSummary<'a> {
 }
 
 /// Answers a request whose path starts with `/_emulator/`.
+///
+/// `GET /_emulator/topics/{topic}/events?delivered=true` shows the events as a subscriber would
+/// receive them (Event Grid schema events stamped with `topic` and `metadataVersion`).
 pub(crate) async fn inspect(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().trim_end_matches('/');
@@ -35,7 +39,7 @@ pub(crate) async fn inspect(shared: &Shared, request: Request<Incoming>) -> Resp
         (&Method::GET, ["topics"]) => Ok(json_ok(&topic_summaries(shared))),
         (_, ["topics", name, what]) => match shared.topics.get(*name) {
             None => Err(unknown_topic(shared, name)),
-            Some(topic) => topic_resource(topic, method, what),
+            Some(topic) => topic_resource(topic, method, what, parts.uri.query()),
         },
         (&Method::GET, ["faults"]) => {
             let faults: std::collections::BTreeMap<&str, FaultSpec> = shared
@@ -90,8 +94,19 @@ fn topic_resource(
     topic: &TopicState,
     method: &Method,
     what: &str,
+    query: Option<&str>,
 ) -> Result<Response<Body>, ServiceError> {
+    let delivered =
+        query.is_some_and(|query| query.split('&').any(|pair| pair == "delivered=true"));
     match (method, what) {
+        (&Method::GET, "events") if delivered => {
+            let events: Vec<serde_json::Value> = topic
+                .events()
+                .iter()
+                .map(|event| as_delivered(topic.spec.schema(), topic.spec.name(), event))
+                .collect();
+            Ok(json_ok(&events))
+        }
         (&Method::GET, "events") => {
             let events = topic.events();
             let mut body =

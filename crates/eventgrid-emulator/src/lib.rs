@@ -57,6 +57,7 @@ mod auth;
 mod background;
 mod config;
 mod config_file;
+mod delivery;
 mod error;
 mod event_schema;
 mod fault_state;

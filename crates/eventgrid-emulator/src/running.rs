@@ -239,6 +239,18 @@ impl EmulatorControl {
             .collect()
     }
 
+    /// The events the topic kept, oldest first, as Event Grid would deliver them to a
+    /// subscriber: Event Grid schema events get the topic's resource id in `topic` (unless they
+    /// name one) and `metadataVersion: "1"`.
+    pub fn delivered_events(&self, topic: &str) -> Vec<serde_json::Value> {
+        let state = self.topic(topic);
+        state
+            .events()
+            .iter()
+            .map(|event| crate::delivery::as_delivered(state.spec.schema(), topic, event))
+            .collect()
+    }
+
     /// The events the topic kept, oldest first, byte for byte as received.
     pub fn event_texts(&self, topic: &str) -> Vec<String> {
         self.topic(topic)

@@ -383,6 +383,16 @@ async fn the_inspection_api_lists_clears_and_counts() {
     assert_eq!(events.status, 200);
     assert_eq!(events.json(), json!([event(0), event(1)]));
 
+    let delivered = client
+        .get(&format!("{api}/events?delivered=true"))
+        .await
+        .json();
+    let resource_id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/eventgrid-emulator/providers/Microsoft.EventGrid/topics/orders";
+    assert_eq!(delivered[1]["topic"], resource_id);
+    assert_eq!(delivered[1]["metadataVersion"], "1");
+    assert_eq!(delivered[1]["subject"], "orders/1");
+    assert_eq!(Value::Array(emulator.delivered_events("orders")), delivered);
+
     let counters = client.get(&format!("{api}/counters")).await.json();
     assert_eq!(
         counters,
