@@ -17,10 +17,10 @@ pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use eventgrid_core::{
     AccessToken, AsyncTransport, ClientOptions, CloudEvent, CloudEventData, Credential,
-    CustomEvent, DeliveryFailure, EVENTGRID_SCOPE, Error, ErrorDetail, Event, EventGridConfig,
-    EventGridEvent, EventGridTopicConfig, FailedEvents, KeyCredential, LatencyStats, Limits,
-    Result, RetryOptions, Schema, Secret, SendSummary, ServiceError, TokenCredential, TopicMetrics,
-    TransportError, TransportErrorKind,
+    CustomEvent, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
+    EventGridConfig, EventGridEvent, EventGridTopicConfig, FailedEvents, KeyCredential,
+    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
+    TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
 };
 
 const _: () = {

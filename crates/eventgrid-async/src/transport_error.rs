@@ -102,11 +102,21 @@ fn describe(error: &(dyn StdError + 'static)) -> String {
     text
 }
 
+/// The error and its causes. An `io::Error` wrapping another error reports that error's
+/// *source* as its own, skipping the wrapped error itself (where rustls errors hide), so the
+/// walk steps into wrapped errors explicitly.
 fn chain<'a>(
     error: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     fn next<'a>(error: &&'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
-        (*error).source()
+        let error: &'a (dyn StdError + 'static) = *error;
+        match error
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::get_ref)
+        {
+            Some(wrapped) => Some(wrapped),
+            None => error.source(),
+        }
     }
     std::iter::successors(Some(error), next)
 }
@@ -130,11 +140,16 @@ mod tests {
 
     #[test]
     fn causes_are_classified_by_their_most_specific_kind() {
-        let tls = Wrapper(Box::new(io::Error::new(
+        // hyper-rustls wraps tokio-rustls's io::Error in another io::Error.
+        let tls = Wrapper(Box::new(io::Error::other(io::Error::new(
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
-        )));
+        ))));
         assert_eq!(kind_of(&tls, true), TransportErrorKind::Tls);
+        assert_eq!(
+            describe(&tls),
+            "client error (Connect): invalid peer certificate: UnknownIssuer"
+        );
         let timeout = Wrapper(Box::new(ConnectTimeout(Duration::from_secs(1))));
         assert_eq!(kind_of(&timeout, true), TransportErrorKind::Timeout);
         let refused = Wrapper(Box::new(io::Error::from(io::ErrorKind::ConnectionRefused)));
