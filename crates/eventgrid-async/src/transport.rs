@@ -167,7 +167,7 @@ impl HyperTransportBuilder {
     }
 
     /// Also trusts the CA certificate(s) in `pem`, such as the emulator's
-    /// ([`ca_certificate_pem`](https://docs.rs/eventgrid-emulator)). Malformed PEM is reported by
+    /// (`EmulatorControl::ca_certificate_pem`). Malformed PEM is reported by
     /// [`build`](Self::build).
     pub fn extra_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         let parsed = parse_pem_certificates(pem.as_ref());
