@@ -1,0 +1,125 @@
+//! Reading JSON Lines one line at a time, counting lines, so a file of any size is read in
+//! constant memory and every complaint can name its line.
+
+use std::io::{self, BufRead};
+
+/// The lines of a JSON Lines stream; blank lines are skipped (but counted).
+#[derive(Debug)]
+pub struct JsonLines<R> {
+    reader: R,
+    line_number: usize,
+    bytes_read: u64,
+    buffer: Vec<u8>,
+}
+
+/// A line that could not be read, with its number.
+#[derive(Debug)]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl<R: BufRead> JsonLines<R> {
+    /// Lines of `reader`.
+    pub fn new(reader: R) -> Self {
+        Self {
+            reader,
+            line_number: 0,
+            bytes_read: 0,
+            buffer: Vec::with_capacity(4096),
+        }
+    }
+
+    /// The next non-blank line (without its line break) and its 1-based number, or `None` at
+    /// the end. The text borrows an internal buffer that the next call reuses.
+    pub fn next_line(&mut self) -> Result<Option<(usize, &str)>, LineError> {
+        loop {
+            self.buffer.clear();
+            let read = self
+                .reader
+                .read_until(b'\n', &mut self.buffer)
+                .map_err(|error| self.error_here(&error))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            self.line_number += 1;
+            self.bytes_read += read as u64;
+            match std::str::from_utf8(&self.buffer) {
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(_) => break,
+                Err(error) => {
+                    return Err(LineError {
+                        line: self.line_number,
+                        reason: format!("not UTF-8 (byte {})", error.valid_up_to() + 1),
+                    });
+                }
+            }
+        }
+        let text = std::str::from_utf8(&self.buffer).expect("checked in the loop");
+        Ok(Some((self.line_number, text.trim())))
+    }
+
+    /// Bytes consumed so far, line breaks included.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    fn error_here(&self, error: &io::Error) -> LineError {
+        LineError {
+            line: self.line_number + 1,
+            reason: format!("could not read: {error}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &[u8]) -> Vec<Result<(usize, String), String>> {
+        let mut lines = JsonLines::new(text);
+        let mut out = Vec::new();
+        loop {
+            match lines.next_line() {
+                Ok(Some((n, line))) => out.push(Ok((n, line.to_owned()))),
+                Ok(None) => break,
+                Err(error) => {
+                    out.push(Err(format!("{}: {}", error.line, error.reason)));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn numbers_lines_and_skips_blank_ones() {
+        let lines = all(b"{\"a\":1}\n\n  \r\n{\"b\":2}\r\n{\"c\":3}");
+        assert_eq!(
+            lines,
+            [
+                Ok((1, "{\"a\":1}".to_owned())),
+                Ok((4, "{\"b\":2}".to_owned())),
+                Ok((5, "{\"c\":3}".to_owned())),
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_bytes_consumed() {
+        let mut lines = JsonLines::new(&b"ab\ncd\n"[..]);
+        lines.next_line().unwrap();
+        assert_eq!(lines.bytes_read(), 3);
+        lines.next_line().unwrap();
+        assert!(lines.next_line().unwrap().is_none());
+        assert_eq!(lines.bytes_read(), 6);
+    }
+
+    #[test]
+    fn names_the_line_that_is_not_utf8() {
+        let lines = all(b"{}\n{\"a\":\"\xff\"}\n");
+        assert_eq!(lines[1], Err("2: not UTF-8 (byte 7)".to_owned()));
+    }
+}

@@ -1,0 +1,41 @@
+//! `eventgrid sas`: a shared access signature for a topic, signed with its access key.
+
+use clap::Args;
+use eventgrid::core::Endpoint;
+use eventgrid::generate_sas;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::CliError;
+
+/// The topic, its key, and when the token expires.
+#[derive(Debug, Clone, Args)]
+pub struct SasArgs {
+    /// The topic's endpoint, such as https://orders.westus2-1.eventgrid.azure.net/api/events
+    #[arg(long, value_name = "URL")]
+    pub endpoint: String,
+    /// The topic's access key (base64, as the Azure portal shows it)
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// When the token stops working, RFC 3339, such as 2030-01-01T00:00:00Z
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub expires: OffsetDateTime,
+}
+
+fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|error| format!("not an RFC 3339 time such as 2030-01-01T00:00:00Z: {error}"))
+}
+
+/// Prints the token on stdout, ready for `publish --sas` or the `aeg-sas-token` header.
+pub fn run(args: &SasArgs) -> Result<(), CliError> {
+    let endpoint = Endpoint::parse(&args.endpoint)
+        .map_err(|reason| CliError::usage(format!("--endpoint: {reason}")))?;
+    let token = generate_sas(&endpoint, &args.key, args.expires)
+        .map_err(|error| CliError::usage(format!("--key: {error}")))?;
+    if args.expires <= OffsetDateTime::now_utc() {
+        eprintln!("warning: the token has already expired");
+    }
+    println!("{}", token.expose());
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Where `publish` sends: the topic, its endpoint and schema, and the credential, from the
+//! environment or from flags.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use eventgrid::blocking::{EventGridClient, UreqTransport, default_credential_on};
+use eventgrid::core::{ClientOptions, TOPICS_VAR};
+use eventgrid::{Credential, Error, EventGridConfig, EventGridTopicConfig, Limits, Schema};
+
+use crate::error::CliError;
+
+/// The topic to publish to and how to authenticate.
+///
+/// Without `--endpoint`, the topic must be configured in the environment:
+/// `EVENTGRID_TOPICS=orders` and `EVENTGRID_ORDERS_ENDPOINT=URL`, optionally
+/// `EVENTGRID_ORDERS_KEY`, `EVENTGRID_ORDERS_SAS` and `EVENTGRID_ORDERS_SCHEMA`.
+///
+/// Without a key or SAS token, a topic on loopback (the emulator's open topics) gets no
+/// credential, and any other topic uses Microsoft Entra ID (the default credential chain:
+/// environment, workload identity, managed identity, Azure CLI, Azure Developer CLI).
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The topic's name: one listed in EVENTGRID_TOPICS, or any name with --endpoint
+    #[arg(long, value_name = "NAME")]
+    pub topic: String,
+    /// The topic's endpoint, instead of the environment's EVENTGRID_<TOPIC>_ENDPOINT
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Authenticate with the topic's access key
+    #[arg(long, value_name = "KEY", group = "auth")]
+    pub key: Option<String>,
+    /// Authenticate with a SAS token (see `eventgrid sas`)
+    #[arg(long, value_name = "TOKEN", group = "auth")]
+    pub sas: Option<String>,
+    /// Authenticate with Microsoft Entra ID (the default credential chain)
+    #[arg(long, group = "auth")]
+    pub entra: bool,
+    /// The schema the topic accepts: eventgrid (default), cloudevents or custom
+    #[arg(long, value_name = "SCHEMA", value_parser = parse_schema)]
+    pub schema: Option<Schema>,
+    /// Also trust this CA certificate (PEM), e.g. the emulator's when it serves HTTPS
+    #[arg(long, value_name = "FILE")]
+    pub ca_certificate: Option<PathBuf>,
+    /// Largest event accepted, in bytes (the service allows up to 1048576)
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_event_bytes)]
+    pub max_event_bytes: usize,
+}
+
+fn parse_schema(text: &str) -> Result<Schema, String> {
+    text.parse()
+}
+
+/// A blocking client for one topic, and that topic's name and schema.
+#[derive(Debug)]
+pub struct Target {
+    /// The topic's name.
+    pub topic: String,
+    /// The schema its events must have.
+    pub schema: Schema,
+    /// A client configured with just that topic.
+    pub client: EventGridClient,
+}
+
+impl TargetArgs {
+    /// Resolves the topic and credential and builds the client. Nothing is sent.
+    pub fn resolve(&self) -> Result<Target, CliError> {
+        let mut topic = match &self.endpoint {
+            Some(endpoint) => EventGridTopicConfig::new(&self.topic, endpoint)?,
+            None => self.topic_from_env()?,
+        };
+        if let Some(schema) = self.schema {
+            topic = topic.with_schema(schema);
+        }
+        let extra_ca = match &self.ca_certificate {
+            Some(path) => Some(std::fs::read(path).map_err(|error| {
+                CliError::failure(format!("--ca-certificate {}: {error}", path.display()))
+            })?),
+            None => None,
+        };
+        let flag_credential = self.flag_credential(extra_ca.as_deref())?;
+        let credential = match flag_credential {
+            // A flag wins over the topic's own key from the environment.
+            Some(credential) => {
+                topic = without_credential(&topic)?;
+                credential
+            }
+            None if topic.credential().is_some() || topic.endpoint().is_loopback() => {
+                Credential::None
+            }
+            None => entra(extra_ca.as_deref())?,
+        };
+        let limits = Limits::default().with_max_event_bytes(self.max_event_bytes);
+        let limits = if limits.validate().is_err() {
+            // Raising the event limit needs room in the request body too.
+            limits.with_max_request_bytes(eventgrid::core::SERVICE_MAX_REQUEST_BYTES)
+        } else {
+            limits
+        };
+        let (name, schema) = (topic.name().to_owned(), topic.schema());
+        let mut builder = EventGridClient::builder(EventGridConfig::new([topic])?)
+            .credential(credential)
+            .limits(limits)
+            .user_agent_suffix(concat!("eventgrid-cli/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &extra_ca {
+            builder = builder.extra_ca_pem(pem);
+        }
+        let client = builder.build().map_err(|error| match error {
+            Error::InvalidOption(reason) => CliError::usage(format!("--max-event-bytes: {reason}")),
+            other => other.into(),
+        })?;
+        Ok(Target {
+            topic: name,
+            schema,
+            client,
+        })
+    }
+
+    fn topic_from_env(&self) -> Result<EventGridTopicConfig, CliError> {
+        let config = EventGridConfig::from_env().map_err(|error| match error {
+            Error::MissingEnvVar { ref variable, .. } if variable == TOPICS_VAR => {
+                CliError::failure(format!("{error}; or give the topic's --endpoint"))
+            }
+            other => other.into(),
+        })?;
+        Ok(config.topic(&self.topic)?.clone())
+    }
+
+    fn flag_credential(&self, extra_ca: Option<&[u8]>) -> Result<Option<Credential>, CliError> {
+        Ok(if let Some(key) = &self.key {
+            Some(Credential::access_key(key.as_str()))
+        } else if let Some(token) = &self.sas {
+            Some(Credential::sas_token(token.as_str()))
+        } else if self.entra {
+            Some(entra(extra_ca)?)
+        } else {
+            None
+        })
+    }
+}
+
+/// The default Microsoft Entra ID chain, its identity requests on the same HTTP stack.
+fn entra(extra_ca: Option<&[u8]>) -> Result<Credential, CliError> {
+    let options = ClientOptions::default();
+    let transport = match extra_ca {
+        Some(pem) => UreqTransport::builder(&options).extra_ca_pem(pem).build()?,
+        None => UreqTransport::new(&options)?,
+    };
+    Ok(Credential::token(default_credential_on(&transport)))
+}
+
+fn without_credential(topic: &EventGridTopicConfig) -> Result<EventGridTopicConfig, CliError> {
+    let mut bare =
+        EventGridTopicConfig::new(topic.name(), topic.endpoint().publish_uri().to_string())?
+            .with_schema(topic.schema());
+    if let Some(channel) = topic.channel_name() {
+        bare = bare.with_channel_name(channel);
+    }
+    Ok(bare)
+}
