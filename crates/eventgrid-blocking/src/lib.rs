@@ -100,16 +100,18 @@ pub use client::EventGridClient;
 pub use identity::{default_credential, default_credential_on};
 pub use transport::{UreqTransport, UreqTransportBuilder};
 
+/// The protocol core's types, so that users need only this crate.
 pub use eventgrid_core::{
-    AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CustomEvent,
-    DeliveryFailure, Error, ErrorDetail, Event, EventGridConfig, EventGridEvent,
-    EventGridTopicConfig, FailedEvents, KeyCredential, LatencyStats, Limits, Result, RetryOptions,
-    Schema, Secret, SendSummary, ServiceError, TokenCredential, TopicMetrics, Transport,
-    TransportError, TransportErrorKind,
+    API_VERSION, AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CustomEvent,
+    DEFAULT_DATA_VERSION, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
+    EventGridConfig, EventGridEvent, EventGridTopicConfig, FailedEvents, KeyCredential,
+    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
+    TOPICS_VAR, TokenCredential, TopicMetrics, Transport, TransportError, TransportErrorKind,
+    bytes, generate_sas, http, topic_var,
 };
 
-#[allow(dead_code)]
-fn assert_send_sync() {
+/// Compile-time proof that the client and transports can be shared across threads.
+fn _assert_shareable() {
     fn shareable<T: Clone + Send + Sync + 'static>() {}
     shareable::<EventGridClient>();
     shareable::<UreqTransport>();

@@ -166,6 +166,27 @@ fn dropped_connections_are_retried() {
         (2, 1)
     );
     assert_eq!(client.metrics()["orders"].retries, 2);
+
+    emulator
+        .set_fault("orders", FaultRule::drop_connection())
+        .unwrap();
+    let unretried = builder(&emulator, &["orders"])
+        .retry(RetryOptions::none())
+        .build()
+        .unwrap();
+    let err = unretried
+        .emit_event("orders", "t", "s", json!(1))
+        .unwrap_err();
+    let Error::RetriesExhausted {
+        attempts: 1, last, ..
+    } = &err
+    else {
+        panic!("expected retries exhausted, got {err}")
+    };
+    assert!(
+        matches!(last.as_ref(), Error::Transport(e) if e.kind() == TransportErrorKind::ConnectionClosed),
+        "{last}"
+    );
 }
 
 #[test]
