@@ -257,9 +257,20 @@ pub use eventgrid_core::{
     TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
 };
 
+// Compile-time promises: the client and transports can be shared across tasks and threads,
+// and the client's futures can be spawned.
 const _: () = {
     const fn assert_shareable<T: Clone + Send + Sync + 'static>() {}
     assert_shareable::<EventGridClient>();
     assert_shareable::<HyperTransport>();
     assert_shareable::<HyperHttpClient>();
+
+    #[allow(dead_code)]
+    fn futures_are_send(client: &EventGridClient, event: EventGridEvent) {
+        fn spawnable<T: Send>(_: T) {}
+        spawnable(client.emit_event("topic", "type", "subject", 1));
+        spawnable(client.publish_event("topic", event.clone()));
+        spawnable(client.send("topic", [event]));
+        spawnable(client.send("topic", [CloudEvent::without_data("/source", "type")]));
+    }
 };
