@@ -1,33 +1,17 @@
-//! Per-event checks of the three schemas, done with one scan of each event's JSON object and no
-//! value tree: each member value is kept as raw text, and only the few that need it are decoded.
+//! Per-event checks of the three schemas, on the members the scan collected: no value tree,
+//! and only the few values that need it are decoded.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use base64::Engine as _;
-use serde::Deserializer as _;
-use serde::de::{self, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::json_scan::{Kind, Member, RawJson};
 use crate::response::ServiceError;
 use crate::topic::Schema;
 
-const EVENT_GRID_FIELDS: &[&str] = &[
-    "id",
-    "subject",
-    "eventType",
-    "eventTime",
-    "dataVersion",
-    "topic",
-    "metadataVersion",
-    "data",
-];
-/// Members that mark an event of the other schema, for the service's "wrong schema" message.
-const CLOUD_EVENT_MARKERS: &[&str] = &["specversion"];
-
-const CLOUD_EVENT_FIELDS: &[&str] = &[
+const CLOUD_EVENT_ATTRIBUTES: &[&str] = &[
     "id",
     "source",
     "type",
@@ -39,32 +23,31 @@ const CLOUD_EVENT_FIELDS: &[&str] = &[
     "data",
     "data_base64",
 ];
-const EVENT_GRID_MARKERS: &[&str] = &["eventType", "eventTime", "dataVersion"];
 
-const MAX_FIELDS: usize = 10;
-
-/// Checks one event (its JSON text) against `schema`; `index` is its place in the batch.
-pub(crate) fn check_event(schema: Schema, index: usize, text: &str) -> Result<(), ServiceError> {
-    if !text.starts_with('{') {
+/// Checks one event against `schema`; `index` is its place in the batch, `members` its members
+/// when it is an object.
+pub(crate) fn check_event(
+    schema: Schema,
+    index: usize,
+    event: RawJson<'_>,
+    members: &[Member<'_>],
+) -> Result<(), ServiceError> {
+    if event.kind != Kind::Object {
         return Err(wrong_schema(schema, index, "it is not a JSON object"));
     }
+    let event = Event::new(index, members);
     match schema {
-        Schema::EventGrid => check_event_grid(index, text),
-        Schema::CloudEvents => check_cloud_event(index, text),
+        Schema::EventGrid => check_event_grid(&event),
+        Schema::CloudEvents => check_cloud_event(&event),
         Schema::Custom => Ok(()),
     }
 }
 
-fn check_event_grid(index: usize, text: &str) -> Result<(), ServiceError> {
-    let scan = scan(text, EVENT_GRID_FIELDS, CLOUD_EVENT_MARKERS, false)?;
-    let event = Event {
-        index,
-        scan: &scan,
-        names: EVENT_GRID_FIELDS,
-    };
+fn check_event_grid(event: &Event<'_, '_>) -> Result<(), ServiceError> {
+    let index = event.index;
     for required in ["id", "subject", "eventType", "eventTime"] {
         if event.get(required).is_none() {
-            if scan.has_marker {
+            if event.get("specversion").is_some() {
                 return Err(wrong_schema(
                     Schema::EventGrid,
                     index,
@@ -77,10 +60,8 @@ fn check_event_grid(index: usize, text: &str) -> Result<(), ServiceError> {
         }
     }
     for name in [
-        "id",
         "subject",
         "eventType",
-        "eventTime",
         "dataVersion",
         "topic",
         "metadataVersion",
@@ -92,20 +73,17 @@ fn check_event_grid(index: usize, text: &str) -> Result<(), ServiceError> {
             "Property 'id' of event {index} must not be empty."
         )));
     }
-    event.date_time("eventTime")?;
-    Ok(())
+    event.date_time("eventTime")
 }
 
-fn check_cloud_event(index: usize, text: &str) -> Result<(), ServiceError> {
-    let scan = scan(text, CLOUD_EVENT_FIELDS, EVENT_GRID_MARKERS, true)?;
-    let event = Event {
-        index,
-        scan: &scan,
-        names: CLOUD_EVENT_FIELDS,
-    };
+fn check_cloud_event(event: &Event<'_, '_>) -> Result<(), ServiceError> {
+    let index = event.index;
     for required in ["id", "source", "type", "specversion"] {
         if event.get(required).is_none() {
-            if scan.has_marker {
+            if ["eventType", "eventTime", "dataVersion"]
+                .iter()
+                .any(|name| event.get(name).is_some())
+            {
                 return Err(wrong_schema(
                     Schema::CloudEvents,
                     index,
@@ -152,11 +130,21 @@ fn check_cloud_event(index: usize, text: &str) -> Result<(), ServiceError> {
             "Property 'data_base64' of event {index} is not valid base64."
         )));
     }
-    if let Some(name) = &scan.bad_extension {
-        return Err(ServiceError::invalid_input(format!(
-            "Extension attribute '{name}' of event {index} is invalid: CloudEvents attribute names \
-             have only lowercase letters and digits."
-        )));
+    for member in event.members {
+        if CLOUD_EVENT_ATTRIBUTES.iter().any(|name| member.is(name)) {
+            continue;
+        }
+        let name = member.name.string().unwrap_or_default();
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit());
+        if !valid {
+            return Err(ServiceError::invalid_input(format!(
+                "Extension attribute '{name}' of event {index} is invalid: CloudEvents attribute \
+                 names have only lowercase letters and digits."
+            )));
+        }
     }
     Ok(())
 }
@@ -173,39 +161,76 @@ fn wrong_schema(schema: Schema, index: usize, why: &str) -> ServiceError {
     ))
 }
 
-/// One event's members of interest.
-struct Event<'s, 'a> {
-    index: usize,
-    scan: &'s Scan<'a>,
-    names: &'static [&'static str],
+/// The members either schema reads, each with a slot in [`Event`].
+fn slot(name: &str) -> Option<usize> {
+    Some(match name {
+        "id" => 0,
+        "subject" => 1,
+        "eventType" => 2,
+        "eventTime" => 3,
+        "dataVersion" => 4,
+        "topic" => 5,
+        "metadataVersion" => 6,
+        "specversion" => 7,
+        "source" => 8,
+        "type" => 9,
+        "time" => 10,
+        "datacontenttype" => 11,
+        "dataschema" => 12,
+        "data" => 13,
+        "data_base64" => 14,
+        _ => return None,
+    })
 }
 
-impl<'a> Event<'_, 'a> {
-    /// The raw value of `name`; JSON `null` counts as absent.
-    fn get(&self, name: &str) -> Option<&'a RawValue> {
-        let slot = self.names.iter().position(|known| *known == name)?;
-        self.scan.values[slot].filter(|raw| raw.get() != "null")
+const SLOTS: usize = 15;
+
+/// One event's members, those of interest sorted into slots in one pass.
+struct Event<'m, 'a> {
+    index: usize,
+    members: &'m [Member<'a>],
+    slots: [Option<RawJson<'a>>; SLOTS],
+}
+
+impl<'m, 'a> Event<'m, 'a> {
+    fn new(index: usize, members: &'m [Member<'a>]) -> Self {
+        let mut slots = [None; SLOTS];
+        for member in members {
+            let found = if member.name.escaped {
+                member.name.string().and_then(|name| slot(&name))
+            } else {
+                slot(&member.name.text[1..member.name.text.len() - 1])
+            };
+            // The last of repeated members wins, as in the service's JSON reader.
+            if let Some(found) = found {
+                slots[found] = Some(member.value);
+            }
+        }
+        Self {
+            index,
+            members,
+            slots,
+        }
+    }
+
+    /// The value of member `name`; JSON `null` counts as absent.
+    fn get(&self, name: &str) -> Option<RawJson<'a>> {
+        self.slots[slot(name).expect("a member with a slot")]
+            .filter(|value| value.kind != Kind::Null)
     }
 
     /// The decoded string value of `name`, or a 400 naming it when it is not a string.
     fn string(&self, name: &str) -> Result<Option<Cow<'a, str>>, ServiceError> {
-        let Some(raw) = self.get(name) else {
+        let Some(value) = self.get(name) else {
             return Ok(None);
         };
-        let text = raw.get();
-        if !text.starts_with('"') {
-            return Err(ServiceError::invalid_input(format!(
+        match value.string() {
+            Some(text) => Ok(Some(text)),
+            None => Err(ServiceError::invalid_input(format!(
                 "Property '{name}' of event {} must be a string.",
                 self.index
-            )));
+            ))),
         }
-        let value = match serde_json::from_str::<&str>(text) {
-            Ok(plain) => Cow::Borrowed(plain),
-            Err(_) => Cow::Owned(serde_json::from_str::<String>(text).map_err(|error| {
-                ServiceError::invalid_input(format!("Property '{name}': {error}"))
-            })?),
-        };
-        Ok(Some(value))
     }
 
     fn date_time(&self, name: &str) -> Result<(), ServiceError> {
@@ -221,101 +246,32 @@ impl<'a> Event<'_, 'a> {
     }
 }
 
-/// What one scan of an event object found.
-#[derive(Default)]
-struct Scan<'a> {
-    values: [Option<&'a RawValue>; MAX_FIELDS],
-    has_marker: bool,
-    bad_extension: Option<String>,
-}
-
-fn scan<'a>(
-    text: &'a str,
-    known: &'static [&'static str],
-    markers: &'static [&'static str],
-    check_extensions: bool,
-) -> Result<Scan<'a>, ServiceError> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    deserializer
-        .deserialize_map(ObjectScan {
-            known,
-            markers,
-            check_extensions,
-        })
-        .map_err(|error| ServiceError::invalid_input(format!("Invalid event: {error}")))
-}
-
-struct ObjectScan {
-    known: &'static [&'static str],
-    markers: &'static [&'static str],
-    check_extensions: bool,
-}
-
-impl<'de> Visitor<'de> for ObjectScan {
-    type Value = Scan<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an event object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scan<'de>, A::Error> {
-        let mut scan = Scan::default();
-        while let Some(MemberName(name)) = map.next_key()? {
-            let value: &'de RawValue = map.next_value()?;
-            if let Some(slot) = self.known.iter().position(|known| *known == name) {
-                scan.values[slot] = Some(value);
-            } else {
-                scan.has_marker |= self.markers.contains(&name.as_ref());
-                let valid_extension = !name.is_empty()
-                    && name
-                        .bytes()
-                        .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit());
-                if self.check_extensions && !valid_extension && scan.bad_extension.is_none() {
-                    scan.bad_extension = Some(name.into_owned());
-                }
-            }
-        }
-        Ok(scan)
-    }
-}
-
-/// A member name, borrowed from the input unless it has escapes.
-struct MemberName<'de>(Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for MemberName<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NameVisitor;
-        impl<'de> Visitor<'de> for NameVisitor {
-            type Value = MemberName<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
-                Ok(MemberName(Cow::Borrowed(name)))
-            }
-            fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
-                Ok(MemberName(Cow::Owned(name.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(NameVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json_scan::scan_array;
+
+    fn check(schema: Schema, text: &str) -> Result<(), ServiceError> {
+        let body = format!("[{text}]");
+        let mut result = Ok(());
+        scan_array(&body, |_, event, members| {
+            result = check_event(schema, 3, event, members)
+        })
+        .unwrap();
+        result
+    }
 
     fn message(schema: Schema, text: &str) -> String {
-        check_event(schema, 3, text).unwrap_err().message
+        check(schema, text).unwrap_err().message
     }
 
     const GOOD_EVENT: &str = r#"{"id":"1","subject":"s","eventType":"t","eventTime":"2023-01-01T12:00:00.123456Z","dataVersion":"1.0","data":{"a":[1,2]}}"#;
 
     #[test]
     fn event_grid_events() {
-        check_event(Schema::EventGrid, 0, GOOD_EVENT).unwrap();
+        check(Schema::EventGrid, GOOD_EVENT).unwrap();
         // The Python SDK leaves out `data` when it is None; the service accepts that.
-        check_event(Schema::EventGrid, 0, r#"{"id":"1","subject":"s","eventType":"t","eventTime":"2026-11-26T16:37:22.70989Z","dataVersion":"1"}"#).unwrap();
+        check(Schema::EventGrid, r#"{"id":"1","subject":"s","eventType":"t","eventTime":"2026-11-26T16:37:22.70989Z","dataVersion":"1"}"#).unwrap();
         assert_eq!(
             message(
                 Schema::EventGrid,
@@ -349,8 +305,8 @@ mod tests {
 
     #[test]
     fn cloud_events() {
-        check_event(Schema::CloudEvents, 0, r#"{"correlationid":"req-123","id":"3","source":"/u","data":{"x":3},"type":"t","time":"2023-01-01T12:00:00.000Z","specversion":"1.0","subject":"users/3"}"#).unwrap();
-        check_event(Schema::CloudEvents, 0, r#"{"id":"4","source":"/bin","data_base64":"AAFiaW5hcnk=","type":"blob.bytes","specversion":"1.0"}"#).unwrap();
+        check(Schema::CloudEvents, r#"{"correlationid":"req-123","id":"3","source":"/u","data":{"x":3},"type":"t","time":"2023-01-01T12:00:00.000Z","specversion":"1.0","subject":"users/3"}"#).unwrap();
+        check(Schema::CloudEvents, r#"{"id":"4","source":"/bin","data_base64":"AAFiaW5hcnk=","type":"blob.bytes","specversion":"1.0"}"#).unwrap();
         assert!(
             message(
                 Schema::CloudEvents,
@@ -386,12 +342,12 @@ mod tests {
 
     #[test]
     fn custom_events_are_any_object() {
-        check_event(Schema::Custom, 0, r#"{"customField":"x","anything":[1,2]}"#).unwrap();
+        check(Schema::Custom, r#"{"customField":"x","anything":[1,2]}"#).unwrap();
         assert!(message(Schema::Custom, "\"text\"").contains("'CustomEventSchema'"));
     }
 
     #[test]
     fn escaped_names_and_values_are_decoded() {
-        check_event(Schema::EventGrid, 0, r#"{"\u0069d":"a\"b","subject":"s","eventType":"t","eventTime":"2023-01-01T00:00:00\u005A"}"#).unwrap();
+        check(Schema::EventGrid, r#"{"\u0069d":"a\"b","subject":"s","eventType":"t","eventTime":"2023-01-01T00:00:00\u005A"}"#).unwrap();
     }
 }

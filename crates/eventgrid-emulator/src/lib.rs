@@ -63,6 +63,7 @@ mod event_schema;
 mod fault_state;
 mod faults;
 mod inspection;
+mod json_scan;
 mod jwt;
 mod publish;
 mod response;

@@ -114,7 +114,7 @@ fn process(
     topic.accept(
         events
             .into_iter()
-            .map(|event| body.slice_ref(event.get().as_bytes())),
+            .map(|event| body.slice_ref(event.as_bytes())),
     );
     Ok(count)
 }

@@ -1,21 +1,21 @@
 //! Checks of a whole publish body: a JSON array, within the limits, each event valid for the
-//! topic's schema.
-
-use serde_json::value::RawValue;
+//! topic's schema, in one pass over the bytes.
 
 use crate::config::Limits;
 use crate::event_schema::check_event;
+use crate::json_scan::scan_array;
 use crate::response::ServiceError;
 use crate::topic::Schema;
 
 /// Checks `body` and returns each event's JSON text, in order, borrowed from `body`.
 ///
-/// The body's total size is checked by the caller while reading it.
+/// The body's total size is checked by the caller while reading it. As the service does, a
+/// malformed body is reported before too many events, and too many events before a bad event.
 pub(crate) fn validate_batch<'a>(
     body: &'a [u8],
     schema: Schema,
     limits: &Limits,
-) -> Result<Vec<&'a RawValue>, ServiceError> {
+) -> Result<Vec<&'a str>, ServiceError> {
     match body.iter().find(|byte| !byte.is_ascii_whitespace()) {
         Some(b'[') => {}
         Some(_) => {
@@ -25,27 +25,45 @@ pub(crate) fn validate_batch<'a>(
         }
         None => return Err(ServiceError::invalid_input("The request body is empty.")),
     }
-    let events: Vec<&RawValue> = serde_json::from_slice(body).map_err(|error| {
-        ServiceError::invalid_input(format!("The request body is not valid JSON: {error}."))
+    let body = std::str::from_utf8(body).map_err(|error| {
+        ServiceError::invalid_input(format!("The request body is not valid UTF-8: {error}."))
     })?;
-    if events.len() > limits.max_events_per_request {
+    let mut events = Vec::new();
+    let mut first_problem = None;
+    let count = scan_array(body, |index, event, members| {
+        if first_problem.is_some() {
+            return;
+        }
+        let size = event.text.len();
+        let checked = if size > limits.max_event_bytes {
+            Err(ServiceError::too_large(format!(
+                "Event {index} is {size} bytes; the limit is {} bytes per event.",
+                limits.max_event_bytes
+            )))
+        } else {
+            check_event(schema, index, event, members)
+        };
+        match checked {
+            Ok(()) => events.push(event.text),
+            Err(problem) => first_problem = Some(problem),
+        }
+    })
+    .map_err(|error| {
+        ServiceError::invalid_input(format!(
+            "The request body is not valid JSON: {}.",
+            error.describe(body)
+        ))
+    })?;
+    if count > limits.max_events_per_request {
         return Err(ServiceError::too_large(format!(
-            "The request has {} events; the limit is {} events per request.",
-            events.len(),
+            "The request has {count} events; the limit is {} events per request.",
             limits.max_events_per_request
         )));
     }
-    for (index, event) in events.iter().enumerate() {
-        let size = event.get().len();
-        if size > limits.max_event_bytes {
-            return Err(ServiceError::too_large(format!(
-                "Event {index} is {size} bytes; the limit is {} bytes per event.",
-                limits.max_event_bytes
-            )));
-        }
-        check_event(schema, index, event.get())?;
+    match first_problem {
+        Some(problem) => Err(problem),
+        None => Ok(events),
     }
-    Ok(events)
 }
 
 #[cfg(test)]
@@ -64,8 +82,7 @@ mod tests {
         let body = format!("[ {} ,\n{}]", event(1), event(2));
         let events =
             validate_batch(body.as_bytes(), Schema::EventGrid, &Limits::default()).unwrap();
-        let texts: Vec<&str> = events.iter().map(|raw| raw.get()).collect();
-        assert_eq!(texts, vec![event(1), event(2)]);
+        assert_eq!(events, vec![event(1), event(2)]);
         assert!(
             validate_batch(b"[]", Schema::EventGrid, &Limits::default())
                 .unwrap()
@@ -83,12 +100,12 @@ mod tests {
                 .contains("must be a JSON array")
         );
         assert!(message(b"  ").message.contains("empty"));
+        assert!(message(b"[\"\xff\"]").message.contains("not valid UTF-8"));
         let broken = message(b"[{\"a\":1},");
         assert_eq!(broken.status, 400);
-        assert!(
-            broken.message.contains("not valid JSON"),
-            "{}",
-            broken.message
+        assert_eq!(
+            broken.message,
+            "The request body is not valid JSON: EOF while parsing a value at line 1 column 9."
         );
     }
 
