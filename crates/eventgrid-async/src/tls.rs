@@ -75,9 +75,20 @@ mod tests {
     }
 
     #[test]
-    fn trusts_the_webpki_roots_and_the_extra_ca() {
-        let base = client_config(&[]).unwrap();
-        assert!(base.alpn_protocols.is_empty());
+    fn base_roots_hold_at_least_the_webpki_roots() {
         assert!(base_roots().len() >= webpki_roots::TLS_SERVER_ROOTS.len());
+    }
+
+    #[test]
+    fn extra_ca_pem_is_parsed_and_accepted() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).unwrap();
+        let two = format!("{}{}", ca.pem(), ca.pem());
+        let parsed = parse_pem_certificates(two.as_bytes()).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[0].as_ref(), ca.der().as_ref());
+        assert!(client_config(&parsed).unwrap().alpn_protocols.is_empty());
     }
 }
