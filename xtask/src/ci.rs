@@ -26,6 +26,8 @@ pub fn run_ci_steps() -> Result<()> {
     let mut test = cargo();
     test.args(["test", "--workspace", "--locked"]);
     run_command(test)?;
+    crate::itest::run(&[])?;
+    crate::interop::run(&[])?;
 
     let mut doc = cargo();
     doc.args(["doc", "--workspace", "--no-deps", "--locked"]);
