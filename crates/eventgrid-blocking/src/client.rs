@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use eventgrid_core::{
-    ClientCore, Credential, Event, EventGridConfig, EventGridEvent, EventGridTopicConfig, Result,
-    SendSummary, TopicMetrics, Transport,
+    ClientCore, ClientOptions, Credential, Event, EventGridConfig, EventGridEvent,
+    EventGridTopicConfig, Result, SendSummary, TopicMetrics, Transport,
 };
 use serde::Serialize;
 
@@ -102,6 +102,11 @@ impl EventGridClient {
         self.inner.core.topics()
     }
 
+    /// The options in force.
+    pub fn options(&self) -> &ClientOptions {
+        self.inner.core.options()
+    }
+
     /// Per-topic counts since the client was made: events published and failed, requests,
     /// retries, bytes sent, and request latency.
     pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
@@ -113,6 +118,7 @@ impl fmt::Debug for EventGridClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventGridClient")
             .field("topics", &self.topics())
+            .field("options", self.options())
             .field("token_credential", &self.inner.tokens.is_some())
             .finish_non_exhaustive()
     }

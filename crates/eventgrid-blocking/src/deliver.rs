@@ -10,6 +10,7 @@ use eventgrid_core::{
     ensure_credentials_protected,
 };
 use time::OffsetDateTime;
+use tracing::field::Empty;
 
 use crate::client::Inner;
 
@@ -61,17 +62,34 @@ impl Inner {
             .finish()
     }
 
-    /// One batch through its attempts. Authentication is resolved for every attempt, so a
-    /// token or SAS that lapsed during a back-off is renewed.
+    /// One batch through its attempts, in an `eventgrid.publish` span naming the topic and the
+    /// number of events, and recording the attempts, the last status and the duration.
+    /// Authentication is resolved for every attempt, so a token or SAS that lapsed during a
+    /// back-off is renewed.
     fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
-        let mut delivery = topic.deliver(batch, &self.core, Instant::now());
-        loop {
+        let span = tracing::info_span!(
+            "eventgrid.publish",
+            topic = topic.name(),
+            events = batch.len(),
+            attempts = Empty,
+            status = Empty,
+            duration_ms = Empty,
+        );
+        let _entered = span.enter();
+        let started = Instant::now();
+        let mut delivery = topic.deliver(batch, &self.core, started);
+        let mut attempts: u32 = 0;
+        let outcome = loop {
+            attempts += 1;
             let step = match self.auth(topic) {
                 Ok(auth) => {
                     let request = delivery.request(&auth, Instant::now());
                     match ensure_credentials_protected(&request) {
                         Ok(()) => {
                             let result = self.transport.send(request);
+                            if let Ok(response) = &result {
+                                span.record("status", response.status().as_u16());
+                            }
                             delivery.on_result(result, Instant::now())
                         }
                         Err(refused) => delivery.on_error(refused, Instant::now()),
@@ -80,11 +98,14 @@ impl Inner {
                 Err(error) => delivery.on_error(error, Instant::now()),
             };
             match step {
-                Step::Delivered => return Ok(()),
+                Step::Delivered => break Ok(()),
                 Step::RetryAfter(delay) => std::thread::sleep(delay),
-                Step::Failed(error) => return Err(error),
+                Step::Failed(error) => break Err(error),
             }
-        }
+        };
+        span.record("attempts", attempts);
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        outcome
     }
 
     fn auth(&self, topic: &Topic) -> Result<AuthHeader> {

@@ -258,3 +258,52 @@ fn extra_ca_with_a_custom_transport_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("extra_ca_pem"), "{err}");
 }
+
+/// Collects what a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn each_request_is_traced_without_its_credential() {
+    let answers = Arc::new(Mutex::new(vec![200, 503]));
+    let transport = Scripted::new(move |_| Ok(status(answers.lock().unwrap().pop().unwrap())));
+    let client = EventGridClient::builder(config())
+        .credential(Credential::access_key("SECRET-KEY-VALUE"))
+        .retry(fast_retries())
+        .transport(transport)
+        .build()
+        .unwrap();
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer({
+            let captured = captured.clone();
+            move || captured.clone()
+        })
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        client
+            .emit_event("user-events", "t", "s", serde_json::json!(1))
+            .unwrap();
+    });
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("eventgrid.publish"), "{log}");
+    assert!(log.contains("topic=\"user-events\""), "{log}");
+    assert!(log.contains("attempts=2"), "{log}");
+    assert!(log.contains("status=200"), "{log}");
+    assert!(log.contains("eventgrid retry"), "{log}");
+    assert!(!log.contains("SECRET-KEY-VALUE"), "{log}");
+}
