@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use eventgrid_blocking::{Credential, EventGridClient, EventGridConfig, EventGridTopicConfig};
-//! use eventgrid_emulator::{Emulator, EmulatorConfig, TopicSpec};
+//! # use eventgrid_emulator::{Emulator, EmulatorConfig, TopicSpec};
 //! use serde_json::json;
 //!
 //! # let emulator = Emulator::start_in_background(
