@@ -3,6 +3,7 @@
 
 mod ci;
 mod deps;
+mod emulator_bench;
 mod interop;
 mod itest;
 mod util;
@@ -16,6 +17,7 @@ commands:
   ci        rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied)
   deps      check the dependency rules of docs/architecture.md (cargo tree)
   interop   the official Python and JavaScript SDKs against eventgrid-emulator
+  bench-emulator  eventgrid-emulator's requests/s beside nginx's, under wrk
   itest     the tests/ suite and the examples against eventgrid-emulator run as a process
   help      this text
 ";
@@ -28,6 +30,7 @@ fn main() -> Result<()> {
         "ci" => ci::run(&rest),
         "deps" => deps::run(&rest),
         "interop" => interop::run(&rest),
+        "bench-emulator" => emulator_bench::run(&rest),
         "itest" => itest::run(&rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
