@@ -82,7 +82,7 @@ impl Publisher for Async {
         self.client.topics()
     }
     fn metrics(&self, topic: &str) -> TopicMetrics {
-        self.client.metrics()[topic].clone()
+        self.client.metrics()[topic]
     }
 }
 
@@ -121,7 +121,7 @@ impl Publisher for Blocking {
         self.0.topics()
     }
     fn metrics(&self, topic: &str) -> TopicMetrics {
-        self.0.metrics()[topic].clone()
+        self.0.metrics()[topic]
     }
 }
 
@@ -364,7 +364,7 @@ fn runtime_topics<P: Publisher>() {
     .unwrap();
     assert!(client.topics().is_empty());
     client.add_topic(sandbox().topic_config(&topic)).unwrap();
-    assert_eq!(client.topics(), [topic.clone()]);
+    assert_eq!(client.topics(), [topic.as_str()]);
     client.emit(&topic, "t", "s", json!({})).unwrap();
     assert!(client.add_topic(sandbox().topic_config(&topic)).is_err());
     client.remove_topic(&topic).unwrap();

@@ -11,7 +11,7 @@ use crate::error::CliError;
 /// The topic, its key, and when the token expires.
 #[derive(Debug, Clone, Args)]
 pub struct SasArgs {
-    /// The topic's endpoint, such as https://orders.westus2-1.eventgrid.azure.net/api/events
+    /// The topic's endpoint, such as <https://orders.westus2-1.eventgrid.azure.net/api/events>
     #[arg(long, value_name = "URL")]
     pub endpoint: String,
     /// The topic's access key (base64, as the Azure portal shows it)

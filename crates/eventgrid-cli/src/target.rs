@@ -24,7 +24,7 @@ pub struct TargetArgs {
     /// The topic's name: one listed in EVENTGRID_TOPICS, or any name with --endpoint
     #[arg(long, value_name = "NAME")]
     pub topic: String,
-    /// The topic's endpoint, instead of the environment's EVENTGRID_<TOPIC>_ENDPOINT
+    /// The topic's endpoint, instead of the environment's `EVENTGRID_<TOPIC>_ENDPOINT`
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Authenticate with the topic's access key

@@ -254,3 +254,33 @@ fn demo_publishes_with_both_clients_and_prints_what_arrived() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+#[test]
+fn sas_prints_the_token_the_python_sdk_makes() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/reference/sas-vectors.json"
+    );
+    let vectors: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let python = vectors["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|vector| vector["sdk"].as_str().unwrap().contains("Python"))
+        .expect("a Python vector");
+    let output = run(&mut eventgrid(&[
+        "sas",
+        "--endpoint",
+        python["endpoint"].as_str().unwrap(),
+        "--key",
+        python["key"].as_str().unwrap(),
+        "--expires",
+        python["expires"].as_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim_end(),
+        python["token"].as_str().unwrap()
+    );
+}

@@ -108,7 +108,9 @@ pub mod blocking {
     pub use eventgrid_blocking::*;
 }
 
-/// The README's Rust code blocks, compiled and run as doctests.
+/// The README's Rust code blocks, compiled and run as doctests. They use both clients, so
+/// they run when both features are on, as in `cargo test --workspace` and
+/// `cargo test -p eventgrid --all-features`.
 #[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "async", feature = "blocking"))]
 pub struct ReadmeDoctests;
