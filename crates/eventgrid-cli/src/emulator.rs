@@ -1,8 +1,9 @@
 //! `eventgrid emulator ...`: the `eventgrid-emulator` command line, run as it is.
 //!
-//! The emulator's options, parsing and start-up belong to its own binary; this subcommand
-//! runs that binary (installed next to `eventgrid`) with the same arguments, so the two
-//! commands cannot drift apart.
+//! The emulator's options, parsing and start-up belong to its own binary (the
+//! `eventgrid-emulator` library exposes no command-line entry point); this subcommand runs
+//! that binary, installed next to `eventgrid`, with the same arguments, so the two commands
+//! cannot drift apart.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -38,21 +39,31 @@ fn emulator_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
-/// Runs the emulator in the foreground until it stops, exiting with its status.
+/// Runs the emulator in the foreground. On Unix this process becomes the emulator (`exec`), so
+/// signals such as Ctrl-C and SIGTERM reach it directly and its exit status is the command's.
 pub fn run(args: EmulatorArgs) -> Result<(), CliError> {
     let binary = emulator_binary();
-    let status = Command::new(&binary)
-        .args(&args.args)
-        .status()
-        .map_err(|error| {
-            CliError::failure(format!(
-                "could not run {}: {error} (build it with `cargo build -p eventgrid-emulator`, \
-                 or install it with `cargo install eventgrid-emulator`)",
-                binary.display()
-            ))
-        })?;
-    if status.success() {
-        return Ok(());
+    let mut command = Command::new(&binary);
+    command.args(&args.args);
+    let not_found = |error: std::io::Error| {
+        CliError::failure(format!(
+            "could not run {}: {error} (build it with `cargo build -p eventgrid-emulator`, or \
+             install it with `cargo install --path crates/eventgrid-emulator`)",
+            binary.display()
+        ))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Returns only when the emulator could not be started.
+        Err(not_found(command.exec()))
     }
-    std::process::exit(status.code().unwrap_or(1));
+    #[cfg(not(unix))]
+    {
+        let status = command.status().map_err(not_found)?;
+        if status.success() {
+            return Ok(());
+        }
+        std::process::exit(status.code().unwrap_or(1));
+    }
 }
