@@ -196,7 +196,7 @@ fn write_body(argv: &[String]) -> Result<String, String> {
 }
 
 fn measure(args: &Args) -> Result<String, String> {
-    let before = args.counters.as_deref().map(accepted_events).transpose()?;
+    let before = args.counters.as_deref().map(settled_events).transpose()?;
     let start_rss = proc_status_kib("VmRSS");
     let outcome = run(args)?;
     let sink_events = match (&args.counters, before) {
@@ -498,6 +498,21 @@ fn proc_status_kib(field: &str) -> u64 {
             })
         })
         .unwrap_or(0)
+}
+
+/// `accepted_events` once it has stopped changing: requests a previous process (wrk, say) left
+/// in flight may still be counted just after it exited.
+fn settled_events(url: &str) -> Result<u64, String> {
+    let mut last = accepted_events(url)?;
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = accepted_events(url)?;
+        if now == last {
+            return Ok(now);
+        }
+        last = now;
+    }
+    Err("the sink's event count kept changing before the run".to_owned())
 }
 
 /// `accepted_events` from the emulator's counters (`GET /_emulator/topics/{topic}/counters`),
