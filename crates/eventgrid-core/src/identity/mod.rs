@@ -3,13 +3,18 @@
 //! the `identity` feature; the clients give it their own HTTP client, so no second HTTP stack
 //! is pulled in.
 
+mod http;
+
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+pub use self::http::{AsyncHttpClient, BlockingHttpClient};
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{
     AccessToken, Secret as AzureSecret, TokenCredential, TokenRequestOptions,
 };
 use azure_core::http::{ClientOptions, HttpClient, Transport};
+
 use azure_identity::{
     ClientSecretCredential, ClientSecretCredentialOptions, DeveloperToolsCredential,
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, WorkloadIdentityCredential,
@@ -18,19 +23,30 @@ use azure_identity::{
 
 /// Builds the chain, in order: a client secret from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
 /// `AZURE_CLIENT_SECRET`; workload identity; managed identity; the developer tools (Azure CLI,
-/// Azure Developer CLI). The first source that yields a token is used from then on; if all
+/// Azure Developer CLI). `AZURE_AUTHORITY_HOST` selects another authority (a sovereign cloud,
+/// or the emulator's token endpoint). The first source that yields a token is used from then on; if all
 /// fail, the error reports each step's failure. `http_client` carries every identity request.
 pub fn default_credential(http_client: Arc<dyn HttpClient>) -> Arc<dyn TokenCredential> {
     default_credential_with(http_client, |name| std::env::var(name).ok())
 }
 
-/// Like [`default_credential`], reading the environment through `lookup`.
+/// Like [`default_credential`], reading the client-secret step's variables and
+/// `AZURE_AUTHORITY_HOST` through `lookup` (workload and managed identity read the process
+/// environment themselves).
 pub fn default_credential_with(
     http_client: Arc<dyn HttpClient>,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Arc<dyn TokenCredential> {
+    // azure_identity reads AZURE_AUTHORITY_HOST from the process environment only; pass it on
+    // explicitly so `lookup` decides, as it does for every other variable.
+    let cloud = lookup("AZURE_AUTHORITY_HOST").map(|authority_host| {
+        let mut custom = CustomConfiguration::default();
+        custom.authority_host = authority_host;
+        Arc::new(CloudConfiguration::Custom(custom))
+    });
     let client_options = || ClientOptions {
         transport: Some(Transport::new(http_client.clone())),
+        cloud: cloud.clone(),
         ..Default::default()
     };
     let mut sources: Vec<Source> = Vec::new();
