@@ -1,7 +1,7 @@
 //! `eventgrid demo`: the emulator in-process, the seed library's flows with both clients, and
 //! a table of what arrived. No Azure account, nothing beyond loopback.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use eventgrid::{
@@ -67,19 +67,16 @@ pub fn run() -> Result<(), CliError> {
         received += print_topic(&emulator, topic);
     }
 
-    let metrics = |side: Option<std::collections::BTreeMap<String, TopicMetrics>>| {
-        side.unwrap_or_default()
+    let totals = |metrics: Option<BTreeMap<String, TopicMetrics>>| {
+        metrics
+            .unwrap_or_default()
             .values()
-            .fold((0, 0, 0), |(events, requests, retries), m| {
-                (
-                    events + m.events_published,
-                    requests + m.requests,
-                    retries + m.retries,
-                )
+            .fold((0, 0), |(events, requests), m| {
+                (events + m.events_published, requests + m.requests)
             })
     };
-    let (async_events, async_requests, _) = metrics(client.async_client().map(|c| c.metrics()));
-    let (sync_events, sync_requests, _) = metrics(client.sync_client().map(|c| c.metrics()));
+    let (async_events, async_requests) = totals(client.async_client().map(|c| c.metrics()));
+    let (sync_events, sync_requests) = totals(client.sync_client().map(|c| c.metrics()));
     println!(
         "\nClient metrics: async client {async_events} events in {async_requests} requests; \
          blocking client {sync_events} events in {sync_requests} requests."

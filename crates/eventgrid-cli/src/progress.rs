@@ -63,7 +63,7 @@ pub struct Summary {
     pub delivered: usize,
     /// Events read but not delivered.
     pub failed: usize,
-    /// Requests that carried delivered events (not counting retries).
+    /// Requests sent, retries included.
     pub requests: usize,
     /// Time from opening the file to the last answer.
     pub elapsed: Duration,
