@@ -1,35 +1,50 @@
-//! The default Microsoft Entra ID credential chain, on this crate's HTTP stack.
+//! Microsoft Entra ID on this crate's HTTP stack: the default credential chain, and the
+//! `azure_core` HTTP client that `azure_identity` credentials send through.
 
 use std::sync::Arc;
 
-use eventgrid_core::{ClientOptions, TokenCredential};
+use eventgrid_core::ClientOptions;
+use eventgrid_core::identity::BlockingHttpClient;
 
-use crate::azure_http::UreqHttpClient;
 use crate::transport::UreqTransport;
+use crate::{Credential, Result};
+
+/// An `azure_core` HTTP client on a [`UreqTransport`], so `azure_identity` credentials reach
+/// Microsoft Entra ID through the same ureq agent, TLS roots and proxy settings as the
+/// publishing requests, without reqwest or tokio. Make one with
+/// `UreqHttpClient::new(transport.clone())`.
+pub type UreqHttpClient = BlockingHttpClient<UreqTransport>;
 
 /// The Rust counterpart of Python's `DefaultAzureCredential()`: a client secret from
 /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`, then workload identity, then
 /// managed identity, then the developer tools (Azure CLI, Azure Developer CLI). The first that
 /// yields a token is used from then on; if none does, the error reports each step's failure.
 ///
-/// Identity requests go through a [`UreqHttpClient`] with the default time-outs and roots, so
-/// no other HTTP stack, TLS library or async runtime is involved.
-///
 /// ```no_run
 /// use eventgrid_blocking::{EventGridClient, EventGridConfig, default_credential};
 ///
-/// let client = EventGridClient::new(EventGridConfig::from_env()?, default_credential())?;
+/// let client = EventGridClient::new(EventGridConfig::from_env()?, default_credential()?)?;
 /// client.emit_event("user-events", "user.created", "users/123", serde_json::json!({"user_id": 123}))?;
 /// # Ok::<(), eventgrid_blocking::Error>(())
 /// ```
-pub fn default_credential() -> Arc<dyn TokenCredential> {
-    let transport = UreqTransport::new(&ClientOptions::default())
-        .expect("the default transport needs no input that could be invalid");
-    default_credential_on(&transport)
+pub fn default_credential() -> Result<Credential> {
+    Ok(default_credential_on(&UreqTransport::new(
+        &ClientOptions::default(),
+    )?))
+}
+
+/// Like [`default_credential`], trusting the extra CA certificate `pem` too (for the
+/// emulator's TLS mode).
+pub fn default_credential_with_ca(pem: impl AsRef<[u8]>) -> Result<Credential> {
+    let transport = UreqTransport::builder(&ClientOptions::default())
+        .extra_ca_pem(pem)
+        .build()?;
+    Ok(default_credential_on(&transport))
 }
 
 /// Like [`default_credential`], sending identity requests through `transport` (to share its
-/// connections, or trust its extra CA).
-pub fn default_credential_on(transport: &UreqTransport) -> Arc<dyn TokenCredential> {
-    eventgrid_core::identity::default_credential(Arc::new(UreqHttpClient::new(transport)))
+/// connections, proxy settings or extra CA).
+pub fn default_credential_on(transport: &UreqTransport) -> Credential {
+    let http = UreqHttpClient::new(transport.clone());
+    Credential::token(eventgrid_core::identity::default_credential(Arc::new(http)))
 }

@@ -85,7 +85,6 @@
 
 #![deny(missing_docs)]
 
-mod azure_http;
 mod builder;
 mod client;
 mod deliver;
@@ -94,10 +93,11 @@ mod tls;
 mod token;
 mod transport;
 
-pub use azure_http::UreqHttpClient;
 pub use builder::EventGridClientBuilder;
 pub use client::EventGridClient;
-pub use identity::{default_credential, default_credential_on};
+pub use identity::{
+    UreqHttpClient, default_credential, default_credential_on, default_credential_with_ca,
+};
 pub use transport::{UreqTransport, UreqTransportBuilder};
 
 /// The protocol core's types, so that users need only this crate.

@@ -56,10 +56,6 @@ impl UreqTransport {
             extra_ca_pem: Vec::new(),
         }
     }
-
-    pub(crate) fn agent(&self) -> &ureq::Agent {
-        &self.agent
-    }
 }
 
 /// Builds a [`UreqTransport`].

@@ -113,7 +113,7 @@ fn client_secret_credential(
     let options = ClientSecretCredentialOptions {
         client_options: AzureClientOptions {
             transport: Some(AzureTransport::new(Arc::new(UreqHttpClient::new(
-                &transport,
+                transport,
             )))),
             cloud: Some(Arc::new(cloud.into())),
             ..Default::default()

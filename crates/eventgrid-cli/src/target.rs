@@ -146,7 +146,7 @@ fn entra(extra_ca: Option<&[u8]>) -> Result<Credential, CliError> {
         Some(pem) => UreqTransport::builder(&options).extra_ca_pem(pem).build()?,
         None => UreqTransport::new(&options)?,
     };
-    Ok(Credential::token(default_credential_on(&transport)))
+    Ok(default_credential_on(&transport))
 }
 
 fn without_credential(topic: &EventGridTopicConfig) -> Result<EventGridTopicConfig, CliError> {

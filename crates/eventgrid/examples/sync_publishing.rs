@@ -13,7 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let playground = Playground::start(&["order-events"]);
 
     // The seed's `EventGridClient(config, credential=...)`; with Azure, the credential is
-    // usually `eventgrid::blocking::default_credential()` (Microsoft Entra ID).
+    // usually `eventgrid::blocking::default_credential()?` (Microsoft Entra ID).
     let client =
         EventGridClient::with_sync_credential(playground.config(), playground.credential())?;
 

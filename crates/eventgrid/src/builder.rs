@@ -100,7 +100,7 @@ impl EventGridClientBuilder {
     }
 
     /// Adds a blocking client authenticating with `credential` (for example
-    /// `eventgrid::blocking::default_credential()`, the Entra ID chain on the blocking HTTP
+    /// `eventgrid::blocking::default_credential()?`, the Entra ID chain on the blocking HTTP
     /// stack).
     #[cfg(feature = "blocking")]
     pub fn sync_credential(mut self, credential: impl Into<Credential>) -> Self {

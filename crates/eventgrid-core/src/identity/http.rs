@@ -13,12 +13,28 @@ use crate::error::TransportError;
 use crate::transport::{AsyncTransport, Transport};
 
 /// An `azure_core` [`HttpClient`] on an [`AsyncTransport`] (the async client's hyper stack).
+#[derive(Clone)]
 pub struct AsyncHttpClient<T>(pub T);
 
 /// An `azure_core` [`HttpClient`] on a blocking [`Transport`] (the blocking client's ureq
 /// agent). The request runs on the thread that polls the future, which is what the blocking
 /// client's executor does; don't use it inside an async runtime's worker threads.
+#[derive(Clone)]
 pub struct BlockingHttpClient<T>(pub T);
+
+impl<T> AsyncHttpClient<T> {
+    /// An `azure_core` HTTP client sending through `transport`.
+    pub fn new(transport: T) -> Self {
+        Self(transport)
+    }
+}
+
+impl<T> BlockingHttpClient<T> {
+    /// An `azure_core` HTTP client sending through `transport`.
+    pub fn new(transport: T) -> Self {
+        Self(transport)
+    }
+}
 
 impl<T> fmt::Debug for AsyncHttpClient<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
