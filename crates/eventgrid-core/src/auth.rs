@@ -182,6 +182,17 @@ impl AccessToken {
     pub fn is_fresh(&self, now: OffsetDateTime) -> bool {
         now + TOKEN_REFRESH_MARGIN < self.expires_at
     }
+
+    /// When a token received at `now` should be replaced: [`TOKEN_REFRESH_MARGIN`] before it
+    /// expires, or half-way through its remaining life if it was issued with less than that
+    /// left (so a short-lived token is still reused rather than fetched for every request).
+    pub fn refresh_at(&self, now: OffsetDateTime) -> OffsetDateTime {
+        if self.is_fresh(now) {
+            self.expires_at - TOKEN_REFRESH_MARGIN
+        } else {
+            now + (self.expires_at - now) / 2
+        }
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +232,21 @@ mod tests {
         };
         assert!(token.is_fresh(datetime!(2030-01-01 00:54:59 UTC)));
         assert!(!token.is_fresh(datetime!(2030-01-01 00:55:00 UTC)));
+    }
+
+    #[test]
+    fn short_lived_tokens_are_reused_for_half_their_life() {
+        let now = datetime!(2030-01-01 00:00:00 UTC);
+        let long = AccessToken {
+            token: Secret::new("t"),
+            expires_at: datetime!(2030-01-01 01:00:00 UTC),
+        };
+        assert_eq!(long.refresh_at(now), datetime!(2030-01-01 00:55:00 UTC));
+        let short = AccessToken {
+            token: Secret::new("t"),
+            expires_at: datetime!(2030-01-01 00:02:00 UTC),
+        };
+        assert_eq!(short.refresh_at(now), datetime!(2030-01-01 00:01:00 UTC));
     }
 
     #[test]
