@@ -109,7 +109,13 @@ pub(crate) fn scan_array<'a>(
         loop {
             members.clear();
             let value = if scanner.peek() == Some(b'{') {
-                scanner.object(Some(&mut members))?
+                let start = scanner.position;
+                scanner.object(Some(&mut members))?;
+                RawJson {
+                    kind: Kind::Object,
+                    text: &scanner.text[start..scanner.position],
+                    escaped: false,
+                }
             } else {
                 scanner.value()?
             };
@@ -179,13 +185,26 @@ impl<'a> Scanner<'a> {
 
     fn value(&mut self) -> Result<RawJson<'a>, SyntaxError> {
         let start = self.position;
-        let (kind, escaped) = match self.peek() {
-            Some(b'{') => (self.object(None)?.kind, false),
+        let (kind, escaped) = self.skip_value()?;
+        Ok(RawJson {
+            kind,
+            text: &self.text[start..self.position],
+            escaped,
+        })
+    }
+
+    /// Skips one value; returns its kind and, for strings, whether it has escapes.
+    fn skip_value(&mut self) -> Result<(Kind, bool), SyntaxError> {
+        Ok(match self.peek() {
+            Some(b'"') => (Kind::String, self.string()?),
+            Some(b'{') => {
+                self.object(None)?;
+                (Kind::Object, false)
+            }
             Some(b'[') => {
                 self.array()?;
                 (Kind::Array, false)
             }
-            Some(b'"') => (Kind::String, self.string()?),
             Some(b'-' | b'0'..=b'9') => {
                 self.number()?;
                 (Kind::Number, false)
@@ -204,11 +223,6 @@ impl<'a> Scanner<'a> {
             }
             Some(_) => return Err(self.error_at("expected value", self.position + 1)),
             None => return Err(self.error("EOF while parsing a value")),
-        };
-        Ok(RawJson {
-            kind,
-            text: &self.text[start..self.position],
-            escaped,
         })
     }
 
@@ -221,11 +235,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// An object; its members go to `members` when given (only for events themselves).
-    fn object(
-        &mut self,
-        mut members: Option<&mut Vec<Member<'a>>>,
-    ) -> Result<RawJson<'a>, SyntaxError> {
-        let start = self.position;
+    fn object(&mut self, mut members: Option<&mut Vec<Member<'a>>>) -> Result<(), SyntaxError> {
         self.enter()?;
         self.position += 1;
         self.skip_whitespace();
@@ -241,17 +251,23 @@ impl<'a> Scanner<'a> {
                 }
                 let name_start = self.position;
                 let name_escaped = self.string()?;
-                let name = RawJson {
-                    kind: Kind::String,
-                    text: &self.text[name_start..self.position],
-                    escaped: name_escaped,
-                };
+                let name_end = self.position;
                 self.skip_whitespace();
                 self.expect(b':', "expected `:`")?;
                 self.skip_whitespace();
-                let value = self.value()?;
-                if let Some(members) = members.as_deref_mut() {
-                    members.push(Member { name, value });
+                match members.as_deref_mut() {
+                    Some(members) => {
+                        let name = RawJson {
+                            kind: Kind::String,
+                            text: &self.text[name_start..name_end],
+                            escaped: name_escaped,
+                        };
+                        let value = self.value()?;
+                        members.push(Member { name, value });
+                    }
+                    None => {
+                        self.skip_value()?;
+                    }
                 }
                 self.skip_whitespace();
                 match self.next_byte() {
@@ -263,11 +279,7 @@ impl<'a> Scanner<'a> {
             }
         }
         self.depth -= 1;
-        Ok(RawJson {
-            kind: Kind::Object,
-            text: &self.text[start..self.position],
-            escaped: false,
-        })
+        Ok(())
     }
 
     fn array(&mut self) -> Result<(), SyntaxError> {
@@ -278,7 +290,7 @@ impl<'a> Scanner<'a> {
             self.position += 1;
         } else {
             loop {
-                self.value()?;
+                self.skip_value()?;
                 self.skip_whitespace();
                 match self.next_byte() {
                     Some(b',') => self.after_comma(b']')?,
