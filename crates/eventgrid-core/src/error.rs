@@ -123,6 +123,11 @@ pub enum Error {
     /// Some events of a send were delivered and some were not.
     #[error(transparent)]
     Delivery(Box<DeliveryFailure>),
+
+    /// The buffered publisher was closed: it accepts no more events (those accepted before
+    /// were delivered or failed, each with its own outcome).
+    #[error("the buffered publisher is closed and accepts no more events")]
+    Closed,
 }
 
 impl Error {

@@ -58,6 +58,7 @@ mod delivery;
 mod endpoint;
 mod env;
 mod error;
+mod error_clone;
 mod event;
 #[cfg(feature = "identity")]
 pub mod identity;
