@@ -18,7 +18,8 @@ pub(crate) struct TokenCache {
 
 #[derive(Default)]
 struct State {
-    token: Option<(AccessToken, AuthHeader)>,
+    /// The header to send and when to replace it.
+    token: Option<(OffsetDateTime, AuthHeader)>,
     /// The last refresh that failed: when it ended and why. Threads that were already waiting
     /// for it share its failure rather than asking again one after another.
     failure: Option<(Instant, String)>,
@@ -36,8 +37,8 @@ impl TokenCache {
     pub(crate) fn header(&self, now: OffsetDateTime) -> Result<AuthHeader> {
         let arrived = Instant::now();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((token, header)) = &state.token
-            && token.is_fresh(now)
+        if let Some((refresh_at, header)) = &state.token
+            && now < *refresh_at
         {
             return Ok(header.clone());
         }
@@ -52,7 +53,7 @@ impl TokenCache {
             Ok(token) => {
                 let token = AccessToken::from(token);
                 let header = AuthHeader::bearer(&token.token)?;
-                state.token = Some((token, header.clone()));
+                state.token = Some((token.refresh_at(now), header.clone()));
                 state.failure = None;
                 Ok(header)
             }
