@@ -60,15 +60,16 @@ fn check_event_grid(event: &Event<'_, '_>) -> Result<(), ServiceError> {
         }
     }
     for name in [
+        "id",
         "subject",
         "eventType",
         "dataVersion",
         "topic",
         "metadataVersion",
     ] {
-        event.string(name)?;
+        event.expect_string(name)?;
     }
-    if event.string("id")?.is_some_and(|id| id.is_empty()) {
+    if event.get("id").is_some_and(|id| id.text == "\"\"") {
         return Err(ServiceError::invalid_input(format!(
             "Property 'id' of event {index} must not be empty."
         )));
@@ -217,6 +218,17 @@ impl<'m, 'a> Event<'m, 'a> {
     fn get(&self, name: &str) -> Option<RawJson<'a>> {
         self.slots[slot(name).expect("a member with a slot")]
             .filter(|value| value.kind != Kind::Null)
+    }
+
+    /// A 400 naming `name` when it is present and not a string (nothing is decoded).
+    fn expect_string(&self, name: &str) -> Result<(), ServiceError> {
+        match self.get(name) {
+            Some(value) if value.kind != Kind::String => Err(ServiceError::invalid_input(format!(
+                "Property '{name}' of event {} must be a string.",
+                self.index
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The decoded string value of `name`, or a 400 naming it when it is not a string.
