@@ -241,7 +241,14 @@ pub fn run(args: &[String]) -> Result<()> {
         .collect();
     let mut tools = Vec::new();
     if options.sinks.iter().any(|sink| sink == "nginx") {
-        tools = tools::ensure(&[("nginx", "nginx"), ("wrk", "wrk")], options.install)?;
+        tools = tools::ensure(
+            &[
+                ("nginx", "nginx"),
+                (nginx::ECHO_MODULE, "libnginx-mod-http-echo"),
+                ("wrk", "wrk"),
+            ],
+            options.install,
+        )?;
     } else if tools::find("wrk").is_some() {
         tools.push("wrk".to_owned());
     }
@@ -275,9 +282,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let bodies = binaries.write_bodies()?;
     let has_wrk = tools.iter().any(|tool| tool == "wrk");
     for sink in &options.sinks {
-        if sink == "nginx" && !tools.iter().any(|tool| tool == "nginx") {
+        let has = |tool: &str| tools.iter().any(|present| present == tool);
+        if sink == "nginx" && !(has("nginx") && has(nginx::ECHO_MODULE)) {
             report.rows.push(Row {
-                note: "nginx not installed".to_owned(),
+                note: "nginx or its echo module not installed".to_owned(),
                 ..Row::new("nginx", "nginx", Kind::Info, "(all scenarios)")
             });
             continue;

@@ -1,6 +1,6 @@
-//! nginx as a sink that answers every request 200 and keeps nothing: the fastest HTTP/1.1 peer
-//! there is, so what a client reaches against it is the client's own speed. The configuration
-//! is `xtask/bench/nginx.conf`; each sink gets its own prefix directory under `target/bench/`.
+//! nginx as a sink that reads each body and answers 200, keeping nothing: the fastest HTTP/1.1
+//! peer there is, so what a client reaches against it is the client's own speed. The
+//! configuration is `xtask/bench/nginx.conf`; each sink gets its own prefix directory.
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -11,6 +11,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::bench::tools;
 use crate::util::root;
+
+/// The echo module (Debian's `libnginx-mod-http-echo`) that lets nginx read a whole body before
+/// answering.
+pub(crate) const ECHO_MODULE: &str = "/usr/lib/nginx/modules/ngx_http_echo_module.so";
 
 /// A running nginx; stopped (and waited for) on drop.
 #[derive(Debug)]
@@ -25,6 +29,9 @@ impl Nginx {
     /// port, its files under `prefix`, and returns once it accepts connections.
     pub(crate) fn start(prefix: &Path, workers: &str) -> Result<Self> {
         let binary = tools::find("nginx").context("nginx is not installed")?;
+        if !Path::new(ECHO_MODULE).exists() {
+            bail!("nginx's echo module is not installed ({ECHO_MODULE}: libnginx-mod-http-echo)");
+        }
         let port = free_port()?;
         std::fs::create_dir_all(prefix)
             .with_context(|| format!("creating {}", prefix.display()))?;
@@ -34,7 +41,8 @@ impl Nginx {
         let config = template
             .replace("{prefix}", &prefix.display().to_string())
             .replace("{port}", &port.to_string())
-            .replace("{workers}", workers);
+            .replace("{workers}", workers)
+            .replace("{echo_module}", ECHO_MODULE);
         let config_path = prefix.join("nginx.conf");
         std::fs::write(&config_path, config)
             .with_context(|| format!("writing {}", config_path.display()))?;

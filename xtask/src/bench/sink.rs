@@ -39,7 +39,7 @@ impl Sink {
     fn name(&self) -> &'static str {
         match self {
             Sink::Emulator(_) => "emulator (--retain 0)",
-            Sink::Nginx(_) => "nginx (return 200)",
+            Sink::Nginx(_) => "nginx (reads the body, answers 200)",
         }
     }
 

@@ -18,15 +18,21 @@ pub(crate) fn find(program: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// Makes sure `programs` (each with the Debian package that provides it) are installed: those
-/// missing are installed with `apt-get` when `install` allows it and the machine has apt-get and
-/// runs as root. Says what it does. Returns which programs are there afterwards; a missing one
-/// is reported and skipped by the caller, never an error.
-pub(crate) fn ensure(programs: &[(&str, &str)], install: bool) -> Result<Vec<String>> {
-    let missing: Vec<&(&str, &str)> = programs
-        .iter()
-        .filter(|(program, _)| find(program).is_none())
-        .collect();
+/// Whether `thing` is there: a program on the path, or, given an absolute path, that file.
+fn present(thing: &str) -> bool {
+    if thing.starts_with('/') {
+        std::path::Path::new(thing).is_file()
+    } else {
+        find(thing).is_some()
+    }
+}
+
+/// Makes sure `things` (programs, or absolute paths of files, each with the Debian package that
+/// provides it) are installed: those missing are installed with `apt-get` when `install` allows
+/// it and the machine has apt-get and runs as root. Says what it does. Returns which things are
+/// there afterwards; a missing one is reported and skipped by the caller, never an error.
+pub(crate) fn ensure(things: &[(&str, &str)], install: bool) -> Result<Vec<String>> {
+    let missing: Vec<&(&str, &str)> = things.iter().filter(|(thing, _)| !present(thing)).collect();
     if !missing.is_empty() {
         let packages: Vec<&str> = missing.iter().map(|(_, package)| *package).collect();
         if !install {
@@ -55,10 +61,10 @@ pub(crate) fn ensure(programs: &[(&str, &str)], install: bool) -> Result<Vec<Str
             run_command(add)?;
         }
     }
-    Ok(programs
+    Ok(things
         .iter()
-        .filter(|(program, _)| find(program).is_some())
-        .map(|(program, _)| (*program).to_owned())
+        .filter(|(thing, _)| present(thing))
+        .map(|(thing, _)| (*thing).to_owned())
         .collect())
 }
 
