@@ -35,7 +35,8 @@ use report::{Kind, Report, Row};
 use sink::{Sink, SinkBench};
 
 const USAGE: &str = "\
-cargo xtask bench [--peers] [--quick] [--sinks emulator,nginx] [--only ID,...] [--no-install]
+cargo xtask bench [--peers] [--quick] [--repeat N] [--sinks emulator,nginx] [--only ID,...]
+                  [--no-install]
 
 Measures the clients on ~1 KB events against local sinks, each scenario beside a raw floor
 (plain hyper posting prebuilt bodies at the same concurrency, and wrk), and prints a table of
@@ -44,6 +45,7 @@ target/bench/ (bench-TIME.json and latest.json) and as Markdown (latest.md).
 
   --peers        also run the official Python SDK (azure-eventgrid, from target/bench-venv)
   --quick        a tenth of the events: a smoke run, not figures to quote
+  --repeat N     run everything N times and keep each row's best run (default 1)
   --sinks LIST   emulator, nginx or both (default: both; nginx only where installed)
   --only LIST    scenario ids: async-emit, buffered, async-send, blocking-send, blocking-emit
   --no-install   do not apt-get install nginx and wrk when they are missing
@@ -175,6 +177,7 @@ struct Options {
     sinks: Vec<String>,
     only: Option<Vec<String>>,
     install: bool,
+    repeat: u32,
 }
 
 impl Options {
@@ -185,6 +188,7 @@ impl Options {
             sinks: vec!["emulator".to_owned(), "nginx".to_owned()],
             only: None,
             install: true,
+            repeat: 1,
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -200,6 +204,14 @@ impl Options {
                 "--no-install" => options.install = false,
                 "--sinks" => options.sinks = list("--sinks")?,
                 "--only" => options.only = Some(list("--only")?),
+                "--repeat" => {
+                    let value = list("--repeat")?.join(",");
+                    options.repeat = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|runs| *runs > 0)
+                        .with_context(|| format!("--repeat `{value}`: a whole number from 1"))?;
+                }
                 "-h" | "--help" => {
                     print!("{USAGE}");
                     return Ok(None);

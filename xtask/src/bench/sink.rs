@@ -118,13 +118,16 @@ impl<'a> SinkBench<'a> {
             row.id,
             self.sink.name()
         );
-        match self.binaries.scenario(
-            &row.id,
-            &self.sink.endpoint(),
-            events,
-            concurrency,
-            self.sink.counters().as_deref(),
-        ) {
+        let run = || {
+            self.binaries.scenario(
+                &row.id,
+                &self.sink.endpoint(),
+                events,
+                concurrency,
+                self.sink.counters().as_deref(),
+            )
+        };
+        match best_of(self.options.repeat, run, Measured::events_per_second) {
             Ok(measured) => {
                 let mut notes = Vec::new();
                 if measured.retries > 0 {
@@ -181,7 +184,8 @@ impl<'a> SinkBench<'a> {
             );
             let (path, per_request) = &self.bodies[&body];
             let url = format!("{}?api-version=2018-01-01", self.sink.endpoint());
-            match wrk::post(&url, path, KEY, concurrency, WRK_DURATION) {
+            let run = || wrk::post(&url, path, KEY, concurrency, WRK_DURATION);
+            match best_of(self.options.repeat, run, wrk::WrkRun::requests_per_second) {
                 Ok(run) => {
                     if run.errors > 0 {
                         row.note = format!("{} errors", run.errors);
@@ -230,12 +234,18 @@ impl<'a> SinkBench<'a> {
                 peer.id(),
                 self.sink.name()
             );
-            match python::run(
-                &interpreter.to_path_buf(),
-                mode,
-                &self.sink.endpoint(),
-                KEY,
-                events,
+            match best_of(
+                self.options.repeat,
+                || {
+                    python::run(
+                        &interpreter.to_path_buf(),
+                        mode,
+                        &self.sink.endpoint(),
+                        KEY,
+                        events,
+                    )
+                },
+                |run| run.events as f64 / run.seconds,
             ) {
                 Ok(run) => {
                     row.measured = Some(Measured {
@@ -254,4 +264,21 @@ impl<'a> SinkBench<'a> {
             self.rows.push(row);
         }
     }
+}
+
+/// The best of `runs` runs (at least one) by `rate`: other work on a shared machine only ever
+/// slows a run down. The first failure ends it.
+fn best_of<T>(
+    runs: u32,
+    mut run: impl FnMut() -> Result<T>,
+    rate: impl Fn(&T) -> f64,
+) -> Result<T> {
+    let mut best = run()?;
+    for _ in 1..runs {
+        let next = run()?;
+        if rate(&next) > rate(&best) {
+            best = next;
+        }
+    }
+    Ok(best)
 }
