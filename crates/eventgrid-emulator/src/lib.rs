@@ -92,3 +92,17 @@ pub const EVENT_GRID_AUDIENCE: &str = jwt::EVENT_GRID_AUDIENCE;
 
 /// The api-version of basic topics, required on every publish request.
 pub const API_VERSION: &str = publish::API_VERSION;
+
+#[cfg(test)]
+mod tests {
+    /// The handles cross threads and tasks: tests hand them to spawned work.
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<crate::RunningEmulator>();
+        assert_send_sync::<crate::EmulatorHandle>();
+        assert_send_sync::<crate::EmulatorControl>();
+        assert_send_sync::<crate::EmulatorConfig>();
+        assert_send_sync::<crate::Error>();
+    }
+}
