@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use eventgrid::blocking::{EventGridClient, UreqTransport, default_credential_on};
-use eventgrid::core::{ClientOptions, TOPICS_VAR};
+use eventgrid::blocking::{EventGridClient, default_credential, default_credential_with_ca};
+use eventgrid::core::TOPICS_VAR;
 use eventgrid::{Credential, Error, EventGridConfig, EventGridTopicConfig, Limits, Schema};
 
 use crate::error::CliError;
@@ -139,14 +139,13 @@ impl TargetArgs {
     }
 }
 
-/// The default Microsoft Entra ID chain, its identity requests on the same HTTP stack.
+/// The default Microsoft Entra ID chain, its identity requests on the blocking client's HTTP
+/// stack (trusting the extra CA too).
 fn entra(extra_ca: Option<&[u8]>) -> Result<Credential, CliError> {
-    let options = ClientOptions::default();
-    let transport = match extra_ca {
-        Some(pem) => UreqTransport::builder(&options).extra_ca_pem(pem).build()?,
-        None => UreqTransport::new(&options)?,
-    };
-    Ok(default_credential_on(&transport))
+    Ok(match extra_ca {
+        Some(pem) => default_credential_with_ca(pem)?,
+        None => default_credential()?,
+    })
 }
 
 fn without_credential(topic: &EventGridTopicConfig) -> Result<EventGridTopicConfig, CliError> {

@@ -284,3 +284,47 @@ fn sas_prints_the_token_the_python_sdk_makes() {
         python["token"].as_str().unwrap()
     );
 }
+
+#[test]
+fn entra_tokens_come_from_the_default_chain() {
+    // HTTPS, as credentials demand, and the emulator's fake Microsoft Entra token endpoint as
+    // the authority: the chain's first step (a client secret from the environment) gets a
+    // token for Event Grid, and the keyed topic accepts it.
+    let emulator = eventgrid_emulator::Emulator::start_in_background(
+        eventgrid_emulator::EmulatorConfig::new()
+            .tls(true)
+            .topic(eventgrid_emulator::TopicSpec::keyed("orders", KEY)),
+    )
+    .unwrap();
+    let ca = emulator
+        .ca_certificate_path()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let endpoint = emulator.topic_endpoint("orders");
+    assert!(endpoint.starts_with("https://"));
+    let output = run(eventgrid(&[
+        "publish",
+        "--topic",
+        "orders",
+        "--endpoint",
+        &endpoint,
+        "--entra",
+        "--ca-certificate",
+        &ca,
+        "--type",
+        "user.login",
+        "--subject",
+        "users/1",
+    ])
+    .env("AZURE_TENANT_ID", "contoso")
+    .env("AZURE_CLIENT_ID", "eventgrid-cli-test")
+    .env("AZURE_CLIENT_SECRET", "not-a-real-secret")
+    .env("AZURE_AUTHORITY_HOST", emulator.authority_host()));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(emulator.events("orders")[0]["subject"], "users/1");
+    let request = &emulator.requests("orders")[0];
+    assert_eq!(request.header("authorization"), Some("Bearer <redacted>"));
+    assert!(request.header("aeg-sas-key").is_none());
+}
