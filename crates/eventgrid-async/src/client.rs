@@ -17,10 +17,10 @@ use time::OffsetDateTime;
 use tracing::Instrument;
 use tracing::field::Empty;
 
-use crate::Credential;
 use crate::builder::EventGridClientBuilder;
 use crate::sender::Sender;
 use crate::token::TokenCache;
+use crate::{BufferedOptions, BufferedPublisher, Credential};
 
 /// An async Event Grid publisher for a set of named topics.
 ///
@@ -136,6 +136,66 @@ impl EventGridClient {
         tracker.finish()
     }
 
+    /// Publishes any number of events of the topic's schema in bounded memory: events are
+    /// taken from `events` and encoded only as request slots free up, so at most about
+    /// `max_concurrent_requests + 1` request bodies exist at once, however many events there
+    /// are (a lazy iterator of millions of events, read from a file or generated, is fine).
+    ///
+    /// Differs from [`send`](Self::send), which validates every event before sending any: here
+    /// an invalid or oversized event is found only when reached. Then nothing from that event
+    /// on is sent (nor the events after the last full batch before it, which shared its
+    /// request), and the batches sent before it finish. The result is then
+    /// [`Error::Delivery`], naming the delivered index ranges and, among the failed ones, the
+    /// range ending with the invalid event, whose error names its index; events after it are
+    /// neither read nor named. When nothing was delivered the error is the event's own, as
+    /// from `send`. Requests that finally fail are reported as by `send`, and the other
+    /// batches are still sent.
+    pub async fn send_stream<E: Event>(
+        &self,
+        topic: &str,
+        events: impl IntoIterator<Item = E>,
+    ) -> Result<SendSummary> {
+        let (topic, batches) = self.inner.core.stream(topic, events)?;
+        let mut tracker = SendTracker::new(topic.name());
+        let in_flight = self.inner.core.options().max_concurrent_requests;
+        let topic = &topic;
+        let mut encoded_up_to = 0;
+        // `buffer_unordered` pulls (and so encodes) the next batch only when a slot is free.
+        let mut outcomes = futures::stream::iter(batches)
+            .map(|batch| {
+                let events = match &batch {
+                    Ok(batch) => {
+                        encoded_up_to = batch.events.end;
+                        batch.events.clone()
+                    }
+                    Err(error) => {
+                        encoded_up_to..refused_index(error).map_or(encoded_up_to, |i| i + 1)
+                    }
+                };
+                async move {
+                    let outcome = match batch {
+                        Ok(batch) => self.deliver(topic, batch).await,
+                        Err(error) => Err(error),
+                    };
+                    (events, outcome)
+                }
+            })
+            .buffer_unordered(in_flight);
+        while let Some((events, outcome)) = outcomes.next().await {
+            match outcome {
+                Ok(()) => tracker.delivered(events),
+                Err(error) => tracker.failed(events, error),
+            }
+        }
+        tracker.finish()
+    }
+
+    /// A [`BufferedPublisher`] sending through this client: single publishes from any number
+    /// of tasks coalesced into few requests. Fails on options beyond the client's limits.
+    pub fn buffered(&self, options: BufferedOptions) -> Result<BufferedPublisher> {
+        BufferedPublisher::new(self.clone(), &options)
+    }
+
     /// Adds a topic at run time, visible to every clone; a name already configured is refused.
     pub fn add_topic(&self, topic: EventGridTopicConfig) -> Result<()> {
         self.inner.core.add_topic(topic)
@@ -163,9 +223,13 @@ impl EventGridClient {
         self.inner.core.options()
     }
 
+    pub(crate) fn core(&self) -> &ClientCore {
+        &self.inner.core
+    }
+
     /// Delivers one batch through its attempts, inside a span naming the topic and the number
     /// of events, recording the attempts, the last status and the duration.
-    async fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
+    pub(crate) async fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
         let span = tracing::info_span!(
             "eventgrid.publish",
             topic = topic.name(),
@@ -225,6 +289,14 @@ impl EventGridClient {
                 )),
             },
         }
+    }
+}
+
+/// The index of the event a [`BatchStream`](eventgrid_core::BatchStream) refused.
+fn refused_index(error: &Error) -> Option<usize> {
+    match error {
+        Error::InvalidEvent { index, .. } | Error::EventTooLarge { index, .. } => Some(*index),
+        _ => None,
     }
 }
 

@@ -133,6 +133,71 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Buffered publishing
+//!
+//! Many tasks each publishing one event (the seed's "gather many `emit_event`s" pattern) cost
+//! one request per event. A [`BufferedPublisher`] sends them together: each event is
+//! serialized once into its topic's open request body, sent when full or after a short linger
+//! time ([`BufferedOptions`]), and each caller still gets its own event's outcome.
+//! Back-pressure bounds the events waiting at once; [`BufferedPublisher::close`] waits for
+//! everything accepted.
+//!
+//! ```
+//! use eventgrid_async::{BufferedOptions, Credential, EventGridClient, EventGridConfig, EventGridTopicConfig};
+//! use serde_json::json;
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let emulator = eventgrid_emulator::Emulator::start(eventgrid_emulator::EmulatorConfig::new()
+//! #     .topic(eventgrid_emulator::TopicSpec::open("user-events"))).await?;
+//! # let config = EventGridConfig::new([EventGridTopicConfig::new("user-events", emulator.topic_endpoint("user-events"))?])?;
+//! let client = EventGridClient::new(config, Credential::None)?;
+//! let publisher = client.buffered(BufferedOptions::default().with_max_pending_events(10_000))?;
+//! let tasks: Vec<_> = (0..2_000).map(|n| {
+//!     let publisher = publisher.clone();
+//!     tokio::spawn(async move {
+//!         publisher.emit_event("user-events", "user.seen", format!("users/{n}"), json!({"n": n})).await
+//!     })
+//! }).collect();
+//! for task in tasks {
+//!     task.await??; // this task's own event was delivered
+//! }
+//! publisher.close().await;
+//! let m = client.metrics()["user-events"];
+//! assert_eq!(m.events_published, 2_000);
+//! assert!(m.requests < 50, "{} requests", m.requests);
+//! # Ok(()) }
+//! ```
+//!
+//! # Streaming sends
+//!
+//! [`EventGridClient::send`] validates every event before sending any, so it holds them all
+//! encoded. [`EventGridClient::send_stream`] reads and encodes events only as requests
+//! complete: millions of events in the memory of a few requests. An invalid event is found
+//! when reached, after earlier batches may have been delivered: the error names both.
+//!
+//! ```
+//! use eventgrid_async::{Credential, Error, EventGridClient, EventGridConfig, EventGridEvent, EventGridTopicConfig, Limits};
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let emulator = eventgrid_emulator::Emulator::start(eventgrid_emulator::EmulatorConfig::new()
+//! #     .topic(eventgrid_emulator::TopicSpec::open("metrics")).retain(0)).await?;
+//! # let config = EventGridConfig::new([EventGridTopicConfig::new("metrics", emulator.topic_endpoint("metrics"))?])?;
+//! let client = EventGridClient::builder(config)
+//!     .limits(Limits::default().with_max_events_per_request(1_000))
+//!     .build()?;
+//! let readings = (0..50_000).map(|n| EventGridEvent::new("reading", format!("sensors/{}", n % 7), n));
+//! let summary = client.send_stream("metrics", readings.map(Result::unwrap)).await?;
+//! assert_eq!((summary.events, summary.requests), (50_000, 50));
+//!
+//! // Event 2,500 is invalid: the two full batches before it may be delivered, nothing after.
+//! let events = (0..10_000).map(|n| EventGridEvent::new(if n == 2_500 { "" } else { "reading" }, "s", n));
+//! let Err(Error::Delivery(failure)) = client.send_stream("metrics", events.map(Result::unwrap)).await else {
+//!     panic!("expected a partial delivery")
+//! };
+//! assert_eq!(failure.delivered, [0..2_000]);
+//! assert_eq!(failure.failed[0].events, 2_000..2_501);
+//! assert!(matches!(failure.failed[0].error, Error::InvalidEvent { index: 2_500, .. }));
+//! # Ok(()) }
+//! ```
+//!
 //! # Retries
 //!
 //! Throttling (429, honouring `Retry-After`), service trouble (408, 500, 502, 503, 504), dropped
@@ -236,6 +301,9 @@
 #![deny(missing_docs)]
 
 mod azure_http;
+mod buffered;
+mod buffered_options;
+mod buffered_topic;
 mod builder;
 mod client;
 mod sender;
@@ -245,6 +313,8 @@ mod transport;
 mod transport_error;
 
 pub use azure_http::{HyperHttpClient, default_credential, default_credential_with_ca};
+pub use buffered::BufferedPublisher;
+pub use buffered_options::BufferedOptions;
 pub use builder::EventGridClientBuilder;
 pub use client::EventGridClient;
 pub use transport::{HyperTransport, HyperTransportBuilder};
@@ -264,13 +334,26 @@ const _: () = {
     assert_shareable::<EventGridClient>();
     assert_shareable::<HyperTransport>();
     assert_shareable::<HyperHttpClient>();
+    assert_shareable::<BufferedPublisher>();
 
     #[allow(dead_code)]
-    fn futures_are_send(client: &EventGridClient, event: EventGridEvent) {
+    fn futures_are_send(
+        client: &EventGridClient,
+        event: EventGridEvent,
+        publisher: &BufferedPublisher,
+    ) {
         fn spawnable<T: Send>(_: T) {}
         spawnable(client.emit_event("topic", "type", "subject", 1));
         spawnable(client.publish_event("topic", event.clone()));
-        spawnable(client.send("topic", [event]));
+        spawnable(client.send("topic", [event.clone()]));
         spawnable(client.send("topic", [CloudEvent::without_data("/source", "type")]));
+        spawnable(client.send_stream(
+            "topic",
+            (0..3).map(|n| EventGridEvent::new("t", "s", n).unwrap()),
+        ));
+        spawnable(publisher.emit_event("topic", "type", "subject", 1));
+        spawnable(publisher.publish("topic", event));
+        spawnable(publisher.flush());
+        spawnable(publisher.close());
     }
 };

@@ -2,11 +2,13 @@
 //! the 2-core CI links it once).
 
 mod batching;
+mod buffered;
 mod client;
 mod credentials;
 mod retries;
 mod schemas;
 mod soak;
+mod stream;
 mod transport;
 
 use std::collections::HashSet;
