@@ -87,6 +87,26 @@ impl EventGridClient {
         self.inner.deliver_all(&topic, batches)
     }
 
+    /// Publishes any number of events in bounded memory: events are read from `events` and
+    /// encoded on this thread only as requests complete, so about `max_concurrent_requests + 2`
+    /// request bodies exist at once however many events there are. The requests go out on
+    /// `max_concurrent_requests` threads.
+    ///
+    /// Unlike [`send`](Self::send), an invalid or oversized event is found only when reached:
+    /// the batches before it may already be delivered; nothing from it on is sent (nor the
+    /// events after the last full batch before it), and nothing after it is read. The error is
+    /// then [`Error::Delivery`](crate::Error::Delivery) naming the delivered ranges and a failed
+    /// range ending with the invalid event, whose error names its index; or, when nothing was
+    /// delivered, the event's own error as from `send`.
+    pub fn send_stream<E: Event>(
+        &self,
+        topic: &str,
+        events: impl IntoIterator<Item = E>,
+    ) -> Result<SendSummary> {
+        let (topic, batches) = self.inner.core.stream(topic, events)?;
+        self.inner.deliver_stream(&topic, batches)
+    }
+
     /// Adds a topic; later sends may use it. A name already configured is refused.
     pub fn add_topic(&self, topic: EventGridTopicConfig) -> Result<()> {
         self.inner.core.add_topic(topic)

@@ -62,6 +62,65 @@ impl Inner {
             .finish()
     }
 
+    /// Delivers batches as `batches` encodes them, on `max_concurrent_requests` worker
+    /// threads. The calling thread encodes the next batch only when a worker is free to take
+    /// it, so at most the workers' batches, one handed over and the one being filled exist at
+    /// once. An encoding error (an invalid event) is recorded against the events from the last
+    /// batch handed over up to it, and nothing more is read.
+    pub(crate) fn deliver_stream(
+        &self,
+        topic: &Arc<Topic>,
+        batches: impl Iterator<Item = Result<EncodedBatch>>,
+    ) -> Result<SendSummary> {
+        let tracker = Mutex::new(SendTracker::new(topic.name()));
+        let (hand_over, take) = std::sync::mpsc::sync_channel::<EncodedBatch>(0);
+        let take = Mutex::new(take);
+        std::thread::scope(|scope| {
+            for _ in 0..self.core.options().max_concurrent_requests {
+                scope.spawn(|| {
+                    loop {
+                        let next = take.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok(batch) = next else { break };
+                        let events = batch.events.clone();
+                        let outcome = self.deliver(topic, batch);
+                        record(
+                            &mut tracker.lock().unwrap_or_else(|e| e.into_inner()),
+                            events,
+                            outcome,
+                        );
+                    }
+                });
+            }
+            let mut handed_over_up_to = 0;
+            for batch in batches {
+                match batch {
+                    Ok(batch) => {
+                        handed_over_up_to = batch.events.end;
+                        if hand_over.send(batch).is_err() {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        let end = match &error {
+                            Error::InvalidEvent { index, .. }
+                            | Error::EventTooLarge { index, .. } => index + 1,
+                            _ => handed_over_up_to,
+                        };
+                        let mut tracker = tracker.lock().unwrap_or_else(|e| e.into_inner());
+                        tracker.failed(handed_over_up_to..end, error);
+                        break;
+                    }
+                }
+            }
+            // Closing the channel lets the workers finish.
+            drop(hand_over);
+        });
+        tracker
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish()
+    }
+
     /// One batch through its attempts, in an `eventgrid.publish` span naming the topic and the
     /// number of events, and recording the attempts, the last status and the duration.
     /// Authentication is resolved for every attempt, so a token or SAS that lapsed during a
