@@ -8,7 +8,8 @@
 //! `EVENTGRID_TOPICS` and `EVENTGRID_<TOPIC>_ENDPOINT`/`_KEY` for the examples. The emulator is
 //! stopped whatever happens; the run fails if any step failed.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -79,6 +80,12 @@ pub fn run(args: &[String]) -> Result<()> {
     if let Err(error) = run_command(suite) {
         failures.push(format!("the tests/ suite: {error:#}"));
     }
+    // The suite falls back to an in-process emulator without the variable: make sure it used
+    // this one.
+    let after_suite = emulator.accepted_events()?;
+    if after_suite == 0 {
+        failures.push("the tests/ suite sent nothing to the emulator process".to_owned());
+    }
 
     let keys = topic_keys(&config, &EXAMPLE_TOPICS)?;
     for example in &examples {
@@ -107,6 +114,9 @@ pub fn run(args: &[String]) -> Result<()> {
         if let Err(error) = run_command(command) {
             failures.push(format!("example {example}: {error:#}"));
         }
+    }
+    if emulator.accepted_events()? == after_suite {
+        failures.push("the examples sent nothing to the emulator process".to_owned());
     }
     drop(emulator);
 
@@ -205,6 +215,32 @@ impl EmulatorProcess {
         }
         eprintln!("emulator listening on {}", process.base_url);
         Ok(process)
+    }
+}
+
+impl EmulatorProcess {
+    /// Events accepted so far over all topics, from the inspection API's topic summaries.
+    fn accepted_events(&self) -> Result<u64> {
+        let authority = self.base_url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(authority)
+            .with_context(|| format!("connecting to the emulator at {authority}"))?;
+        write!(
+            stream,
+            "GET /_emulator/topics HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let field = "\"accepted_events\":";
+        response
+            .match_indices(field)
+            .map(|(at, _)| {
+                let digits: String = response[at + field.len()..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse::<u64>().context("a count of accepted events")
+            })
+            .sum()
     }
 }
 
