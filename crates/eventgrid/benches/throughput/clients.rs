@@ -1,0 +1,124 @@
+//! The client scenarios: both clients' single emits and sends, timed from the first event built
+//! to the last answer.
+
+use std::time::Instant;
+
+use eventgrid_core::Credential;
+use tokio::task::JoinSet;
+
+use crate::{Args, EVENT_TYPE, Outcome, TOPIC, config, event, join_all, order, shares};
+
+/// What the events alone cost: building and dropping them, no encoding, no I/O.
+pub(crate) fn build_events(args: &Args) -> Outcome {
+    let started = Instant::now();
+    let mut bytes = 0;
+    for n in 0..args.events {
+        bytes += std::hint::black_box(event(n)).subject().len();
+    }
+    std::hint::black_box(bytes);
+    Outcome {
+        events: args.events,
+        requests: 0,
+        retries: 0,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+pub(crate) fn async_client(args: &Args) -> Result<eventgrid_async::EventGridClient, String> {
+    eventgrid_async::EventGridClient::builder(config(args)?)
+        .credential(Credential::access_key(args.key.clone()))
+        .max_concurrent_requests(args.concurrency)
+        .build()
+        .map_err(|error| error.to_string())
+}
+
+/// `--concurrency` tasks, each awaiting one `emit_event` (one request) after another.
+pub(crate) async fn async_emit(args: &Args) -> Result<Outcome, String> {
+    let client = async_client(args)?;
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for (first, count) in shares(args.events, args.concurrency) {
+        let client = client.clone();
+        tasks.spawn(async move {
+            for n in first..first + count {
+                client
+                    .emit_event(TOPIC, EVENT_TYPE, format!("orders/{n}"), order(n))
+                    .await
+                    .map_err(|error| format!("event {n}: {error}"))?;
+            }
+            Ok::<u64, String>(count)
+        });
+    }
+    let events = join_all(tasks).await?;
+    Ok(Outcome::from_metrics(
+        client.metrics().get(TOPIC),
+        events,
+        started,
+    ))
+}
+
+/// One `send` of `--events` events, built lazily as the client pulls them.
+pub(crate) async fn async_send(args: &Args) -> Result<Outcome, String> {
+    let client = async_client(args)?;
+    let started = Instant::now();
+    let summary = client
+        .send(TOPIC, (0..args.events).map(event))
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(Outcome::from_metrics(
+        client.metrics().get(TOPIC),
+        summary.events as u64,
+        started,
+    ))
+}
+
+pub(crate) fn blocking_client(args: &Args) -> Result<eventgrid_blocking::EventGridClient, String> {
+    eventgrid_blocking::EventGridClient::builder(config(args)?)
+        .credential(Credential::access_key(args.key.clone()))
+        .max_concurrent_requests(args.concurrency)
+        .build()
+        .map_err(|error| error.to_string())
+}
+
+/// One blocking `send` of `--events` events, built lazily as the client pulls them.
+pub(crate) fn blocking_send(args: &Args) -> Result<Outcome, String> {
+    let client = blocking_client(args)?;
+    let started = Instant::now();
+    let summary = client
+        .send(TOPIC, (0..args.events).map(event))
+        .map_err(|error| error.to_string())?;
+    Ok(Outcome::from_metrics(
+        client.metrics().get(TOPIC),
+        summary.events as u64,
+        started,
+    ))
+}
+
+/// `--concurrency` threads sharing one client, each emitting one event after another.
+pub(crate) fn blocking_emit(args: &Args) -> Result<Outcome, String> {
+    let client = blocking_client(args)?;
+    let started = Instant::now();
+    let events = std::thread::scope(|scope| {
+        let workers: Vec<_> = shares(args.events, args.concurrency)
+            .map(|(first, count)| {
+                let client = &client;
+                scope.spawn(move || {
+                    for n in first..first + count {
+                        client
+                            .emit_event(TOPIC, EVENT_TYPE, format!("orders/{n}"), order(n))
+                            .map_err(|error| format!("event {n}: {error}"))?;
+                    }
+                    Ok::<u64, String>(count)
+                })
+            })
+            .collect();
+        workers.into_iter().try_fold(0, |total, worker| {
+            Ok::<u64, String>(total + worker.join().map_err(|_| "a thread panicked")??)
+        })
+    })?;
+    Ok(Outcome::from_metrics(
+        client.metrics().get(TOPIC),
+        events,
+        started,
+    ))
+}
