@@ -1,28 +1,29 @@
-//! `publish --file`: events from a JSON Lines file (or stdin), read and sent a chunk at a time
-//! so that memory stays flat for any size of file.
+//! `publish --file`: events from a JSON Lines file (or stdin) handed to the blocking client's
+//! `send_stream`, which reads and encodes them only as requests complete, so memory stays flat
+//! for any size of file while requests are in flight.
 //!
-//! Reading stops at the first line that cannot be sent (bad JSON, a missing field, an event
-//! over the size limit, a request the service refuses); every event before that line has been
-//! delivered and none after it has been sent, and the error names the line.
+//! A line that is not an event (bad JSON, a missing field) ends the input there: every event
+//! before it is delivered, and the error names the line. An event the client refuses (over the
+//! size limit) stops the stream too, but the events read since the last request went out are
+//! not sent; the error names the refused line and those. Requests the service refuses are
+//! reported by their lines, and the summary counts what was delivered and what was not.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
 use eventgrid::{CloudEvent, CustomEvent, Error, EventGridEvent, Schema};
 
 use crate::error::{CliError, without_index};
-use crate::jsonl::JsonLines;
+use crate::jsonl::{JsonLines, LineError};
 use crate::line_event::LineEvent;
 use crate::progress::{Progress, Summary};
 use crate::target::Target;
 
-/// Most events handed to the client at once (it splits them into requests by the limits and
-/// sends those concurrently).
-const CHUNK_EVENTS: usize = 5_000;
-/// Most bytes of JSON lines held at once.
-const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// How often (in events) the progress bar is moved.
+const PROGRESS_EVERY: usize = 256;
 
 /// Publishes every line of `path` (`-` for stdin) to the target's topic. Returns the summary,
 /// also when it stopped early, with the error that stopped it.
@@ -49,44 +50,46 @@ fn publish_lines<E: LineEvent>(
     summary: &mut Summary,
 ) -> Result<(), CliError> {
     let (reader, size) = open(path)?;
-    let mut lines = JsonLines::new(reader);
     let progress = Progress::new(size);
-    let mut chunk = Chunk::<E>::new();
-    let outcome = loop {
-        let (number, event) = match lines.next_line() {
-            Ok(Some((number, text))) => match E::from_line(text) {
-                Ok(event) => {
-                    chunk.bytes += text.len();
-                    (number, event)
-                }
-                Err(reason) => {
-                    // The events before the bad line still go out.
-                    break chunk
-                        .send(target, summary)
-                        .and(Err(CliError::failure(format!("line {number}: {reason}"))));
-                }
-            },
-            Ok(None) => break chunk.send(target, summary),
-            Err(error) => {
-                break chunk
-                    .send(target, summary)
-                    .and(Err(CliError::failure(format!(
-                        "line {}: {}",
-                        error.line, error.reason
-                    ))));
+    let mut events = LineEvents::<E, _>::new(reader, &progress);
+    let sent = target.client.send_stream(&target.topic, events.by_ref());
+    progress.finish();
+    let outcome = match sent {
+        Ok(sent) => {
+            summary.delivered = sent.events;
+            Ok(())
+        }
+        Err(Error::Delivery(failure)) => {
+            summary.delivered = failure.delivered_count();
+            let first = &failure.failed[0];
+            let mut error = describe_failure(&events.lines, first.events.clone(), &first.error);
+            if failure.failed.len() > 1 {
+                error = format!(
+                    "{error} (and {} more failed requests)",
+                    failure.failed.len() - 1
+                );
             }
-        };
-        chunk.events.push(event);
-        chunk.lines.push(number);
-        if chunk.is_full() {
-            if let Err(error) = chunk.send(target, summary) {
-                break Err(error);
-            }
-            progress.update(lines.bytes_read(), summary.delivered);
+            Err(CliError::failure(error))
+        }
+        Err(error) => {
+            let all = 0..events.read;
+            Err(CliError::failure(describe_failure(
+                &events.lines,
+                all,
+                &error,
+            )))
         }
     };
-    progress.finish();
-    outcome
+    summary.failed = events.read - summary.delivered;
+    // A line that was not an event ended the input; report it once the rest is settled.
+    match (outcome, events.stopped_at) {
+        (Err(error), _) => Err(error),
+        (Ok(()), Some(error)) => Err(CliError::failure(format!(
+            "line {}: {}",
+            error.line, error.reason
+        ))),
+        (Ok(()), None) => Ok(()),
+    }
 }
 
 fn open(path: &Path) -> Result<(Box<dyn BufRead>, Option<u64>), CliError> {
@@ -102,71 +105,90 @@ fn open(path: &Path) -> Result<(Box<dyn BufRead>, Option<u64>), CliError> {
     ))
 }
 
-/// Events waiting to be sent, with the line each came from.
-struct Chunk<E> {
-    events: Vec<E>,
-    lines: Vec<usize>,
-    bytes: usize,
+/// The events of a JSON Lines stream, in order, ending at the first line that is not one.
+struct LineEvents<'a, E, R> {
+    lines: JsonLines<R>,
+    progress: &'a Progress,
+    /// Events produced so far.
+    read: usize,
+    /// The line that ended the input early, if one did.
+    stopped_at: Option<LineError>,
+    _events: std::marker::PhantomData<E>,
 }
 
-impl<E: LineEvent> Chunk<E> {
-    fn new() -> Self {
+impl<'a, E: LineEvent, R: BufRead> LineEvents<'a, E, R> {
+    fn new(reader: R, progress: &'a Progress) -> Self {
         Self {
-            events: Vec::new(),
-            lines: Vec::new(),
-            bytes: 0,
+            lines: JsonLines::new(reader),
+            progress,
+            read: 0,
+            stopped_at: None,
+            _events: std::marker::PhantomData,
         }
     }
+}
 
-    fn is_full(&self) -> bool {
-        self.events.len() >= CHUNK_EVENTS || self.bytes >= CHUNK_BYTES
-    }
+impl<E: LineEvent, R: BufRead> Iterator for LineEvents<'_, E, R> {
+    type Item = E;
 
-    /// Sends the waiting events and empties the chunk, adding to `summary`. When an event is
-    /// invalid (too large, a required field empty), the events before it are sent and the
-    /// error names its line.
-    fn send(&mut self, target: &Target, summary: &mut Summary) -> Result<(), CliError> {
-        if self.events.is_empty() {
-            return Ok(());
+    fn next(&mut self) -> Option<E> {
+        if self.stopped_at.is_some() {
+            return None;
         }
-        let (delivered, outcome) = match target.client.send(&target.topic, &self.events) {
-            Ok(sent) => (sent.events, Ok(())),
-            Err(
-                error @ (Error::EventTooLarge { index, .. } | Error::InvalidEvent { index, .. }),
-            ) => {
-                let refused = CliError::failure(format!(
-                    "line {}: {}",
-                    self.lines[index],
-                    without_index(&error)
-                ));
-                match target.client.send(&target.topic, &self.events[..index]) {
-                    Ok(sent) => (sent.events, Err(refused)),
-                    Err(error) => (0, Err(self.lines_failed(0..index, &error))),
-                }
-            }
-            Err(Error::Delivery(failure)) => {
-                let first = &failure.failed[0];
-                let error = self.lines_failed(first.events.clone(), &first.error);
-                (failure.delivered_count(), Err(error))
-            }
-            Err(error) => (0, Err(self.lines_failed(0..self.events.len(), &error))),
+        let parsed = match self.lines.next_line() {
+            Ok(Some((number, text))) => E::from_line(text).map_err(|reason| LineError {
+                line: number,
+                reason,
+            }),
+            Ok(None) => return None,
+            Err(error) => Err(error),
         };
-        summary.delivered += delivered;
-        if outcome.is_err() {
-            summary.failed += self.events.len() - delivered;
+        match parsed {
+            Ok(event) => {
+                self.read += 1;
+                if self.read % PROGRESS_EVERY == 0 {
+                    self.progress.update(self.lines.bytes_read(), self.read);
+                }
+                Some(event)
+            }
+            Err(error) => {
+                self.stopped_at = Some(error);
+                None
+            }
         }
-        self.events.clear();
-        self.lines.clear();
-        self.bytes = 0;
-        outcome
     }
+}
 
-    fn lines_failed(&self, events: std::ops::Range<usize>, error: &Error) -> CliError {
-        let (first, last) = (self.lines[events.start], self.lines[events.end - 1]);
-        if first == last {
-            CliError::failure(format!("line {first}: {error}"))
-        } else {
-            CliError::failure(format!("lines {first}-{last}: {error}"))
+/// Says which lines the events `events` (indices into the stream) were on, and why they were
+/// not delivered.
+fn describe_failure<R: BufRead>(
+    lines: &JsonLines<R>,
+    events: Range<usize>,
+    error: &Error,
+) -> String {
+    if events.is_empty() {
+        return error.to_string();
+    }
+    let (first, last) = (events.start, events.end - 1);
+    match error {
+        Error::InvalidEvent { index, .. } | Error::EventTooLarge { index, .. } => {
+            let line = lines.line_of(*index);
+            let reason = without_index(error);
+            if *index > first {
+                format!(
+                    "line {line}: {reason} (lines {}-{} before it were not sent)",
+                    lines.line_of(first),
+                    lines.line_of(index - 1)
+                )
+            } else {
+                format!("line {line}: {reason}")
+            }
         }
+        error if first == last => format!("line {}: {error}", lines.line_of(first)),
+        error => format!(
+            "lines {}-{}: {error}",
+            lines.line_of(first),
+            lines.line_of(last)
+        ),
     }
 }

@@ -10,6 +10,11 @@ pub struct JsonLines<R> {
     line_number: usize,
     bytes_read: u64,
     buffer: Vec<u8>,
+    /// Non-blank lines returned so far.
+    returned: usize,
+    /// Where blank lines shift the line numbers: (index of the first non-blank line after
+    /// them, blank lines before it in all). One entry per run of blank lines.
+    shifts: Vec<(usize, usize)>,
 }
 
 /// A line that could not be read, with its number.
@@ -29,6 +34,8 @@ impl<R: BufRead> JsonLines<R> {
             line_number: 0,
             bytes_read: 0,
             buffer: Vec::with_capacity(4096),
+            returned: 0,
+            shifts: Vec::new(),
         }
     }
 
@@ -57,8 +64,23 @@ impl<R: BufRead> JsonLines<R> {
                 }
             }
         }
+        let blank_so_far = self.line_number - self.returned - 1;
+        if blank_so_far != self.shifts.last().map_or(0, |&(_, blank)| blank) {
+            self.shifts.push((self.returned, blank_so_far));
+        }
+        self.returned += 1;
         let text = std::str::from_utf8(&self.buffer).expect("checked in the loop");
         Ok(Some((self.line_number, text.trim())))
+    }
+
+    /// The line number of the `index`-th non-blank line returned (0-based).
+    pub fn line_of(&self, index: usize) -> usize {
+        let shifts_before = self.shifts.partition_point(|&(first, _)| first <= index);
+        let blank = match shifts_before {
+            0 => 0,
+            n => self.shifts[n - 1].1,
+        };
+        index + 1 + blank
     }
 
     /// Bytes consumed so far, line breaks included.
@@ -105,6 +127,14 @@ mod tests {
                 Ok((5, "{\"c\":3}".to_owned())),
             ]
         );
+    }
+
+    #[test]
+    fn maps_non_blank_lines_back_to_their_numbers() {
+        let mut lines = JsonLines::new(&b"a\n\nb\nc\n\n\n\nd\n"[..]);
+        while lines.next_line().unwrap().is_some() {}
+        let numbers: Vec<usize> = (0..4).map(|index| lines.line_of(index)).collect();
+        assert_eq!(numbers, [1, 3, 4, 8]);
     }
 
     #[test]

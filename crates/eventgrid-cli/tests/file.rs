@@ -99,13 +99,21 @@ fn an_oversized_line_is_named_by_its_line_number() {
     orders_env(&mut command, &emulator);
     let output = run(&mut command);
     assert_eq!(output.status.code(), Some(1));
+    // Line 4 is blank; the events waiting for the next request are not sent either.
     let message = stderr(&output);
     assert!(
         message.starts_with("error: line 5: event is ")
-            && message.ends_with("over the per-event limit of 65536 bytes\n"),
+            && message.ends_with(
+                "over the per-event limit of 65536 bytes (lines 1-3 before it were not sent)\n"
+            ),
         "{message}"
     );
-    assert_eq!(emulator.counters("orders").accepted_events, 3);
+    assert!(
+        stdout(&output).starts_with("0 events delivered, 4 failed"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(emulator.counters("orders").requests, 0);
 }
 
 #[test]
