@@ -146,7 +146,7 @@ impl<E: LineEvent, R: BufRead> Iterator for LineEvents<'_, E, R> {
         match parsed {
             Ok(event) => {
                 self.read += 1;
-                if self.read % PROGRESS_EVERY == 0 {
+                if self.read.is_multiple_of(PROGRESS_EVERY) {
                     self.progress.update(self.lines.bytes_read(), self.read);
                 }
                 Some(event)
