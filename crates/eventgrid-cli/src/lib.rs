@@ -93,7 +93,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Demo => demo::run(),
         Command::Publish(args) => publish::run(&args),
         Command::Sas(args) => sas::run(&args),
-        Command::Emulator(args) => emulator::run(args),
+        Command::Emulator(args) => return emulator::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

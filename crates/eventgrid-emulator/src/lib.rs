@@ -55,6 +55,7 @@
 
 mod auth;
 mod background;
+pub mod cli;
 mod config;
 mod config_file;
 mod delivery;

@@ -1,0 +1,258 @@
+//! The emulator's command line, `eventgrid-emulator [--host H] [--port P] [--topic SPEC]...`,
+//! as a library function so that other commands (`eventgrid emulator`) run exactly the same
+//! thing.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::{Emulator, EmulatorConfig, FaultRule, FaultSpec, RunningEmulator, TopicSpec};
+use clap::Parser;
+
+/// The port used when neither the command line nor the configuration file names one.
+const DEFAULT_PORT: u16 = 7070;
+
+/// A local Azure Event Grid service: topics, authentication, validation, inspection and fault
+/// injection. Prints `listening on URL`, then each topic's endpoint.
+#[derive(Debug, Parser)]
+#[command(name = "eventgrid-emulator", version, about)]
+struct Cli {
+    /// Address to listen on [default: 127.0.0.1]
+    #[arg(long)]
+    host: Option<String>,
+    /// Port to listen on; 0 picks a free port [default: 7070]
+    #[arg(long)]
+    port: Option<u16>,
+    /// A topic: NAME[:SCHEMA][=KEY], SCHEMA being eventgrid (default), cloudevents or custom;
+    /// without =KEY the topic is open (no authentication). Repeatable.
+    #[arg(long = "topic", value_name = "SPEC")]
+    topics: Vec<TopicSpec>,
+    /// A TOML (or .json) configuration file; command-line options override it
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Serve HTTPS with a generated certificate, written to --tls-certificate
+    #[arg(long)]
+    tls: bool,
+    /// Where to write the CA certificate clients must trust [default: a temporary file]
+    #[arg(long, value_name = "FILE")]
+    tls_certificate: Option<PathBuf>,
+    /// Events (and request records) kept per topic; 0 keeps none, only counts [default: 10000]
+    #[arg(long, value_name = "N")]
+    retain: Option<usize>,
+    /// A fault rule from start-up: TOPIC:RULE, e.g. orders:status=503,next=3 or
+    /// orders:status=429,retry-after=1,fraction=0.05 or orders:drop,fraction=0.05 or
+    /// orders:latency-ms=200. Repeatable; rules of one topic combine.
+    #[arg(long = "fault", value_name = "TOPIC:RULE")]
+    faults: Vec<String>,
+    /// Seed of the random draws of --fault rules given as fractions
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    fault_seed: u64,
+    /// A client the token endpoint accepts: CLIENT_ID=SECRET. Repeatable; without any, it
+    /// accepts every client with a non-empty secret.
+    #[arg(long = "entra-client", value_name = "ID=SECRET")]
+    entra_clients: Vec<String>,
+    /// Largest event in bytes [default: 1049600]
+    #[arg(long, value_name = "BYTES")]
+    max_event_bytes: Option<usize>,
+    /// Largest request body in bytes [default: 1536000]
+    #[arg(long, value_name = "BYTES")]
+    max_request_bytes: Option<usize>,
+    /// Most events per request [default: 5000]
+    #[arg(long, value_name = "N")]
+    max_events_per_request: Option<usize>,
+}
+
+impl Cli {
+    fn into_config(self) -> Result<EmulatorConfig, String> {
+        let mut config = match &self.config {
+            Some(path) => EmulatorConfig::from_file(path).map_err(|error| error.to_string())?,
+            None => EmulatorConfig::new().port(DEFAULT_PORT),
+        };
+        if let Some(path) = &self.config
+            && !file_names_port(path)
+        {
+            config.port = DEFAULT_PORT;
+        }
+        if let Some(host) = self.host {
+            config.host = host;
+        }
+        if let Some(port) = self.port {
+            config.port = port;
+        }
+        config.topics.extend(self.topics);
+        config.tls |= self.tls;
+        if let Some(path) = self.tls_certificate {
+            config.tls_certificate_path = Some(path);
+        }
+        if let Some(retain) = self.retain {
+            config.retain = retain;
+        }
+        if let Some(bytes) = self.max_event_bytes {
+            config.limits.max_event_bytes = bytes;
+        }
+        if let Some(bytes) = self.max_request_bytes {
+            config.limits.max_request_bytes = bytes;
+        }
+        if let Some(count) = self.max_events_per_request {
+            config.limits.max_events_per_request = count;
+        }
+        for fault in &self.faults {
+            let (topic, rule) = fault
+                .split_once(':')
+                .ok_or_else(|| format!("--fault `{fault}`: expected TOPIC:RULE"))?;
+            let rule: FaultRule = rule
+                .parse()
+                .map_err(|error| format!("--fault `{fault}`: {error}"))?;
+            let spec = config
+                .faults
+                .remove(topic)
+                .unwrap_or_else(|| FaultSpec::new().seed(self.fault_seed));
+            config.faults.insert(topic.to_owned(), spec.rule(rule));
+        }
+        for client in self.entra_clients {
+            let (id, secret) = client
+                .split_once('=')
+                .ok_or("--entra-client: expected CLIENT_ID=SECRET")?;
+            config = config.entra_client(id, secret);
+        }
+        config.validate().map_err(|error| error.to_string())?;
+        Ok(config)
+    }
+}
+
+/// Whether a (valid) configuration file sets `port` itself, even to 0.
+fn file_names_port(path: &std::path::Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    if path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
+    {
+        serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|file| file.get("port").is_some())
+    } else {
+        toml::from_str::<toml::Table>(&text).is_ok_and(|file| file.contains_key("port"))
+    }
+}
+
+fn print_banner(emulator: &RunningEmulator, config: &EmulatorConfig) {
+    println!("listening on {}", emulator.base_url());
+    for topic in &config.topics {
+        println!(
+            "topic {} ({}, {}): {}?api-version={}",
+            topic.name(),
+            topic.schema(),
+            if topic.key().is_some() { "key" } else { "open" },
+            emulator.topic_endpoint(topic.name()),
+            crate::API_VERSION,
+        );
+    }
+    if let Some(path) = emulator.ca_certificate_path() {
+        println!("ca certificate: {}", path.display());
+    }
+    println!("token endpoint: {}", emulator.token_endpoint("{tenant}"));
+    println!("inspect: {}/_emulator/topics", emulator.base_url());
+    if config.topics.is_empty() {
+        eprintln!("warning: no topics configured; add --topic NAME");
+    }
+}
+
+/// Ctrl-C and SIGTERM, listened for from start-up so that no signal is missed.
+struct StopSignals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
+        }
+    }
+
+    /// Resolves on the first of the signals.
+    async fn received(mut self) {
+        #[cfg(unix)]
+        {
+            let interrupt = async {
+                match self.interrupt.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let terminate = async {
+                match self.terminate.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminate => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Runs the command line `args` (the first being the program name) until Ctrl-C or SIGTERM,
+/// and returns the exit status: 0 after a graceful shutdown, 2 for usage and configuration
+/// errors, 1 when the emulator cannot start (for example, the port is in use).
+pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    let config = match cli.into_config() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: EmulatorConfig) -> ExitCode {
+    let signals = StopSignals::listen();
+    let emulator = match Emulator::start(config.clone()).await {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print_banner(&emulator, &config);
+    signals.received().await;
+    eprintln!("shutting down");
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}
