@@ -173,5 +173,62 @@ fn batches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_events, batches);
+/// About 1 KB once serialized as an event, like `cargo xtask bench`'s events.
+fn kilobyte_data(n: u64) -> serde_json::Value {
+    serde_json::json!({"order_id": n, "customer": format!("customer-{n}"), "notes": "x".repeat(700)})
+}
+
+/// Publishers at once in the buffered benchmark, each emitting its share one after another.
+const PUBLISHERS: u64 = 10_000;
+
+fn buffered(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let addr = start_sink(&runtime);
+    let eventgrid = client(addr);
+    let events: u64 = 100_000;
+    let mut group = c.benchmark_group("buffered");
+    group.throughput(Throughput::Elements(events));
+    group.sample_size(10);
+    group.bench_function("10k_publishers_1kb_events", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let publisher = eventgrid
+                .buffered(eventgrid_async::BufferedOptions::default())
+                .unwrap();
+            let tasks: Vec<_> = (0..PUBLISHERS)
+                .map(|task| {
+                    let publisher = publisher.clone();
+                    tokio::spawn(async move {
+                        let mut n = task;
+                        while n < events {
+                            publisher
+                                .emit_event("sink", "bench.event", "bench/1", kilobyte_data(n))
+                                .await
+                                .unwrap();
+                            n += PUBLISHERS;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            publisher.close().await;
+        })
+    });
+    group.bench_function("send_stream_1kb_events", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let stream = (0..events)
+                .map(|n| EventGridEvent::new("bench.event", "bench/1", kilobyte_data(n)).unwrap());
+            let summary = eventgrid.send_stream("sink", stream).await.unwrap();
+            assert_eq!(summary.events as u64, events);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, single_events, batches, buffered);
 criterion_main!(benches);
