@@ -300,23 +300,25 @@
 //! ```
 #![deny(missing_docs)]
 
-mod azure_http;
 mod buffered;
 mod buffered_options;
 mod buffered_topic;
 mod builder;
 mod client;
+mod identity;
 mod sender;
 mod tls;
 mod token;
 mod transport;
 mod transport_error;
 
-pub use azure_http::{HyperHttpClient, default_credential, default_credential_with_ca};
 pub use buffered::BufferedPublisher;
 pub use buffered_options::BufferedOptions;
 pub use builder::EventGridClientBuilder;
 pub use client::EventGridClient;
+pub use identity::{
+    HyperHttpClient, default_credential, default_credential_on, default_credential_with_ca,
+};
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use eventgrid_core::{

@@ -51,13 +51,7 @@ impl TokenCache {
             })?
             .into();
         let header = AuthHeader::bearer(&token.token)?;
-        let refresh_at = if token.is_fresh(now) {
-            token.expires_at - eventgrid_core::TOKEN_REFRESH_MARGIN
-        } else {
-            // A token issued with less than the refresh margin left is used for half its life
-            // rather than fetched again for every request.
-            now + (token.expires_at - now) / 2
-        };
+        let refresh_at = token.refresh_at(now);
         tracing::debug!(expires_at = %token.expires_at, "eventgrid bearer token refreshed");
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
             header: header.clone(),
