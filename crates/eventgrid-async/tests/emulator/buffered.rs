@@ -410,7 +410,11 @@ async fn a_batch_closes_when_the_next_event_would_overflow_its_body() {
                 .with_id(format!("id-{n}"));
             publisher_.publish("items", event).await
         }));
-        until("accepted in order", || publisher.pending_events() == n + 1).await;
+        if n < 3 {
+            // The fourth closes the first batch, which may be acknowledged (pending back to 1)
+            // before a poll would see 4 pending: the next wait covers it.
+            until("accepted in order", || publisher.pending_events() == n + 1).await;
+        }
     }
     until("the first three sent", || {
         emulator.counters("items").accepted_events == 3
