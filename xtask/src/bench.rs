@@ -47,7 +47,8 @@ target/bench/ (bench-TIME.json and latest.json) and as Markdown (latest.md).
   --quick        a tenth of the events: a smoke run, not figures to quote
   --repeat N     run everything N times and keep each row's best run (default 1)
   --sinks LIST   emulator, nginx or both (default: both; nginx only where installed)
-  --only LIST    scenario ids: async-emit, buffered, async-send, blocking-send, blocking-emit
+  --only LIST    scenario ids: async-emit, buffered, async-send, async-send-stream,
+                 blocking-send, blocking-send-stream, blocking-emit
   --no-install   do not apt-get install nginx and wrk when they are missing
 ";
 
@@ -100,6 +101,8 @@ struct Scenario {
     title: &'static str,
     events: u64,
     concurrency: usize,
+    /// Tasks publishing at once when not `concurrency` (0: the same).
+    tasks: usize,
     body: Body,
     peer: Peer,
     goal_events_per_second: f64,
@@ -108,43 +111,61 @@ struct Scenario {
 
 /// The scenarios of issue 7 with their goals on the reference 2-core machine.
 fn plan() -> Vec<Scenario> {
+    const MB_50: Option<u64> = Some(50_000_000);
     let scenario = |id, title, events, concurrency, body, peer, goal| Scenario {
         id,
         title,
         events,
         concurrency,
+        tasks: 0,
         body,
         peer,
         goal_events_per_second: goal,
         goal_peak_bytes: None,
     };
+    use Body::{Batch, Single};
     vec![
         scenario(
             "async-emit",
             "async emit_event, 64 in flight",
             200_000,
             64,
-            Body::Single,
+            Single,
             Peer::Single,
             50_000.0,
         ),
-        scenario(
-            "buffered",
-            "BufferedPublisher, 10,000 concurrent emits",
-            1_000_000,
-            8,
-            Body::Batch,
-            Peer::Send,
-            500_000.0,
-        ),
         Scenario {
-            goal_peak_bytes: Some(50_000_000),
+            tasks: 10_000,
+            ..scenario(
+                "buffered",
+                "BufferedPublisher, 10,000 tasks emitting",
+                1_000_000,
+                8,
+                Batch,
+                Peer::Send,
+                500_000.0,
+            )
+        },
+        Scenario {
+            goal_peak_bytes: MB_50,
             ..scenario(
                 "async-send",
                 "async send of 1,000,000 events",
                 1_000_000,
                 8,
-                Body::Batch,
+                Batch,
+                Peer::Send,
+                1_000_000.0,
+            )
+        },
+        Scenario {
+            goal_peak_bytes: MB_50,
+            ..scenario(
+                "async-send-stream",
+                "async send_stream of 1,000,000 events",
+                1_000_000,
+                8,
+                Batch,
                 Peer::Send,
                 1_000_000.0,
             )
@@ -154,7 +175,16 @@ fn plan() -> Vec<Scenario> {
             "blocking send of 1,000,000 events",
             1_000_000,
             8,
-            Body::Batch,
+            Batch,
+            Peer::Send,
+            500_000.0,
+        ),
+        scenario(
+            "blocking-send-stream",
+            "blocking send_stream of 1,000,000 events",
+            1_000_000,
+            8,
+            Batch,
             Peer::Send,
             500_000.0,
         ),
@@ -163,7 +193,7 @@ fn plan() -> Vec<Scenario> {
             "blocking emit_event, 8 threads",
             100_000,
             8,
-            Body::Single,
+            Single,
             Peer::Single,
             50_000.0,
         ),
@@ -319,7 +349,7 @@ pub fn run(args: &[String]) -> Result<()> {
             Kind::Info,
             "building 1,000,000 events, no I/O",
         );
-        match binaries.scenario("build-events", "", options.scale(1_000_000), 1, None) {
+        match binaries.scenario("build-events", "", options.scale(1_000_000), 1, 0, None) {
             Ok(measured) => row.measured = Some(measured),
             Err(error) => row.note = format!("failed: {error:#}"),
         }

@@ -102,6 +102,7 @@ impl Binaries {
         endpoint: &str,
         events: u64,
         concurrency: usize,
+        tasks: usize,
         counters: Option<&str>,
     ) -> Result<Measured> {
         let mut command = Command::new(&self.throughput);
@@ -115,6 +116,9 @@ impl Binaries {
         ]);
         if !endpoint.is_empty() {
             command.args(["--endpoint", endpoint]);
+        }
+        if tasks > 0 {
+            command.args(["--tasks", &tasks.to_string()]);
         }
         if let Some(counters) = counters {
             command.args(["--counters", counters]);

@@ -103,16 +103,16 @@ impl<'a> SinkBench<'a> {
         row.goal_events_per_second = Some(scenario.goal_events_per_second);
         row.goal_peak_bytes = scenario.goal_peak_bytes;
         if !self.binaries.available.iter().any(|id| id == scenario.id) {
-            row.note = "not available (no eventgrid_async::BufferedPublisher yet)".to_owned();
+            row.note = "not available in this build of the clients".to_owned();
             eprintln!("bench: {}: {}", scenario.id, row.note);
             self.rows.push(row);
             return;
         }
-        self.measure(&mut row, events, scenario.concurrency);
+        self.measure(&mut row, events, scenario.concurrency, scenario.tasks);
         self.rows.push(row);
     }
 
-    fn measure(&self, row: &mut Row, events: u64, concurrency: usize) {
+    fn measure(&self, row: &mut Row, events: u64, concurrency: usize, tasks: usize) {
         eprintln!(
             "bench: {} on {} ({events} events, concurrency {concurrency})",
             row.id,
@@ -124,6 +124,7 @@ impl<'a> SinkBench<'a> {
                 &self.sink.endpoint(),
                 events,
                 concurrency,
+                tasks,
                 self.sink.counters().as_deref(),
             )
         };
@@ -172,7 +173,7 @@ impl<'a> SinkBench<'a> {
         );
         let scenario_id = format!("floor-{}", body.name());
         hyper.id = scenario_id;
-        self.measure(&mut hyper, events, concurrency);
+        self.measure(&mut hyper, events, concurrency, 0);
         hyper.id = hyper_id.clone();
         self.rows.push(hyper);
         if self.has_wrk {

@@ -72,6 +72,52 @@ pub(crate) async fn async_send(args: &Args) -> Result<Outcome, String> {
     ))
 }
 
+/// One `send_stream` of `--events` events: encoded only as request slots free up.
+pub(crate) async fn async_send_stream(args: &Args) -> Result<Outcome, String> {
+    let client = async_client(args)?;
+    let started = Instant::now();
+    let summary = client
+        .send_stream(TOPIC, (0..args.events).map(event))
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(Outcome::from_metrics(
+        client.metrics().get(TOPIC),
+        summary.events as u64,
+        started,
+    ))
+}
+
+/// `--tasks` tasks (10,000 in `cargo xtask bench`) each awaiting one single emit after
+/// another through one `BufferedPublisher` with its default options, which coalesces them into
+/// full requests, `--concurrency` in flight; then `close`.
+pub(crate) async fn buffered(args: &Args) -> Result<Outcome, String> {
+    let client = async_client(args)?;
+    let publisher = client
+        .buffered(eventgrid_async::BufferedOptions::default())
+        .map_err(|error| error.to_string())?;
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for (first, count) in shares(args.events, args.tasks) {
+        let publisher = publisher.clone();
+        tasks.spawn(async move {
+            for n in first..first + count {
+                publisher
+                    .emit_event(TOPIC, EVENT_TYPE, format!("orders/{n}"), order(n))
+                    .await
+                    .map_err(|error| format!("event {n}: {error}"))?;
+            }
+            Ok::<u64, String>(count)
+        });
+    }
+    let events = join_all(tasks).await?;
+    publisher.close().await;
+    Ok(Outcome::from_metrics(
+        client.metrics().get(TOPIC),
+        events,
+        started,
+    ))
+}
+
 pub(crate) fn blocking_client(args: &Args) -> Result<eventgrid_blocking::EventGridClient, String> {
     eventgrid_blocking::EventGridClient::builder(config(args)?)
         .credential(Credential::access_key(args.key.clone()))
@@ -86,6 +132,21 @@ pub(crate) fn blocking_send(args: &Args) -> Result<Outcome, String> {
     let started = Instant::now();
     let summary = client
         .send(TOPIC, (0..args.events).map(event))
+        .map_err(|error| error.to_string())?;
+    Ok(Outcome::from_metrics(
+        client.metrics().get(TOPIC),
+        summary.events as u64,
+        started,
+    ))
+}
+
+/// One blocking `send_stream` of `--events` events: encoded on this thread only as the worker
+/// threads take batches.
+pub(crate) fn blocking_send_stream(args: &Args) -> Result<Outcome, String> {
+    let client = blocking_client(args)?;
+    let started = Instant::now();
+    let summary = client
+        .send_stream(TOPIC, (0..args.events).map(event))
         .map_err(|error| error.to_string())?;
     Ok(Outcome::from_metrics(
         client.metrics().get(TOPIC),

@@ -7,7 +7,8 @@
 //! ```text
 //! throughput --list
 //! throughput --write-body single|batch FILE
-//! throughput SCENARIO --endpoint URL --key KEY --events N --concurrency C [--counters URL]
+//! throughput SCENARIO --endpoint URL --key KEY --events N --concurrency C [--tasks T]
+//!     [--counters URL]
 //! ```
 //!
 //! It prints one line, `RESULT key=value ...`: events delivered, requests, seconds, the peak
@@ -28,7 +29,10 @@ use eventgrid_core::{EventGridConfig, EventGridEvent, EventGridTopicConfig, Topi
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use clients::{async_emit, async_send, blocking_emit, blocking_send, build_events};
+use clients::{
+    async_emit, async_send, async_send_stream, blocking_emit, blocking_send, blocking_send_stream,
+    buffered, build_events,
+};
 use floor::{FloorBody, floor};
 use sink_counters::{accepted_events, settled_events};
 
@@ -46,7 +50,10 @@ const SCENARIOS: &[&str] = &[
     "build-events",
     "async-emit",
     "async-send",
+    "async-send-stream",
+    "buffered",
     "blocking-send",
+    "blocking-send-stream",
     "blocking-emit",
 ];
 
@@ -80,6 +87,8 @@ struct Args {
     key: String,
     events: u64,
     concurrency: usize,
+    /// Tasks publishing at once, where that differs from the requests in flight (`buffered`).
+    tasks: usize,
     counters: Option<String>,
 }
 
@@ -91,6 +100,7 @@ impl Args {
             key: String::new(),
             events: 100_000,
             concurrency: 64,
+            tasks: 0,
             counters: None,
         };
         let mut rest = argv[1..].iter();
@@ -109,9 +119,13 @@ impl Args {
                 "--key" => args.key = value,
                 "--events" => args.events = number(&value)?,
                 "--concurrency" => args.concurrency = number(&value)?.max(1) as usize,
+                "--tasks" => args.tasks = number(&value)?.max(1) as usize,
                 "--counters" => args.counters = Some(value),
                 other => return Err(format!("unknown option {other}")),
             }
+        }
+        if args.tasks == 0 {
+            args.tasks = args.concurrency;
         }
         if args.endpoint.is_empty() && args.scenario != "build-events" {
             return Err("--endpoint is required".to_owned());
@@ -226,7 +240,10 @@ fn run(args: &Args) -> Result<Outcome, String> {
         "build-events" => Ok(build_events(args)),
         "async-emit" => runtime()?.block_on(async_emit(args)),
         "async-send" => runtime()?.block_on(async_send(args)),
+        "async-send-stream" => runtime()?.block_on(async_send_stream(args)),
+        "buffered" => runtime()?.block_on(buffered(args)),
         "blocking-send" => blocking_send(args),
+        "blocking-send-stream" => blocking_send_stream(args),
         "blocking-emit" => blocking_emit(args),
         other => Err(format!(
             "unknown or unavailable scenario `{other}`; this build has: {}",
