@@ -317,6 +317,12 @@ pub fn run(args: &[String]) -> Result<()> {
         command: format!("cargo xtask bench {}", args.join(" "))
             .trim_end()
             .to_owned(),
+        commit: command_output(
+            Command::new("git")
+                .args(["describe", "--always", "--dirty"])
+                .current_dir(root()),
+        )
+        .unwrap_or_else(|_| "unknown".to_owned()),
         rows: Vec::new(),
     };
     eprintln!("bench: {}", report.machine.summary());
@@ -359,8 +365,9 @@ pub fn run(args: &[String]) -> Result<()> {
     report.load_after = machine::load_average();
     print!("{}", report.table());
     println!(
-        "\n{}; events of {} bytes; load average before {}, after {}",
+        "\n{}; tree {}; events of {} bytes; load average before {}, after {}",
         report.machine.summary(),
+        report.commit,
         report.event_bytes,
         report.load_before,
         report.load_after

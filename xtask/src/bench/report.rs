@@ -118,6 +118,8 @@ pub(crate) struct Report {
     pub load_after: String,
     pub event_bytes: u64,
     pub command: String,
+    /// `git describe --always --dirty` of the tree measured.
+    pub commit: String,
     pub rows: Vec<Row>,
 }
 
@@ -239,6 +241,7 @@ impl Report {
         let mut out = String::from("{\n");
         let _ = writeln!(out, "  \"started\": {},", text(&self.started));
         let _ = writeln!(out, "  \"command\": {},", text(&self.command));
+        let _ = writeln!(out, "  \"commit\": {},", text(&self.commit));
         let _ = writeln!(
             out,
             "  \"machine\": {{\"cores\": {}, \"cpu\": {}, \"rustc\": {}, \"kernel\": {}, \
@@ -322,8 +325,9 @@ impl Report {
         std::fs::write(&stamped, &json)?;
         std::fs::write(directory.join("latest.json"), &json)?;
         let markdown = format!(
-            "Machine: {}. Load average before/after: {} / {}. Events of {} bytes.\n\n{}",
+            "Machine: {}. Tree: {}. Load average before/after: {} / {}. Events of {} bytes.\n\n{}",
             self.machine.summary(),
+            self.commit,
             self.load_before,
             self.load_after,
             self.event_bytes,
