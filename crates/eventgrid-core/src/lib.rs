@@ -60,6 +60,7 @@ mod env;
 mod error;
 mod error_clone;
 mod event;
+mod event_ref;
 #[cfg(feature = "identity")]
 pub mod identity;
 mod limits;
@@ -89,6 +90,7 @@ pub use error::{
     TransportErrorKind,
 };
 pub use event::{DEFAULT_DATA_VERSION, Event, EventGridEvent};
+pub use event_ref::EventGridEventRef;
 pub use limits::{
     Limits, SERVICE_MAX_EVENT_BYTES, SERVICE_MAX_EVENTS_PER_REQUEST, SERVICE_MAX_REQUEST_BYTES,
 };
