@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use eventgrid_core::{Error, Event, EventGridEvent, Limits, Result, Topic};
+use eventgrid_core::{Error, Event, EventGridEventRef, Limits, Result};
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::EventGridClient;
 use crate::buffered_options::BufferedOptions;
@@ -34,6 +34,9 @@ use crate::buffered_topic::{Outcome, TopicBuffer};
 /// so far; [`close`](Self::close) does the same and refuses later events. Clones share the
 /// buffers; dropping the last one without `close` logs a warning (`tracing`), and the events
 /// already accepted are still sent by background tasks on the runtime.
+///
+/// Topics added to the client at run time can be published to at once; a topic removed takes
+/// no more events once its open batch (if any) has been sent.
 ///
 /// Use it inside a tokio runtime: publishing spawns the tasks that send the batches.
 ///
@@ -111,17 +114,23 @@ impl Shared {
         self.max_pending - self.pending.available_permits()
     }
 
-    fn buffer(&self, name: &str, topic: &Arc<Topic>) -> Arc<TopicBuffer> {
-        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(buffer) = topics.get(name) {
-            return buffer.clone();
+    /// Serializes `event` into the open batch of the topic named `name`.
+    fn push<E: Event>(self: &Arc<Self>, name: &str, event: &E) -> Result<Outcome> {
+        {
+            let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(buffer) = topics.get(name) {
+                return buffer.push(self, name, event);
+            }
         }
-        drop(topics);
-        let mut topics = self.topics.write().unwrap_or_else(|e| e.into_inner());
-        topics
+        let topic = self.client.core().topic(name)?;
+        let buffer = self
+            .topics
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
             .entry(name.to_owned())
-            .or_insert_with(|| Arc::new(TopicBuffer::new(topic.clone(), self)))
-            .clone()
+            .or_insert_with(|| Arc::new(TopicBuffer::new(topic, self)))
+            .clone();
+        buffer.push(self, name, event)
     }
 
     fn buffers(&self) -> Vec<Arc<TopicBuffer>> {
@@ -158,7 +167,7 @@ impl BufferedPublisher {
         })
     }
 
-    /// Publishes `event` (of the topic's schema: [`EventGridEvent`],
+    /// Publishes `event` (of the topic's schema: [`EventGridEvent`](crate::EventGridEvent),
     /// [`CloudEvent`](crate::CloudEvent) or [`CustomEvent`](crate::CustomEvent)) to the topic
     /// named `topic` in the next batch, waiting first for room when `max_pending_events` are
     /// pending. Returns when the batch was delivered or finally failed.
@@ -167,12 +176,18 @@ impl BufferedPublisher {
     /// oversized event ([`Error::InvalidEvent`] or [`Error::EventTooLarge`] with index 0), and
     /// any event after [`close`](Self::close) ([`Error::Closed`]).
     pub async fn publish<E: Event>(&self, topic: &str, event: E) -> Result<()> {
-        self.accept(topic, &event).await?.wait().await
+        let room = self.room().await?;
+        let outcome = self.accept(topic, &event, room)?;
+        // Serialized: the event need not live while its batch is on its way.
+        drop(event);
+        outcome.wait().await
     }
 
     /// Publishes one event of `event_type` about `subject` carrying `data`, with a new id, the
     /// current time and data version `"v1"`, as [`EventGridClient::emit_event`] does, but in
-    /// the next batch. See [`publish`](Self::publish).
+    /// the next batch; `data` is serialized once, straight into the batch's body. Data that
+    /// cannot be serialized is refused as event 0 ([`Error::InvalidEvent`]). See
+    /// [`publish`](Self::publish).
     pub async fn emit_event(
         &self,
         topic: &str,
@@ -180,8 +195,12 @@ impl BufferedPublisher {
         subject: impl Into<String>,
         data: impl Serialize,
     ) -> Result<()> {
-        let event = EventGridEvent::new(event_type, subject, data)?;
-        self.publish(topic, event).await
+        let (event_type, subject) = (event_type.into(), subject.into());
+        let room = self.room().await?;
+        let event = EventGridEventRef::new(&event_type, &subject, &data);
+        let outcome = self.accept(topic, &event, room)?;
+        drop(data);
+        outcome.wait().await
     }
 
     /// Sends the open batches now and waits until every event accepted before this call is
@@ -212,17 +231,24 @@ impl BufferedPublisher {
         &self.handle.shared.client
     }
 
-    /// Takes room for the event, serializes it into its topic's open batch and returns where
-    /// to wait for the batch's outcome.
-    async fn accept<E: Event>(&self, name: &str, event: &E) -> Result<Outcome> {
+    /// Refuses events once closed; otherwise waits for room for one more pending event.
+    async fn room(&self) -> Result<SemaphorePermit<'_>> {
         let shared = &self.handle.shared;
         if shared.is_closed() {
             return Err(Error::Closed);
         }
-        let topic = shared.client.core().topic(name)?;
-        topic.check_schema::<E>()?;
-        let room = shared.pending.acquire().await.expect("never closed");
-        let outcome = shared.buffer(name, &topic).push(shared, &topic, event)?;
+        Ok(shared.pending.acquire().await.expect("never closed"))
+    }
+
+    /// Serializes the event into its topic's open batch and returns where to wait for the
+    /// batch's outcome. Never waits, so the event is never held across an `await`.
+    fn accept<E: Event>(
+        &self,
+        topic: &str,
+        event: &E,
+        room: SemaphorePermit<'_>,
+    ) -> Result<Outcome> {
+        let outcome = self.handle.shared.push(topic, event)?;
         // The permit now belongs to the event's batch, which gives it back when done.
         room.forget();
         Ok(outcome)

@@ -43,8 +43,7 @@ pub(crate) struct TopicBuffer {
 }
 
 struct State {
-    /// The topic as configured when its events were accepted; replaced (after closing the
-    /// open batch) when the topic is removed and added again.
+    /// The topic as configured when the open (or last) batch opened.
     topic: Arc<Topic>,
     encoder: BatchEncoder,
     open: Option<OpenBatch>,
@@ -83,7 +82,7 @@ impl TopicBuffer {
     pub(crate) fn push<E: Event>(
         self: &Arc<Self>,
         shared: &Arc<Shared>,
-        topic: &Arc<Topic>,
+        name: &str,
         event: &E,
     ) -> Result<Outcome> {
         let mut state = self.lock();
@@ -91,10 +90,12 @@ impl TopicBuffer {
         if shared.is_closed() {
             return Err(Error::Closed);
         }
-        if !Arc::ptr_eq(&state.topic, topic) {
-            self.close_open(&mut state, shared);
-            state.topic = topic.clone();
+        if state.open.is_none() {
+            // The client's topics may change at run time: look the topic up again for each
+            // batch (not each event, which would cost a shared lock per event).
+            state.topic = shared.client.core().topic(name)?;
         }
+        state.topic.check_schema::<E>()?;
         match state.encoder.push(event) {
             Err(error) => return Err(as_single_event(error)),
             // The event did not fit: the previous batch closed, the event starts the next.

@@ -324,9 +324,9 @@ pub use transport::{HyperTransport, HyperTransportBuilder};
 pub use eventgrid_core::{
     AccessToken, AsyncTransport, ClientOptions, CloudEvent, CloudEventData, Credential,
     CustomEvent, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
-    EventGridConfig, EventGridEvent, EventGridTopicConfig, FailedEvents, KeyCredential,
-    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
-    TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
+    EventGridConfig, EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents,
+    KeyCredential, LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary,
+    ServiceError, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
 };
 
 // Compile-time promises: the client and transports can be shared across tasks and threads,

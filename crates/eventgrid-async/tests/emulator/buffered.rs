@@ -198,6 +198,14 @@ async fn bad_events_are_refused_alone_at_publish_time() {
         matches!(schema, Err(Error::SchemaMismatch { .. })),
         "{schema:?}"
     );
+    let unserializable = std::collections::HashMap::from([((1, 2), 3)]);
+    let refused = publisher
+        .emit_event("items", "t", "s", unserializable)
+        .await;
+    assert!(
+        matches!(&refused, Err(Error::InvalidEvent { index: 0, reason }) if reason.starts_with("could not serialize")),
+        "{refused:?}"
+    );
     assert_eq!(publisher.pending_events(), 3, "refusals take no room");
 
     // Each topic has its own batches; close sends them all.
@@ -218,6 +226,35 @@ async fn bad_events_are_refused_alone_at_publish_time() {
     assert_eq!(emulator.counters("items").accepted_events, 3);
     assert_eq!(emulator.counters("items").requests, 1);
     assert_eq!(emulator.counters("cloud").accepted_events, 1);
+}
+
+#[tokio::test]
+async fn topics_added_and_removed_at_run_time_are_followed() {
+    let emulator = open_topic().await;
+    let client = EventGridClient::new(
+        eventgrid_async::EventGridConfig::default(),
+        eventgrid_async::Credential::None,
+    )
+    .unwrap();
+    let publisher = client.buffered(BufferedOptions::default()).unwrap();
+    let unknown = publisher.publish("items", event(0)).await;
+    assert!(
+        matches!(unknown, Err(Error::UnknownTopic { .. })),
+        "{unknown:?}"
+    );
+
+    let items =
+        eventgrid_async::EventGridTopicConfig::new("items", emulator.topic_endpoint("items"));
+    client.add_topic(items.unwrap()).unwrap();
+    publisher.publish("items", event(1)).await.unwrap();
+    client.remove_topic("items").unwrap();
+    let removed = publisher.publish("items", event(2)).await;
+    assert!(
+        matches!(removed, Err(Error::UnknownTopic { .. })),
+        "{removed:?}"
+    );
+    publisher.close().await;
+    assert_eq!(received_ids(&emulator, "items"), ["id-1"]);
 }
 
 /// Forwards to the emulator once let through; counts the events that arrived meanwhile.
