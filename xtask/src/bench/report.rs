@@ -178,13 +178,7 @@ impl Report {
             "goal / note",
         ];
         let mut out = String::new();
-        let mut sinks: Vec<&str> = Vec::new();
-        for row in &self.rows {
-            if !sinks.contains(&row.sink.as_str()) {
-                sinks.push(&row.sink);
-            }
-        }
-        for sink in sinks {
+        for sink in self.sinks() {
             let _ = writeln!(out, "\nsink: {sink}");
             let mut lines = vec![header.map(str::to_owned)];
             lines.extend(
@@ -214,26 +208,33 @@ impl Report {
         out
     }
 
-    /// The same table in Markdown, for `docs/performance.md`.
+    /// The same table in Markdown, for `docs/performance.md`: one table per sink.
     pub(crate) fn markdown(&self) -> String {
-        let mut out = String::from(
-            "| sink | scenario | events/s | / hyper floor | / wrk floor | / Python | peak RSS | goal / note |\n\
-             |---|---|--:|--:|--:|--:|--:|---|\n",
-        );
-        for row in &self.rows {
-            let cells = self.cells(row);
-            let _ = writeln!(
+        let mut out = String::new();
+        for sink in self.sinks() {
+            let _ = write!(
                 out,
-                "| {} | {} |",
-                row.sink,
-                cells
-                    .iter()
-                    .map(|cell| cell.replace('|', "/"))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
+                "\n**Sink: {sink}**\n\n\
+                 | scenario | events/s | / hyper floor | / wrk floor | / Python | peak RSS | goal / note |\n\
+                 |---|--:|--:|--:|--:|--:|---|\n"
             );
+            for row in self.rows.iter().filter(|row| row.sink == sink) {
+                let cells = self.cells(row).map(|cell| cell.trim().replace('|', "/"));
+                let _ = writeln!(out, "| {} |", cells.join(" | "));
+            }
         }
         out
+    }
+
+    /// The sinks in the order they were measured.
+    fn sinks(&self) -> Vec<&str> {
+        let mut sinks: Vec<&str> = Vec::new();
+        for row in &self.rows {
+            if !sinks.contains(&row.sink.as_str()) {
+                sinks.push(&row.sink);
+            }
+        }
+        sinks
     }
 
     pub(crate) fn json(&self) -> String {
