@@ -94,10 +94,6 @@ impl BatchEncoder {
         event
             .check()
             .map_err(|reason| Error::InvalidEvent { index, reason })?;
-        let mut done = None;
-        if self.count == self.limits.max_events_per_request {
-            done = self.finish();
-        }
         let mark = self.body.len();
         if self.count == 0 {
             self.body.reserve(self.capacity_hint);
@@ -122,8 +118,10 @@ impl BatchEncoder {
                 limit: self.limits.max_event_bytes,
             });
         }
-        // +1 for the closing bracket.
-        if self.body.len() + 1 > self.limits.max_request_bytes {
+        // The open body is closed only once the event is known good, so that a refused event
+        // never costs the events before it. (+1 for the closing bracket.)
+        let full = self.count == self.limits.max_events_per_request;
+        if full || self.body.len() + 1 > self.limits.max_request_bytes {
             let tail = self.body[start..].to_vec();
             self.body.truncate(mark);
             let previous = self.finish();
@@ -131,11 +129,10 @@ impl BatchEncoder {
             self.body.push(b'[');
             self.body.extend_from_slice(&tail);
             self.count = 1;
-            debug_assert!(done.is_none() || previous.is_none());
-            return Ok(done.or(previous));
+            return Ok(previous);
         }
         self.count += 1;
-        Ok(done)
+        Ok(None)
     }
 
     /// Closes the open body, if any, and returns it.
@@ -317,6 +314,23 @@ mod tests {
             Err(Error::InvalidEvent { index: 7, .. })
         ));
         assert_eq!(consumed, 8);
+    }
+
+    #[test]
+    fn refused_event_after_a_full_batch_keeps_that_batch() {
+        let limits = Limits::default().with_max_events_per_request(2);
+        let mut encoder = BatchEncoder::new(limits);
+        assert!(encoder.push(&event_of_size(100)).unwrap().is_none());
+        assert!(encoder.push(&event_of_size(100)).unwrap().is_none());
+        assert!(encoder.push(&event_of_size(70_000)).is_err());
+        assert!(
+            encoder
+                .push(&EventGridEvent::without_data("", "s"))
+                .is_err()
+        );
+        let batch = encoder.finish().expect("the two events are still there");
+        assert_eq!(batch.events, 0..2);
+        assert_eq!(encoder.next_index(), 2);
     }
 
     #[test]
