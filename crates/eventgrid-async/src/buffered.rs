@@ -23,7 +23,7 @@ use crate::buffered_topic::{Outcome, TopicBuffer};
 /// batch was accepted by the service, or finally failed (after the client's retries): then
 /// every publisher of the batch gets a copy of the batch's error, the same error
 /// [`EventGridClient::emit_event`] would have given. An invalid or oversized event is refused
-/// at once (as event 0) and does not affect the others.
+/// before it joins a batch (as event 0) and does not affect the others.
 ///
 /// At most `max_pending_events` accepted events wait for their outcome at once; further
 /// publishers wait for room, so memory stays bounded however fast events come.
@@ -172,9 +172,10 @@ impl BufferedPublisher {
     /// named `topic` in the next batch, waiting first for room when `max_pending_events` are
     /// pending. Returns when the batch was delivered or finally failed.
     ///
-    /// Refused at once: an unknown topic, another schema than the topic's, an invalid or
-    /// oversized event ([`Error::InvalidEvent`] or [`Error::EventTooLarge`] with index 0), and
-    /// any event after [`close`](Self::close) ([`Error::Closed`]).
+    /// Refused before joining a batch (after waiting for room, if there was none; the room is
+    /// given back): an unknown topic, another schema than the topic's, an invalid or oversized
+    /// event ([`Error::InvalidEvent`] or [`Error::EventTooLarge`] with index 0), and any event
+    /// after [`close`](Self::close) ([`Error::Closed`]).
     pub async fn publish<E: Event>(&self, topic: &str, event: E) -> Result<()> {
         let room = self.room().await?;
         let outcome = self.accept(topic, &event, room)?;
