@@ -16,12 +16,12 @@
 mod binaries;
 mod emulator;
 mod machine;
-mod nginx;
+pub(crate) mod nginx;
 mod python;
 mod report;
 mod sink;
-mod tools;
-mod wrk;
+pub(crate) mod tools;
+pub(crate) mod wrk;
 
 use std::collections::HashMap;
 use std::process::Command;
