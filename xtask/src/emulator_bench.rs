@@ -287,7 +287,11 @@ impl Server {
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut first)?;
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        stdout.read_line(&mut first)?;
+        // The rest of the banner (and anything later) must find a reader, or the emulator's
+        // next print meets a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let Some(base_url) = first
             .trim()
             .strip_prefix("listening on ")

@@ -45,9 +45,9 @@ pub(crate) fn check_event(
 
 fn check_event_grid(event: &Event<'_, '_>) -> Result<(), ServiceError> {
     let index = event.index;
-    for required in ["id", "subject", "eventType", "eventTime"] {
+    for required in [Slot::Id, Slot::Subject, Slot::EventType, Slot::EventTime] {
         if event.get(required).is_none() {
-            if event.get("specversion").is_some() {
+            if event.get(Slot::SpecVersion).is_some() {
                 return Err(wrong_schema(
                     Schema::EventGrid,
                     index,
@@ -55,35 +55,36 @@ fn check_event_grid(event: &Event<'_, '_>) -> Result<(), ServiceError> {
                 ));
             }
             return Err(ServiceError::invalid_input(format!(
-                "Required property '{required}' was not set (event {index})."
+                "Required property '{}' was not set (event {index}).",
+                required.name()
             )));
         }
     }
-    for name in [
-        "id",
-        "subject",
-        "eventType",
-        "dataVersion",
-        "topic",
-        "metadataVersion",
+    for slot in [
+        Slot::Id,
+        Slot::Subject,
+        Slot::EventType,
+        Slot::DataVersion,
+        Slot::Topic,
+        Slot::MetadataVersion,
     ] {
-        event.expect_string(name)?;
+        event.expect_string(slot)?;
     }
-    if event.get("id").is_some_and(|id| id.text == "\"\"") {
+    if event.get(Slot::Id).is_some_and(|id| id.text == "\"\"") {
         return Err(ServiceError::invalid_input(format!(
             "Property 'id' of event {index} must not be empty."
         )));
     }
-    event.date_time("eventTime")
+    event.date_time(Slot::EventTime)
 }
 
 fn check_cloud_event(event: &Event<'_, '_>) -> Result<(), ServiceError> {
     let index = event.index;
-    for required in ["id", "source", "type", "specversion"] {
+    for required in [Slot::Id, Slot::Source, Slot::Type, Slot::SpecVersion] {
         if event.get(required).is_none() {
-            if ["eventType", "eventTime", "dataVersion"]
+            if [Slot::EventType, Slot::EventTime, Slot::DataVersion]
                 .iter()
-                .any(|name| event.get(name).is_some())
+                .any(|slot| event.get(*slot).is_some())
             {
                 return Err(wrong_schema(
                     Schema::CloudEvents,
@@ -92,37 +93,39 @@ fn check_cloud_event(event: &Event<'_, '_>) -> Result<(), ServiceError> {
                 ));
             }
             return Err(ServiceError::invalid_input(format!(
-                "Required property '{required}' was not set (event {index})."
+                "Required property '{}' was not set (event {index}).",
+                required.name()
             )));
         }
     }
-    for name in [
-        "id",
-        "source",
-        "type",
-        "subject",
-        "datacontenttype",
-        "dataschema",
+    for slot in [
+        Slot::Id,
+        Slot::Source,
+        Slot::Type,
+        Slot::Subject,
+        Slot::DataContentType,
+        Slot::DataSchema,
     ] {
-        if event.string(name)?.is_some_and(|value| value.is_empty()) && name != "subject" {
+        if event.string(slot)?.is_some_and(|value| value.is_empty()) && slot != Slot::Subject {
             return Err(ServiceError::invalid_input(format!(
-                "Property '{name}' of event {index} must not be empty."
+                "Property '{}' of event {index} must not be empty.",
+                slot.name()
             )));
         }
     }
-    let version = event.string("specversion")?.unwrap_or_default();
+    let version = event.string(Slot::SpecVersion)?.unwrap_or_default();
     if version != "1.0" {
         return Err(ServiceError::invalid_input(format!(
             "Property 'specversion' of event {index} is '{version}'; only CloudEvents '1.0' is supported."
         )));
     }
-    event.date_time("time")?;
-    if event.get("data").is_some() && event.get("data_base64").is_some() {
+    event.date_time(Slot::Time)?;
+    if event.get(Slot::Data).is_some() && event.get(Slot::DataBase64).is_some() {
         return Err(ServiceError::invalid_input(format!(
             "Event {index} has both 'data' and 'data_base64'; a CloudEvent carries at most one."
         )));
     }
-    if let Some(encoded) = event.string("data_base64")?
+    if let Some(encoded) = event.string(Slot::DataBase64)?
         && base64::engine::general_purpose::STANDARD
             .decode(encoded.as_bytes())
             .is_err()
@@ -163,48 +166,97 @@ fn wrong_schema(schema: Schema, index: usize, why: &str) -> ServiceError {
 }
 
 /// The members either schema reads, each with a slot in [`Event`].
-fn slot(name: &str) -> Option<usize> {
-    Some(match name {
-        "id" => 0,
-        "subject" => 1,
-        "eventType" => 2,
-        "eventTime" => 3,
-        "dataVersion" => 4,
-        "topic" => 5,
-        "metadataVersion" => 6,
-        "specversion" => 7,
-        "source" => 8,
-        "type" => 9,
-        "time" => 10,
-        "datacontenttype" => 11,
-        "dataschema" => 12,
-        "data" => 13,
-        "data_base64" => 14,
-        _ => return None,
-    })
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Id,
+    Subject,
+    EventType,
+    EventTime,
+    DataVersion,
+    Topic,
+    MetadataVersion,
+    SpecVersion,
+    Source,
+    Type,
+    Time,
+    DataContentType,
+    DataSchema,
+    Data,
+    DataBase64,
 }
 
-const SLOTS: usize = 15;
+const SLOTS: usize = Slot::DataBase64 as usize + 1;
 
-/// One event's members, those of interest sorted into slots in one pass.
+impl Slot {
+    fn of(name: &[u8]) -> Option<Slot> {
+        Some(match name {
+            b"id" => Slot::Id,
+            b"subject" => Slot::Subject,
+            b"eventType" => Slot::EventType,
+            b"eventTime" => Slot::EventTime,
+            b"dataVersion" => Slot::DataVersion,
+            b"topic" => Slot::Topic,
+            b"metadataVersion" => Slot::MetadataVersion,
+            b"specversion" => Slot::SpecVersion,
+            b"source" => Slot::Source,
+            b"type" => Slot::Type,
+            b"time" => Slot::Time,
+            b"datacontenttype" => Slot::DataContentType,
+            b"dataschema" => Slot::DataSchema,
+            b"data" => Slot::Data,
+            b"data_base64" => Slot::DataBase64,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Slot::Id => "id",
+            Slot::Subject => "subject",
+            Slot::EventType => "eventType",
+            Slot::EventTime => "eventTime",
+            Slot::DataVersion => "dataVersion",
+            Slot::Topic => "topic",
+            Slot::MetadataVersion => "metadataVersion",
+            Slot::SpecVersion => "specversion",
+            Slot::Source => "source",
+            Slot::Type => "type",
+            Slot::Time => "time",
+            Slot::DataContentType => "datacontenttype",
+            Slot::DataSchema => "dataschema",
+            Slot::Data => "data",
+            Slot::DataBase64 => "data_base64",
+        }
+    }
+}
+
+/// Marks a slot whose member is absent.
+const ABSENT: u32 = u32::MAX;
+
+/// One event's members, those of interest found by slot in one pass.
 struct Event<'m, 'a> {
     index: usize,
     members: &'m [Member<'a>],
-    slots: [Option<RawJson<'a>>; SLOTS],
+    /// For each slot, the index of its member in `members`, or [`ABSENT`].
+    slots: [u32; SLOTS],
 }
 
 impl<'m, 'a> Event<'m, 'a> {
     fn new(index: usize, members: &'m [Member<'a>]) -> Self {
-        let mut slots = [None; SLOTS];
-        for member in members {
+        let mut slots = [ABSENT; SLOTS];
+        for (at, member) in members.iter().enumerate() {
+            let text = member.name.text.as_bytes();
             let found = if member.name.escaped {
-                member.name.string().and_then(|name| slot(&name))
+                member
+                    .name
+                    .string()
+                    .and_then(|name| Slot::of(name.as_bytes()))
             } else {
-                slot(&member.name.text[1..member.name.text.len() - 1])
+                Slot::of(&text[1..text.len() - 1])
             };
             // The last of repeated members wins, as in the service's JSON reader.
             if let Some(found) = found {
-                slots[found] = Some(member.value);
+                slots[found as usize] = at as u32;
             }
         }
         Self {
@@ -214,43 +266,48 @@ impl<'m, 'a> Event<'m, 'a> {
         }
     }
 
-    /// The value of member `name`; JSON `null` counts as absent.
-    fn get(&self, name: &str) -> Option<RawJson<'a>> {
-        self.slots[slot(name).expect("a member with a slot")]
+    /// The value of the member in `slot`; JSON `null` counts as absent.
+    fn get(&self, slot: Slot) -> Option<RawJson<'a>> {
+        self.members
+            .get(self.slots[slot as usize] as usize)
+            .map(|member| member.value)
             .filter(|value| value.kind != Kind::Null)
     }
 
-    /// A 400 naming `name` when it is present and not a string (nothing is decoded).
-    fn expect_string(&self, name: &str) -> Result<(), ServiceError> {
-        match self.get(name) {
+    /// A 400 naming the member when it is present and not a string (nothing is decoded).
+    fn expect_string(&self, slot: Slot) -> Result<(), ServiceError> {
+        match self.get(slot) {
             Some(value) if value.kind != Kind::String => Err(ServiceError::invalid_input(format!(
-                "Property '{name}' of event {} must be a string.",
+                "Property '{}' of event {} must be a string.",
+                slot.name(),
                 self.index
             ))),
             _ => Ok(()),
         }
     }
 
-    /// The decoded string value of `name`, or a 400 naming it when it is not a string.
-    fn string(&self, name: &str) -> Result<Option<Cow<'a, str>>, ServiceError> {
-        let Some(value) = self.get(name) else {
+    /// The decoded string value of the member, or a 400 naming it when it is not a string.
+    fn string(&self, slot: Slot) -> Result<Option<Cow<'a, str>>, ServiceError> {
+        let Some(value) = self.get(slot) else {
             return Ok(None);
         };
         match value.string() {
             Some(text) => Ok(Some(text)),
             None => Err(ServiceError::invalid_input(format!(
-                "Property '{name}' of event {} must be a string.",
+                "Property '{}' of event {} must be a string.",
+                slot.name(),
                 self.index
             ))),
         }
     }
 
-    fn date_time(&self, name: &str) -> Result<(), ServiceError> {
-        if let Some(value) = self.string(name)?
+    fn date_time(&self, slot: Slot) -> Result<(), ServiceError> {
+        if let Some(value) = self.string(slot)?
             && OffsetDateTime::parse(&value, &Rfc3339).is_err()
         {
             return Err(ServiceError::invalid_input(format!(
-                "Property '{name}' of event {} is not an RFC 3339 date-time: '{value}'.",
+                "Property '{}' of event {} is not an RFC 3339 date-time: '{value}'.",
+                slot.name(),
                 self.index
             )));
         }

@@ -55,6 +55,7 @@
 
 mod auth;
 mod background;
+mod body_pool;
 pub mod cli;
 mod config;
 mod config_file;
@@ -64,6 +65,7 @@ mod event_schema;
 mod fault_state;
 mod faults;
 mod inspection;
+mod json_fast_scan;
 mod json_scan;
 mod jwt;
 mod publish;

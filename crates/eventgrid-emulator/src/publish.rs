@@ -2,6 +2,7 @@
 //! limits, content type and validation, then the events are kept.
 
 use std::fmt;
+use std::ops::Deref;
 
 use bytes::{Bytes, BytesMut};
 use http::request::Parts;
@@ -10,6 +11,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::auth::{authorize, host_of};
+use crate::body_pool::{BodyPool, PooledBuffer};
 use crate::fault_state::FaultOutcome;
 use crate::response::{Body, ServiceError, empty_response, with_supported_versions};
 use crate::state::Shared;
@@ -37,10 +39,51 @@ impl fmt::Display for DropConnection {
 impl std::error::Error for DropConnection {}
 
 /// What reading the body gave.
-enum ReadBody {
-    Complete(Bytes),
+enum ReadBody<'p> {
+    Complete(BodyBytes<'p>),
     /// Over the request limit; this many bytes were seen.
     TooLarge(u64),
+}
+
+/// A whole request body in one contiguous buffer.
+enum BodyBytes<'p> {
+    /// Kept by a topic that retains events: they are stored as slices of it.
+    Kept(Bytes),
+    /// Only validated; its memory serves a later request.
+    Pooled(PooledBuffer<'p>),
+}
+
+impl Deref for BodyBytes<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            BodyBytes::Kept(bytes) => bytes,
+            BodyBytes::Pooled(buffer) => buffer,
+        }
+    }
+}
+
+/// A body being read into [`BodyBytes`].
+enum BodyWriter<'p> {
+    Kept(BytesMut),
+    Pooled(PooledBuffer<'p>),
+}
+
+impl<'p> BodyWriter<'p> {
+    fn extend_from_slice(&mut self, data: &[u8]) {
+        match self {
+            BodyWriter::Kept(bytes) => bytes.extend_from_slice(data),
+            BodyWriter::Pooled(buffer) => buffer.extend_from_slice(data),
+        }
+    }
+
+    fn finish(self) -> BodyBytes<'p> {
+        match self {
+            BodyWriter::Kept(bytes) => BodyBytes::Kept(bytes.freeze()),
+            BodyWriter::Pooled(buffer) => BodyBytes::Pooled(buffer),
+        }
+    }
 }
 
 pub(crate) async fn publish(
@@ -50,7 +93,8 @@ pub(crate) async fn publish(
 ) -> Result<Response<Body>, DropConnection> {
     topic.count_request();
     let (parts, body) = request.into_parts();
-    let body = read_body(body, shared.limits.max_request_bytes)
+    let buffer_pool = (!topic.keeps_events()).then_some(&shared.body_pool);
+    let body = read_body(body, shared.limits.max_request_bytes, buffer_pool)
         .await
         .map_err(|_| DropConnection)?;
     let faults = topic.decide_faults();
@@ -92,7 +136,7 @@ fn process(
     shared: &Shared,
     topic: &TopicState,
     parts: &Parts,
-    body: ReadBody,
+    body: ReadBody<'_>,
 ) -> Result<usize, ServiceError> {
     if parts.method != http::Method::POST {
         return Err(ServiceError::method_not_allowed(&parts.method));
@@ -109,14 +153,23 @@ fn process(
         }
     };
     check_content_type(topic.spec.schema(), parts)?;
-    let events = validate_batch(&body, topic.spec.schema(), &shared.limits)?;
-    let count = events.len();
-    topic.accept(
-        events
-            .into_iter()
-            .map(|event| body.slice_ref(event.as_bytes())),
-    );
-    Ok(count)
+    let batch = validate_batch(
+        &body,
+        topic.spec.schema(),
+        &shared.limits,
+        topic.keeps_events(),
+    )?;
+    match &body {
+        BodyBytes::Kept(body) => topic.accept(
+            batch.count,
+            batch
+                .events
+                .iter()
+                .map(|event| body.slice_ref(event.as_bytes())),
+        ),
+        BodyBytes::Pooled(_) => topic.accept(batch.count, std::iter::empty()),
+    }
+    Ok(batch.count)
 }
 
 fn check_api_version(shared: &Shared, parts: &Parts) -> Result<(), ServiceError> {
@@ -179,16 +232,23 @@ fn cloud_events_content_type(given: &str) -> ServiceError {
     ))
 }
 
-/// Reads the body up to `limit` bytes; beyond it, drains (so the client can read the 413) without
-/// keeping anything.
-async fn read_body(body: Incoming, limit: usize) -> Result<ReadBody, hyper::Error> {
+/// Reads the body up to `limit` bytes into one buffer (from `pool` when given), copying each
+/// frame as it arrives so that hyper can reuse its read buffer; beyond the limit, drains (so the
+/// client can read the 413) without keeping anything.
+async fn read_body<'p>(
+    mut body: Incoming,
+    limit: usize,
+    pool: Option<&'p BodyPool>,
+) -> Result<ReadBody<'p>, hyper::Error> {
     let limit = limit as u64;
-    let declared = hyper::body::Body::size_hint(&body).exact();
-    if declared.is_some_and(|length| length <= limit) {
-        return Ok(ReadBody::Complete(body.collect().await?.to_bytes()));
-    }
-    let mut body = body;
-    let mut kept = BytesMut::new();
+    let capacity = hyper::body::Body::size_hint(&body)
+        .exact()
+        .filter(|length| *length <= limit)
+        .unwrap_or(0) as usize;
+    let mut kept = match pool {
+        Some(pool) => BodyWriter::Pooled(pool.take(capacity)),
+        None => BodyWriter::Kept(BytesMut::with_capacity(capacity)),
+    };
     let mut seen: u64 = 0;
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame?.into_data() else {
@@ -204,7 +264,7 @@ async fn read_body(body: Incoming, limit: usize) -> Result<ReadBody, hyper::Erro
     if seen > limit {
         Ok(ReadBody::TooLarge(seen))
     } else {
-        Ok(ReadBody::Complete(kept.freeze()))
+        Ok(ReadBody::Complete(kept.finish()))
     }
 }
 

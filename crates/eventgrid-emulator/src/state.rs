@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::body_pool::BodyPool;
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
 use crate::jwt::TokenAuthority;
@@ -23,7 +24,12 @@ pub(crate) struct Shared {
     pub fallback_host: String,
     /// `scheme://ip:port`, without a trailing slash.
     pub base_url: String,
+    /// Buffers for bodies that are validated and not kept.
+    pub body_pool: BodyPool,
 }
+
+/// Spare body buffers kept for reuse: enough for dozens of connections sending large bodies.
+const MAX_POOLED_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 impl Shared {
     pub(crate) fn new(config: &EmulatorConfig, fallback_host: String) -> Result<Self> {
@@ -58,6 +64,7 @@ impl Shared {
                 if config.tls { "https" } else { "http" }
             ),
             fallback_host,
+            body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES),
         })
     }
 

@@ -103,13 +103,19 @@ impl TopicState {
         self.retain > 0
     }
 
+    /// Whether accepted events are kept (so callers can skip collecting them).
+    pub(crate) fn keeps_events(&self) -> bool {
+        self.retain > 0
+    }
+
     pub(crate) fn count_request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Stores an accepted batch, evicting the oldest events beyond the retention limit.
-    pub(crate) fn accept(&self, events: impl ExactSizeIterator<Item = Bytes>) {
-        let count = events.len() as u64;
+    /// Counts an accepted batch of `count` events and stores `events` (the same events, or none
+    /// when the topic keeps none), evicting the oldest beyond the retention limit.
+    pub(crate) fn accept(&self, count: usize, events: impl Iterator<Item = Bytes>) {
+        let count = count as u64;
         self.accepted_requests.fetch_add(1, Ordering::Relaxed);
         self.accepted_events.fetch_add(count, Ordering::Relaxed);
         if self.retain == 0 {
@@ -220,8 +226,8 @@ mod tests {
     #[test]
     fn keeps_the_newest_events_and_counts_the_rest() {
         let topic = TopicState::new(TopicSpec::open("t"), 3);
-        topic.accept((0..5).map(|n| Bytes::from(n.to_string())));
-        topic.accept(std::iter::once(Bytes::from_static(b"5")));
+        topic.accept(5, (0..5).map(|n| Bytes::from(n.to_string())));
+        topic.accept(1, std::iter::once(Bytes::from_static(b"5")));
         assert_eq!(topic.events(), vec!["3", "4", "5"]);
         let counters = topic.counters();
         assert_eq!(
@@ -238,7 +244,8 @@ mod tests {
     #[test]
     fn retain_zero_is_a_counting_sink() {
         let topic = TopicState::new(TopicSpec::open("t"), 0);
-        topic.accept((0..5).map(|n| Bytes::from(n.to_string())));
+        assert!(!topic.keeps_events());
+        topic.accept(5, std::iter::empty());
         topic.record(RecordedRequest {
             method: "POST".into(),
             path: "/".into(),

@@ -3,11 +3,21 @@
 
 use crate::config::Limits;
 use crate::event_schema::check_event;
-use crate::json_scan::scan_array;
+use crate::json_fast_scan::scan_array_fast;
+use crate::json_scan::{Member, RawJson, scan_array};
 use crate::response::ServiceError;
 use crate::topic::Schema;
 
-/// Checks `body` and returns each event's JSON text, in order, borrowed from `body`.
+/// A valid batch.
+#[derive(Debug)]
+pub(crate) struct Batch<'a> {
+    /// How many events it has.
+    pub count: usize,
+    /// Each event's JSON text, in order, borrowed from the body; empty unless asked for.
+    pub events: Vec<&'a str>,
+}
+
+/// Checks `body`, and collects each event's text when `collect_events` is set.
 ///
 /// The body's total size is checked by the caller while reading it. As the service does, a
 /// malformed body is reported before too many events, and too many events before a bad event.
@@ -15,7 +25,8 @@ pub(crate) fn validate_batch<'a>(
     body: &'a [u8],
     schema: Schema,
     limits: &Limits,
-) -> Result<Vec<&'a str>, ServiceError> {
+    collect_events: bool,
+) -> Result<Batch<'a>, ServiceError> {
     match body.iter().find(|byte| !byte.is_ascii_whitespace()) {
         Some(b'[') => {}
         Some(_) => {
@@ -28,32 +39,38 @@ pub(crate) fn validate_batch<'a>(
     let body = std::str::from_utf8(body).map_err(|error| {
         ServiceError::invalid_input(format!("The request body is not valid UTF-8: {error}."))
     })?;
-    let mut events = Vec::new();
-    let mut first_problem = None;
-    let count = scan_array(body, |index, event, members| {
-        if first_problem.is_some() {
-            return;
+    let mut checks = EventChecks {
+        schema,
+        limits,
+        collect_events,
+        events: Vec::new(),
+        first_problem: None,
+    };
+    let count = match scan_array_fast(body, |index, event, members| {
+        checks.check(index, event, members)
+    }) {
+        Some(count) => count,
+        None => {
+            // Invalid (or unusual) JSON: the diagnosing scan says where, or finds it valid after
+            // all and checks the events from the start.
+            checks.events.clear();
+            checks.first_problem = None;
+            scan_array(body, |index, event, members| {
+                checks.check(index, event, members)
+            })
+            .map_err(|error| {
+                ServiceError::invalid_input(format!(
+                    "The request body is not valid JSON: {}.",
+                    error.describe(body)
+                ))
+            })?
         }
-        let size = event.text.len();
-        let checked = if size > limits.max_event_bytes {
-            Err(ServiceError::too_large(format!(
-                "Event {index} is {size} bytes; the limit is {} bytes per event.",
-                limits.max_event_bytes
-            )))
-        } else {
-            check_event(schema, index, event, members)
-        };
-        match checked {
-            Ok(()) => events.push(event.text),
-            Err(problem) => first_problem = Some(problem),
-        }
-    })
-    .map_err(|error| {
-        ServiceError::invalid_input(format!(
-            "The request body is not valid JSON: {}.",
-            error.describe(body)
-        ))
-    })?;
+    };
+    let EventChecks {
+        events,
+        first_problem,
+        ..
+    } = checks;
     if count > limits.max_events_per_request {
         return Err(ServiceError::too_large(format!(
             "The request has {count} events; the limit is {} events per request.",
@@ -62,7 +79,38 @@ pub(crate) fn validate_batch<'a>(
     }
     match first_problem {
         Some(problem) => Err(problem),
-        None => Ok(events),
+        None => Ok(Batch { count, events }),
+    }
+}
+
+/// Each event's size and schema, as the scan finds them; the first problem is kept.
+struct EventChecks<'l, 'a> {
+    schema: Schema,
+    limits: &'l Limits,
+    collect_events: bool,
+    events: Vec<&'a str>,
+    first_problem: Option<ServiceError>,
+}
+
+impl<'a> EventChecks<'_, 'a> {
+    fn check(&mut self, index: usize, event: RawJson<'a>, members: &[Member<'a>]) {
+        if self.first_problem.is_some() {
+            return;
+        }
+        let size = event.text.len();
+        let checked = if size > self.limits.max_event_bytes {
+            Err(ServiceError::too_large(format!(
+                "Event {index} is {size} bytes; the limit is {} bytes per event.",
+                self.limits.max_event_bytes
+            )))
+        } else {
+            check_event(self.schema, index, event, members)
+        };
+        match checked {
+            Ok(()) if self.collect_events => self.events.push(event.text),
+            Ok(()) => {}
+            Err(problem) => self.first_problem = Some(problem),
+        }
     }
 }
 
@@ -80,20 +128,28 @@ mod tests {
     #[test]
     fn returns_each_event_as_received() {
         let body = format!("[ {} ,\n{}]", event(1), event(2));
-        let events =
-            validate_batch(body.as_bytes(), Schema::EventGrid, &Limits::default()).unwrap();
-        assert_eq!(events, vec![event(1), event(2)]);
-        assert!(
-            validate_batch(b"[]", Schema::EventGrid, &Limits::default())
-                .unwrap()
-                .is_empty()
-        );
+        let batch =
+            validate_batch(body.as_bytes(), Schema::EventGrid, &Limits::default(), true).unwrap();
+        assert_eq!(batch.events, vec![event(1), event(2)]);
+        assert_eq!(batch.count, 2);
+        let counted = validate_batch(
+            body.as_bytes(),
+            Schema::EventGrid,
+            &Limits::default(),
+            false,
+        )
+        .unwrap();
+        assert!(counted.events.is_empty());
+        assert_eq!(counted.count, 2);
+        let empty = validate_batch(b"[]", Schema::EventGrid, &Limits::default(), true).unwrap();
+        assert_eq!((empty.count, empty.events.len()), (0, 0));
     }
 
     #[test]
     fn refuses_what_is_not_an_array_of_valid_json() {
         let limits = Limits::default();
-        let message = |body: &[u8]| validate_batch(body, Schema::Custom, &limits).unwrap_err();
+        let message =
+            |body: &[u8]| validate_batch(body, Schema::Custom, &limits, true).unwrap_err();
         assert!(
             message(b"{\"a\":1}")
                 .message
@@ -117,14 +173,14 @@ mod tests {
             ..Limits::default()
         };
         let three = format!("[{},{},{}]", event(1), event(2), event(3));
-        let error = validate_batch(three.as_bytes(), Schema::EventGrid, &limits).unwrap_err();
+        let error = validate_batch(three.as_bytes(), Schema::EventGrid, &limits, true).unwrap_err();
         assert_eq!(error.status, 413);
         assert_eq!(
             error.message,
             "The request has 3 events; the limit is 2 events per request."
         );
         let big = format!("[{},{}]", event(1), event(90));
-        let error = validate_batch(big.as_bytes(), Schema::EventGrid, &limits).unwrap_err();
+        let error = validate_batch(big.as_bytes(), Schema::EventGrid, &limits, true).unwrap_err();
         assert_eq!(error.status, 413);
         assert!(
             error.message.starts_with("Event 1 is 176 bytes"),
