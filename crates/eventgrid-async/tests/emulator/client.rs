@@ -129,68 +129,6 @@ async fn many_tasks_emit_concurrently_through_one_client() {
     assert_eq!(client.metrics()["orders"].events_published, 1000);
 }
 
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn requests_are_traced_without_secrets() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("eventgrid_core=debug,eventgrid_async=debug")
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let emulator = start(
-        EmulatorConfig::new()
-            .topic(TopicSpec::keyed("orders", KEY))
-            .fault("orders", FaultRule::status(503).next(1)),
-    )
-    .await;
-    let client = EventGridClient::builder(config(&emulator, &[("orders", Schema::EventGrid)]))
-        .credential(Credential::access_key(KEY))
-        .retry(quick_retries(2))
-        .build()
-        .unwrap();
-    client
-        .emit_event("orders", "order.placed", "orders/1", 1)
-        .await
-        .unwrap();
-
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("eventgrid.publish"), "{text}");
-    assert!(
-        text.contains("topic=\"orders\"") || text.contains("topic=orders"),
-        "{text}"
-    );
-    assert!(text.contains("events=1"), "{text}");
-    assert!(text.contains("attempts=2"), "{text}");
-    assert!(text.contains("status=200"), "{text}");
-    assert!(text.contains("duration_ms="), "{text}");
-    assert!(
-        text.contains("status=503"),
-        "the failed attempt is logged: {text}"
-    );
-    assert!(
-        !text.contains(KEY),
-        "a secret leaked into the trace: {text}"
-    );
-}
-
 #[test]
 fn debug_output_shows_no_secret() {
     let config = EventGridConfig::new([EventGridTopicConfig::new(
