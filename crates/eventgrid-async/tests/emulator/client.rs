@@ -1,7 +1,6 @@
 //! The shared client: topics at run time, metrics, many tasks at once, tracing, custom
 //! transports.
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
