@@ -238,7 +238,11 @@ impl BufferedPublisher {
         if shared.is_closed() {
             return Err(Error::Closed);
         }
-        Ok(shared.pending.acquire().await.expect("never closed"))
+        // The fast path (room available) needs no future and no waiter registration.
+        match shared.pending.try_acquire() {
+            Ok(room) => Ok(room),
+            Err(_) => Ok(shared.pending.acquire().await.expect("never closed")),
+        }
     }
 
     /// Serializes the event into its topic's open batch and returns where to wait for the
