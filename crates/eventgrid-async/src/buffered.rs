@@ -13,11 +13,12 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::EventGridClient;
 use crate::buffered_options::BufferedOptions;
-use crate::buffered_topic::{Outcome, TopicBuffer};
+use crate::buffered_topic::{Done, Outcome, TopicBuffer};
 
 /// Publishes events one at a time, as `emit_event` does, but sends them in shared batches:
-/// each event is serialized once into its topic's open request body, which is sent when full
-/// or after the linger time (see [`BufferedOptions`]). Made by [`EventGridClient::buffered`].
+/// each event is serialized once and its bytes appended to its topic's open request body,
+/// which is sent when full or after the linger time (see [`BufferedOptions`]). Made by
+/// [`EventGridClient::buffered`].
 ///
 /// [`publish`](Self::publish) and [`emit_event`](Self::emit_event) return when that event's
 /// batch was accepted by the service, or finally failed (after the client's retries): then
@@ -138,8 +139,8 @@ impl Shared {
         topics.values().cloned().collect()
     }
 
-    /// Sends every open batch now; returns the outcomes of all batches not yet done.
-    fn flush_all(self: &Arc<Self>) -> Vec<Outcome> {
+    /// Sends every open batch now; returns where to wait for all batches not yet done.
+    fn flush_all(self: &Arc<Self>) -> Vec<Done> {
         self.buffers()
             .iter()
             .flat_map(|buffer| buffer.flush(self))
@@ -186,8 +187,9 @@ impl BufferedPublisher {
 
     /// Publishes one event of `event_type` about `subject` carrying `data`, with a new id, the
     /// current time and data version `"v1"`, as [`EventGridClient::emit_event`] does, but in
-    /// the next batch; `data` is serialized once, straight into the batch's body. Data that
-    /// cannot be serialized is refused as event 0 ([`Error::InvalidEvent`]). See
+    /// the next batch; `data` is serialized once, with the event, with no intermediate
+    /// [`EventGridEvent`](crate::EventGridEvent). Data that cannot be serialized is refused as
+    /// event 0 ([`Error::InvalidEvent`]). See
     /// [`publish`](Self::publish).
     pub async fn emit_event(
         &self,
@@ -209,9 +211,9 @@ impl BufferedPublisher {
     /// logged and counted in the client's metrics). Events published meanwhile are not waited
     /// for.
     pub async fn flush(&self) {
-        for outcome in self.handle.shared.flush_all() {
-            // Each failure already went to its publisher, the log and the metrics.
-            let _ = outcome.wait().await;
+        // Each failure goes to its publisher, the log and the metrics.
+        for batch in self.handle.shared.flush_all() {
+            batch.wait().await;
         }
     }
 

@@ -1,38 +1,50 @@
 //! One topic's side of a [`BufferedPublisher`](crate::BufferedPublisher): the batch being
-//! filled (events serialized straight into its body), the batches in flight, and the tasks
+//! filled (each event serialized once, its bytes appended), the batches in flight, and the tasks
 //! that close and send them.
 //!
-//! Invariants, all under the one mutex: the open batch has a slot exactly when the encoder
-//! holds events; every closed batch is handed to exactly one send task, which publishes its
-//! outcome to the batch's slot once, then gives back its events' pending permits.
+//! Invariants, all under the one mutex: the open batch exists exactly when the encoder holds
+//! events, with one waiter per event in it; every closed batch is handed to exactly one send
+//! task, which gives each waiter the batch's outcome, marks the batch done, then gives back its
+//! events' pending permits.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use eventgrid_core::{
-    BatchEncoder, EncodedBatch, Error, Event, Result, Topic, TransportError, TransportErrorKind,
+    BatchEncoder, EncodedBatch, Error, Event, Result, Schema, Topic, TransportError,
+    TransportErrorKind,
 };
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 
 use crate::buffered::Shared;
 
-/// A batch's outcome as its events' publishers see it: `None` until the batch is done.
-type Slot = watch::Sender<Option<Result<()>>>;
-
-/// Where one publisher waits for its event's batch.
-pub(crate) struct Outcome(watch::Receiver<Option<Result<()>>>);
+/// Where one publisher waits for its event's batch. One channel per event: publishers of a
+/// batch, spread over the runtime's threads, then share no state while they wait.
+pub(crate) struct Outcome(oneshot::Receiver<Result<()>>);
 
 impl Outcome {
     /// The batch's result, the same for every event of the batch.
-    pub(crate) async fn wait(mut self) -> Result<()> {
-        match self.0.wait_for(Option::is_some).await {
-            Ok(outcome) => outcome.clone().expect("waited until set"),
+    pub(crate) async fn wait(self) -> Result<()> {
+        match self.0.await {
+            Ok(outcome) => outcome,
             // Only when the send task was dropped unfinished: its runtime shut down.
             Err(_) => Err(Error::Transport(TransportError::new(
                 TransportErrorKind::Other,
                 "the task sending this event's batch stopped before the batch's outcome was known (its tokio runtime shut down)",
             ))),
         }
+    }
+}
+
+/// Where `flush` waits for a batch sent before it.
+pub(crate) struct Done(watch::Receiver<bool>);
+
+impl Done {
+    pub(crate) async fn wait(mut self) {
+        // An error means the send task was dropped: the batch will never be done either.
+        let _ = self.0.wait_for(|done| *done).await;
     }
 }
 
@@ -48,13 +60,15 @@ struct State {
     encoder: BatchEncoder,
     open: Option<OpenBatch>,
     next_batch: u64,
-    /// Outcomes of the batches sent and not yet done, by batch number, for `flush`.
-    in_flight: HashMap<u64, watch::Receiver<Option<Result<()>>>>,
+    /// The batches sent and not yet done, by batch number, for `flush`.
+    in_flight: HashMap<u64, watch::Receiver<bool>>,
 }
 
 struct OpenBatch {
     number: u64,
-    slot: Slot,
+    /// One per event, in order.
+    waiters: Vec<oneshot::Sender<Result<()>>>,
+    done: watch::Sender<bool>,
 }
 
 impl TopicBuffer {
@@ -85,6 +99,25 @@ impl TopicBuffer {
         name: &str,
         event: &E,
     ) -> Result<Outcome> {
+        // Serializing is most of the work: do it before taking the lock, so that publishers
+        // on different threads serialize at once, and only copy the bytes under the lock.
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.clear();
+            let outcome = serialize(event, scratch)
+                .and_then(|()| self.push_serialized(shared, name, &Serialized::<E>::new(scratch)));
+            if scratch.capacity() > SCRATCH_KEPT {
+                *scratch = Vec::new();
+            }
+            outcome
+        })
+    }
+
+    fn push_serialized<E: Event>(
+        self: &Arc<Self>,
+        shared: &Arc<Shared>,
+        name: &str,
+        event: &Serialized<'_, E>,
+    ) -> Result<Outcome> {
         let mut state = self.lock();
         // Checked under the lock, so `close` sees every event accepted before it.
         if shared.is_closed() {
@@ -105,19 +138,21 @@ impl TopicBuffer {
         if state.open.is_none() {
             self.open(&mut state, shared);
         }
-        let outcome = Outcome(state.open.as_ref().expect("just opened").slot.subscribe());
+        let (tell, outcome) = oneshot::channel();
+        let open = state.open.as_mut().expect("just opened");
+        open.waiters.push(tell);
         if state.encoder.pending() >= shared.limits.max_events_per_request {
             self.close_open(&mut state, shared);
         }
-        Ok(outcome)
+        Ok(Outcome(outcome))
     }
 
-    /// Sends the open batch now (for `flush`, `close` and drop) and returns the outcomes of
+    /// Sends the open batch now (for `flush`, `close` and drop) and returns where to wait for
     /// every batch of this topic not yet done.
-    pub(crate) fn flush(self: &Arc<Self>, shared: &Arc<Shared>) -> Vec<Outcome> {
+    pub(crate) fn flush(self: &Arc<Self>, shared: &Arc<Shared>) -> Vec<Done> {
         let mut state = self.lock();
         self.close_open(&mut state, shared);
-        state.in_flight.values().cloned().map(Outcome).collect()
+        state.in_flight.values().cloned().map(Done).collect()
     }
 
     fn open(self: &Arc<Self>, state: &mut State, shared: &Arc<Shared>) {
@@ -125,7 +160,8 @@ impl TopicBuffer {
         state.next_batch += 1;
         state.open = Some(OpenBatch {
             number,
-            slot: watch::Sender::new(None),
+            waiters: Vec::new(),
+            done: watch::Sender::new(false),
         });
         let (buffer, shared) = (self.clone(), shared.clone());
         tokio::spawn(async move {
@@ -150,8 +186,12 @@ impl TopicBuffer {
     /// Hands the just-closed `batch` (the open one) to a task that sends it when a request
     /// slot is free and then tells its publishers.
     fn dispatch(self: &Arc<Self>, state: &mut State, batch: EncodedBatch, shared: &Arc<Shared>) {
-        let OpenBatch { number, slot } = state.open.take().expect("a closed batch had a slot");
-        state.in_flight.insert(number, slot.subscribe());
+        let OpenBatch {
+            number,
+            waiters,
+            done,
+        } = state.open.take().expect("a closed batch was open");
+        state.in_flight.insert(number, done.subscribe());
         let topic = state.topic.clone();
         let (buffer, shared) = (self.clone(), shared.clone());
         tokio::spawn(async move {
@@ -160,11 +200,63 @@ impl TopicBuffer {
                 let _request = buffer.requests.acquire().await.expect("never closed");
                 shared.client.deliver(&topic, batch).await
             };
-            slot.send_replace(Some(result));
+            for waiter in waiters {
+                // A publisher that stopped waiting has dropped its end; the outcome is also
+                // in the log and the metrics.
+                let _ = waiter.send(result.clone());
+            }
+            done.send_replace(true);
             buffer.lock().in_flight.remove(&number);
             shared.release(events);
         });
     }
+}
+
+thread_local! {
+    /// Where publishers on this thread serialize their event before copying it into a batch.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Scratch capacity kept between events; an event larger than this frees it afterwards.
+const SCRATCH_KEPT: usize = 64 * 1024;
+
+/// An event already checked and serialized: encoding it copies its bytes.
+struct Serialized<'a, E> {
+    json: &'a [u8],
+    schema: PhantomData<E>,
+}
+
+impl<'a, E> Serialized<'a, E> {
+    fn new(json: &'a [u8]) -> Self {
+        Serialized {
+            json,
+            schema: PhantomData,
+        }
+    }
+}
+
+impl<E: Event> Event for Serialized<'_, E> {
+    const SCHEMA: Schema = E::SCHEMA;
+
+    fn check(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> std::result::Result<(), serde_json::Error> {
+        out.extend_from_slice(self.json);
+        Ok(())
+    }
+}
+
+/// Checks `event` and writes its JSON to `out`; a refusal names event 0.
+fn serialize<E: Event>(event: &E, out: &mut Vec<u8>) -> Result<()> {
+    event
+        .check()
+        .map_err(|reason| Error::InvalidEvent { index: 0, reason })?;
+    event.write_json(out).map_err(|e| Error::InvalidEvent {
+        index: 0,
+        reason: format!("could not serialize: {e}"),
+    })
 }
 
 /// The encoder numbers events across the topic's batches; a publisher hands in one event, so

@@ -137,7 +137,7 @@
 //!
 //! Many tasks each publishing one event (the seed's "gather many `emit_event`s" pattern) cost
 //! one request per event. A [`BufferedPublisher`] sends them together: each event is
-//! serialized once into its topic's open request body, sent when full or after a short linger
+//! serialized once and appended to its topic's open request body, sent when full or after a short linger
 //! time ([`BufferedOptions`]), and each caller still gets its own event's outcome.
 //! Back-pressure bounds the events waiting at once; [`BufferedPublisher::close`] waits for
 //! everything accepted.
