@@ -21,11 +21,7 @@ pub(crate) fn scan_array_fast<'a>(
     mut element: impl FnMut(usize, RawJson<'a>, &[Member<'a>]),
 ) -> Option<usize> {
     let bytes = body.as_bytes();
-    let raw = |kind, start, end, escaped| RawJson {
-        kind,
-        text: &body[start..end],
-        escaped,
-    };
+    let raw = |kind, start, end, escaped| raw(body, kind, start, end, escaped);
     let mut at = skip_whitespace(bytes, 0);
     if bytes.get(at) != Some(&b'[') {
         return None;
@@ -89,6 +85,17 @@ pub(crate) fn scan_array_fast<'a>(
         }
     }
     (skip_whitespace(bytes, at) == bytes.len()).then_some(count)
+}
+
+/// The value of kind `kind` at `start..end` (ASCII boundaries, always).
+#[inline(always)]
+fn raw(body: &str, kind: Kind, start: usize, end: usize, escaped: bool) -> RawJson<'_> {
+    RawJson {
+        kind,
+        // Splitting checks the boundaries inline, where indexing calls out of line.
+        text: body.split_at(end).0.split_at(start).1,
+        escaped,
+    }
 }
 
 #[inline(always)]
@@ -166,48 +173,47 @@ fn array(bytes: &[u8], at: usize, depth: u32) -> Option<usize> {
 
 /// A string's content after its opening quote: where the string ends (after the closing
 /// quote) and whether it has escapes.
+///
+/// Eight bytes at a time, each word gets a mask of the bytes that are `"`, `\` or control
+/// characters. A mask can mark false positives, but only above a true one (a borrow runs
+/// upwards), so its lowest mark is exact; and since the quote mask is part of it, whether that
+/// lowest mark is a quote is exact too, which settles the common case without reading the byte
+/// again.
 #[inline(always)]
 fn string(bytes: &[u8], mut at: usize) -> Option<(usize, bool)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut escaped = false;
     loop {
-        at = skip_plain_string_bytes(bytes, at);
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            let quotes = word ^ (ONES * u64::from(b'"'));
+            let quotes = quotes.wrapping_sub(ONES) & !quotes & HIGHS;
+            let backslashes = word ^ (ONES * u64::from(b'\\'));
+            let special = (quotes
+                | backslashes.wrapping_sub(ONES) & !backslashes
+                | word.wrapping_sub(ONES * 0x20) & !word)
+                & HIGHS;
+            if special == 0 {
+                at += 8;
+                continue;
+            }
+            at += (special.trailing_zeros() / 8) as usize;
+            if special & special.wrapping_neg() & quotes != 0 {
+                return Some((at + 1, escaped));
+            }
+        }
+        // A backslash or control character, or a byte of the body's last seven.
         match *bytes.get(at)? {
             b'"' => return Some((at + 1, escaped)),
             b'\\' => {
                 escaped = true;
                 at = escape(bytes, at + 1)?;
             }
-            _ => return None,
+            byte if byte < 0x20 => return None,
+            _ => at += 1,
         }
     }
-}
-
-/// Skips bytes that are neither `"`, `\` nor control characters, eight at a time (see
-/// `json_scan` for the masks: the lowest mark of a word is always exact).
-#[inline(always)]
-fn skip_plain_string_bytes(bytes: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let quotes = word ^ (ONES * u64::from(b'"'));
-        let backslashes = word ^ (ONES * u64::from(b'\\'));
-        let special = (quotes.wrapping_sub(ONES) & !quotes
-            | backslashes.wrapping_sub(ONES) & !backslashes
-            | word.wrapping_sub(ONES * 0x20) & !word)
-            & HIGHS;
-        if special != 0 {
-            return at + (special.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    while let Some(&byte) = bytes.get(at) {
-        if byte == b'"' || byte == b'\\' || byte < 0x20 {
-            break;
-        }
-        at += 1;
-    }
-    at
 }
 
 /// An escape after its backslash; returns where it ends.

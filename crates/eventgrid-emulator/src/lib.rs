@@ -59,6 +59,7 @@ mod body_pool;
 pub mod cli;
 mod config;
 mod config_file;
+mod date_time;
 mod delivery;
 mod error;
 mod event_schema;
