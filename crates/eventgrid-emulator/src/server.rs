@@ -1,11 +1,12 @@
-//! The accept loop: HTTP/1.1 (over TLS when configured) with graceful shutdown.
+//! The accept loop: HTTP/1.1, or over TLS HTTP/2 when the client chooses it by ALPN, with
+//! graceful shutdown.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -17,6 +18,12 @@ use crate::tls::RemoveOnDrop;
 
 /// How long shutdown waits for requests in flight before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// hyper's read buffer grows to this (its default is about 400 KB). Buffers from 128 KB up are
+/// mapped afresh by the allocator each time, so large bodies read through them page-faulted:
+/// with validation taken out, 265 KB bodies went from about 7,000 to 11,000 requests per
+/// second with this bound. Headers must fit in it too.
+const MAX_READ_BUFFER_BYTES: usize = 64 * 1024;
 
 /// How long a TLS handshake may take before the connection is closed.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,6 +66,7 @@ pub(crate) async fn serve(
             });
             let mut builder = http1::Builder::new();
             builder.timer(TokioTimer::new());
+            builder.max_buf_size(MAX_READ_BUFFER_BYTES);
             // A connection ending in error is the client's business or a dropped-connection
             // fault; neither is news.
             match tls {
@@ -72,8 +80,15 @@ pub(crate) async fn serve(
                     else {
                         return;
                     };
-                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                    let _ = watcher.watch(connection).await;
+                    if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        let mut builder = http2::Builder::new(TokioExecutor::new());
+                        builder.timer(TokioTimer::new());
+                        let connection = builder.serve_connection(TokioIo::new(stream), service);
+                        let _ = watcher.watch(connection).await;
+                    } else {
+                        let connection = builder.serve_connection(TokioIo::new(stream), service);
+                        let _ = watcher.watch(connection).await;
+                    }
                 }
             }
         });

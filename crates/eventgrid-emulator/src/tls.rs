@@ -69,7 +69,8 @@ pub(crate) fn generate(names: &[String]) -> Result<TlsMaterial> {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(tls_error)?;
-    server_config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // HTTP/2 where the client offers it (as the service does), else HTTP/1.1.
+    server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsMaterial {
         ca_pem: ca_cert.pem(),
         server_config: Arc::new(server_config),

@@ -60,6 +60,61 @@ async fn https_with_the_generated_certificate() {
     );
 }
 
+/// Clients that offer HTTP/2 by ALPN (as `eventgrid-async`'s does) get it; an error answer
+/// and a published batch look as they do over HTTP/1.1.
+#[tokio::test]
+async fn https_speaks_http2_to_clients_that_offer_it() {
+    use http_body_util::{BodyExt, Full};
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let emulator = Emulator::start(tls_config()).await.unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in
+        CertificateDer::pem_slice_iter(emulator.ca_certificate_pem().unwrap().as_bytes())
+    {
+        roots.add(certificate.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_only()
+        .enable_all_versions()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Full<bytes::Bytes>>(connector);
+    let url = format!(
+        "{}?api-version=2018-01-01",
+        emulator.topic_endpoint("orders")
+    );
+    let post = |key: &str| {
+        http::Request::post(&url)
+            .header("aeg-sas-key", key)
+            .header("content-type", "application/json")
+            .body(Full::new(bytes::Bytes::from(events_body(3))))
+            .unwrap()
+    };
+
+    let accepted = client.request(post(KEY)).await.unwrap();
+    assert_eq!(accepted.version(), http::Version::HTTP_2);
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(emulator.events("orders").len(), 3);
+
+    let refused = client.request(post("d3Jvbmc=")).await.unwrap();
+    assert_eq!(refused.version(), http::Version::HTTP_2);
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers().contains_key("x-ms-request-id"));
+    let body = refused.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "Unauthorized");
+}
+
 #[tokio::test]
 async fn the_certificate_goes_where_it_is_asked_to() {
     let path = std::env::temp_dir().join(format!("emulator-ca-test-{}.pem", std::process::id()));
