@@ -290,14 +290,16 @@ async fn publishers_wait_at_the_pending_limit_and_nothing_is_lost() {
         .transport(gate.clone())
         .build()
         .unwrap();
+    // However the linger time splits them, every accepted event's request reaches the gate.
     let options = BufferedOptions::default()
         .with_max_pending_events(50)
         .with_max_events_per_batch(10)
+        .with_max_concurrent_requests(50)
         .with_linger(Duration::from_millis(1));
     let publisher = client.buffered(options).unwrap();
     let tasks: Vec<_> = (0..200).map(|n| spawn_publish(&publisher, n)).collect();
 
-    // Nothing is acknowledged while the gate is shut: 50 events are accepted, in 5 requests
+    // Nothing is acknowledged while the gate is shut: 50 events are accepted, in requests
     // waiting at the gate, and the other 150 publishers wait for room.
     until("50 events at the gate", || {
         gate.arrived.load(Ordering::SeqCst) == 50
