@@ -478,7 +478,7 @@ async fn ten_thousand_concurrent_publishers_share_a_few_requests() {
     let emulator = open_topic().await;
     let client = client(&emulator);
     let publisher = client
-        .buffered(BufferedOptions::default().with_linger(Duration::from_millis(20)))
+        .buffered(BufferedOptions::default().with_linger(Duration::from_millis(100)))
         .unwrap();
     let tasks: Vec<_> = (0..10_000).map(|n| spawn_publish(&publisher, n)).collect();
     for task in tasks {
