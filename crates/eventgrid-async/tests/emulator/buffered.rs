@@ -1,12 +1,11 @@
 //! The buffered publisher's contract: each caller gets its own event's outcome (under injected
 //! faults too), invalid events are refused alone, back-pressure at the pending limit, flush
-//! and close deliver everything, linger and size triggers, many tasks at once, and a drop
-//! without close is logged and still delivers.
+//! and close deliver everything, linger and size triggers, many tasks at once. (A drop without
+//! close is tested in `buffered_drop.rs`, which installs the global `tracing` subscriber.)
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -494,59 +493,4 @@ async fn ten_thousand_concurrent_publishers_share_a_few_requests() {
     );
     let requests = client.metrics()["items"].requests;
     assert!(requests <= 100, "{requests} requests for 10,000 events");
-}
-
-/// Collects what a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn dropping_without_close_is_logged_and_still_delivers() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("eventgrid_async=warn")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let emulator = open_topic().await;
-    let client = client(&emulator);
-    let publisher = client
-        .buffered(BufferedOptions::default().with_linger(NEVER))
-        .unwrap();
-    let tasks: Vec<_> = (0..5).map(|n| spawn_publish(&publisher, n)).collect();
-    until("5 events accepted", || publisher.pending_events() == 5).await;
-    // The publishers stop waiting (their clones go with them); then the last clone goes.
-    for task in &tasks {
-        task.abort();
-    }
-    for task in tasks {
-        assert!(task.await.unwrap_err().is_cancelled());
-    }
-    drop(publisher);
-
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        text.contains("WARN") && text.contains("dropped without close()"),
-        "{text}"
-    );
-    assert!(text.contains("pending_events=5"), "{text}");
-    until("the accepted events delivered", || {
-        emulator.counters("items").accepted_events == 5
-    })
-    .await;
-    assert_eq!(distinct(&received_ids(&emulator, "items")).len(), 5);
-    assert_eq!(client.metrics()["items"].events_published, 5);
 }
