@@ -72,7 +72,8 @@ impl EventGridClientBuilder {
         self
     }
 
-    /// Time allowed to connect, TCP and TLS (default 10 s).
+    /// Time allowed to connect, TCP and TLS (default 10 s). Looking a host name up, when its
+    /// addresses are not cached, is allowed as long again.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.options.connect_timeout = timeout;
         self

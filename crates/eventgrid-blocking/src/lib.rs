@@ -89,6 +89,7 @@ mod builder;
 mod client;
 mod deliver;
 mod identity;
+mod resolver;
 mod tls;
 mod token;
 mod transport;

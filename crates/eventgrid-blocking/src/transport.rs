@@ -10,15 +10,23 @@ use eventgrid_core::{
 };
 use http::{Request, Response};
 use rustls::pki_types::CertificateDer;
-use ureq::unversioned::resolver::DefaultResolver;
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
+use crate::resolver::{ADDRESS_TTL, AddressCache, CachingResolver, ForgetFailedAddresses};
 use crate::tls::{RustlsConnector, client_config, parse_pem_certificates};
 
 /// The largest response body read; Event Grid and Entra answers are a few KiB at most.
 const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// A blocking HTTP transport on a ureq agent: pooled keep-alive connections, the connect and
+/// Idle connections kept per host at least. Single emits come from however many threads the
+/// application runs, not from `max_concurrent_requests`; a connection returned to a full pool
+/// is closed, and the next request then pays a new TCP (and TLS) handshake. Idle connections
+/// cost little: ureq drops those unused for 15 s.
+const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
+
+/// A blocking HTTP transport on a ureq agent: pooled keep-alive connections (at least 32 idle
+/// per host, so that many threads emitting at once each keep theirs), host addresses looked up
+/// once and reused for 30 s (sooner again if connecting to them fails), the connect and
 /// per-attempt time-outs of [`ClientOptions`], no redirects, every status returned as a
 /// response, and rustls (ring) trusting the webpki roots, the platform's roots and an optional
 /// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured.
@@ -80,22 +88,30 @@ impl UreqTransportBuilder {
             extra.extend(parse_pem_certificates(pem)?);
         }
         let tls = client_config(&extra)?;
-        let idle_per_host = self.options.max_concurrent_requests.max(8);
+        let idle_per_host = self
+            .options
+            .max_concurrent_requests
+            .max(MIN_IDLE_CONNECTIONS_PER_HOST);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
+            // A name lookup, when one is needed, gets the connect time-out too, not the whole
+            // request's.
+            .timeout_resolve(Some(self.options.connect_timeout))
             .timeout_connect(Some(self.options.connect_timeout))
             .timeout_global(Some(self.options.request_timeout))
-            .max_idle_connections(idle_per_host.max(32))
+            // Event Grid topics plus Entra ID: a few hosts per client.
+            .max_idle_connections(idle_per_host * 4)
             .max_idle_connections_per_host(idle_per_host)
             .proxy(connect_proxy_from_env())
             .build();
+        let addresses = AddressCache::new(ADDRESS_TTL);
         let connector =
             ().chain(ConnectProxyConnector::default())
-                .chain(TcpConnector::default())
+                .chain(ForgetFailedAddresses::new(addresses.clone()))
                 .chain(RustlsConnector::new(tls));
         Ok(UreqTransport {
-            agent: ureq::Agent::with_parts(config, connector, DefaultResolver::default()),
+            agent: ureq::Agent::with_parts(config, connector, CachingResolver::new(addresses)),
         })
     }
 }

@@ -3,8 +3,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,7 +12,8 @@ use eventgrid_blocking::{ClientOptions, Transport, TransportErrorKind, UreqTrans
 use http::Request;
 
 /// A keep-alive HTTP/1.1 server answering every request with `answer`, counting connections
-/// and requests.
+/// and requests. A batched server holds each request until a batch of that many has arrived,
+/// then answers them all: so many requests are in flight at once, on as many connections.
 struct Server {
     base: String,
     connections: Arc<AtomicUsize>,
@@ -21,6 +22,11 @@ struct Server {
 
 impl Server {
     fn start(answer: &'static str) -> Self {
+        Self::batched(answer, 1)
+    }
+
+    fn batched(answer: &'static str, batch: usize) -> Self {
+        let batch = Arc::new(Barrier::new(batch));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let connections = Arc::new(AtomicUsize::new(0));
@@ -29,8 +35,8 @@ impl Server {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 counted.fetch_add(1, Ordering::SeqCst);
-                let served = served.clone();
-                std::thread::spawn(move || serve(stream, answer, &served));
+                let (served, batch) = (served.clone(), batch.clone());
+                std::thread::spawn(move || serve(stream, answer, &served, &batch));
             }
         });
         Self {
@@ -41,7 +47,7 @@ impl Server {
     }
 }
 
-fn serve(stream: TcpStream, answer: &str, served: &AtomicUsize) {
+fn serve(stream: TcpStream, answer: &str, served: &AtomicUsize, batch: &Barrier) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     loop {
@@ -65,6 +71,7 @@ fn serve(stream: TcpStream, answer: &str, served: &AtomicUsize) {
         let mut body = vec![0; content_length];
         reader.read_exact(&mut body).unwrap();
         served.fetch_add(1, Ordering::SeqCst);
+        batch.wait();
         writer.write_all(answer.as_bytes()).unwrap();
     }
 }
@@ -87,6 +94,49 @@ fn connections_are_reused() {
         assert_eq!(response.status(), 200);
     }
     assert_eq!(server.requests.load(Ordering::SeqCst), 20);
+    assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn threads_sharing_a_transport_keep_their_pooled_connections() {
+    const THREADS: usize = 8;
+    const ROUNDS: usize = 5;
+    let server = Server::batched("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", THREADS);
+    // Threads emitting one event each are not bounded by `max_concurrent_requests` (that
+    // bounds one `send`): each should still keep its connection.
+    let options = ClientOptions {
+        max_concurrent_requests: 2,
+        ..ClientOptions::default()
+    };
+    let transport = UreqTransport::new(&options).unwrap();
+    let uri = format!("{}/api/events", server.base);
+    let all_idle = Barrier::new(THREADS);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                for _ in 0..ROUNDS {
+                    let response = transport.send(post(&uri, b"[]")).unwrap();
+                    assert_eq!(response.status(), 200);
+                    // Every connection is back in the pool before the next round takes one.
+                    all_idle.wait();
+                }
+            });
+        }
+    });
+    assert_eq!(server.requests.load(Ordering::SeqCst), THREADS * ROUNDS);
+    assert_eq!(server.connections.load(Ordering::SeqCst), THREADS);
+}
+
+#[test]
+fn host_names_resolve_and_reuse_the_connection() {
+    let server = Server::start("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    let uri = server.base.replace("127.0.0.1", "localhost") + "/api/events";
+    let transport = UreqTransport::new(&ClientOptions::default()).unwrap();
+    for _ in 0..5 {
+        let response = transport.send(post(&uri, b"[]")).unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(server.requests.load(Ordering::SeqCst), 5);
     assert_eq!(server.connections.load(Ordering::SeqCst), 1);
 }
 
