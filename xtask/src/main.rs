@@ -1,6 +1,7 @@
 //! Project automation, in the style of rust-analyzer's xtask: one small dispatcher,
 //! one module per command. Run `cargo xtask help`.
 
+mod bench;
 mod ci;
 mod deps;
 mod emulator_bench;
@@ -14,6 +15,7 @@ const HELP: &str = "\
 cargo xtask <command>
 
 commands:
+  bench     throughput of the clients beside the wire floor (and --peers: the Python SDK)
   ci        rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied)
   deps      check the dependency rules of docs/architecture.md (cargo tree)
   interop   the official Python and JavaScript SDKs against eventgrid-emulator
@@ -27,6 +29,7 @@ fn main() -> Result<()> {
     let command = args.next().unwrap_or_else(|| "help".to_owned());
     let rest: Vec<String> = args.collect();
     match command.as_str() {
+        "bench" => bench::run(&rest),
         "ci" => ci::run(&rest),
         "deps" => deps::run(&rest),
         "interop" => interop::run(&rest),
