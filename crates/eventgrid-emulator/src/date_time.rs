@@ -12,35 +12,44 @@ pub(crate) fn is_rfc3339(text: &str) -> bool {
     plainly_valid(text.as_bytes()) || OffsetDateTime::parse(text, &Rfc3339).is_ok()
 }
 
+/// Whether `text` is certainly an RFC 3339 date-time; `false` means "ask [`is_rfc3339`]".
+pub(crate) fn plainly_rfc3339(text: &[u8]) -> bool {
+    plainly_valid(text)
+}
+
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)` with every field in range: only what the
 /// full parser accepts too (leap seconds and other separators are left to it).
 fn plainly_valid(text: &[u8]) -> bool {
-    let Some((date_time, zone)) = text.split_first_chunk::<19>() else {
-        return false;
-    };
-    let two = |at: usize| {
-        let (tens, ones) = (
-            date_time[at].wrapping_sub(b'0'),
-            date_time[at + 1].wrapping_sub(b'0'),
-        );
-        if tens < 10 && ones < 10 {
-            u32::from(tens) * 10 + u32::from(ones)
-        } else {
-            u32::MAX
-        }
-    };
-    if date_time[4] != b'-'
-        || date_time[7] != b'-'
-        || date_time[10] != b'T'
-        || date_time[13] != b':'
-        || date_time[16] != b':'
-    {
-        return false;
+    /// The separators in place and every digit a digit, eight bytes at a time: XOR with the
+    /// pattern turns digits into 0 to 9 and matching separators into 0.
+    fn fields(text: &[u8], at: usize, pattern: &[u8; 8], separators: u64) -> Option<u64> {
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let word = u64::from_le_bytes(text[at..at + 8].try_into().expect("eight bytes"));
+        let fields = word ^ u64::from_le_bytes(*pattern);
+        let digits_only = (fields | fields.wrapping_add(0x7676_7676_7676_7676)) & HIGHS == 0;
+        (digits_only && fields & separators == 0).then_some(fields)
     }
-    let (century, year_of_century) = (two(0), two(2));
-    let (month, day) = (two(5), two(8));
-    let (hour, minute, second) = (two(11), two(14), two(17));
-    if century > 99 || year_of_century > 99 || hour > 23 || minute > 59 || second > 59 {
+    let Some((_, zone)) = text.split_first_chunk::<19>() else {
+        return false;
+    };
+    let (Some(date), Some(day_hour_minute), Some(time)) = (
+        fields(text, 0, b"0000-00-", 0xFF00_00FF_0000_0000),
+        fields(text, 8, b"00T00:00", 0x0000_FF00_00FF_0000),
+        fields(text, 11, b"00:00:00", 0x0000_FF00_00FF_0000),
+    ) else {
+        return false;
+    };
+    let two = |word: u64, at: u32| {
+        ((word >> (8 * at)) & 0xFF) as u32 * 10 + ((word >> (8 * at + 8)) & 0xFF) as u32
+    };
+    let (century, year_of_century, month) = (two(date, 0), two(date, 2), two(date, 5));
+    let (day, hour, minute) = (
+        two(day_hour_minute, 0),
+        two(day_hour_minute, 3),
+        two(day_hour_minute, 6),
+    );
+    let second = two(time, 6);
+    if hour > 23 || minute > 59 || second > 59 {
         return false;
     }
     let leap_year = if year_of_century == 0 {

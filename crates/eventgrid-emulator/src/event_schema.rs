@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::date_time::is_rfc3339;
+use crate::date_time::{is_rfc3339, plainly_rfc3339};
 use crate::json_scan::{Kind, Member, RawJson};
 use crate::response::ServiceError;
 use crate::topic::Schema;
@@ -327,6 +327,13 @@ impl<'m, 'a> Event<'m, 'a> {
     }
 
     fn date_time(&self, slot: Slot) -> Result<(), ServiceError> {
+        if let Some(value) = self.get(slot)
+            && value.kind == Kind::String
+            && !value.escaped
+            && plainly_rfc3339(&value.text.as_bytes()[1..value.text.len() - 1])
+        {
+            return Ok(());
+        }
         if let Some(value) = self.string(slot)?
             && !is_rfc3339(&value)
         {

@@ -489,6 +489,39 @@ async fn retention_keeps_the_newest_events_and_counts_the_rest() {
     assert_eq!(sink.counters("sink").accepted_events, 10);
 }
 
+/// A topic that keeps nothing reads bodies into reused buffers: each answer is still about
+/// the body just sent, word for word what a topic that keeps events answers.
+#[tokio::test]
+async fn topics_that_keep_nothing_judge_each_body_alone() {
+    let keeping = start(EmulatorConfig::new().topic(TopicSpec::open("t"))).await;
+    let sink = start(EmulatorConfig::new().topic(TopicSpec::open("t")).retain(0)).await;
+    let client = Client::new();
+    let bodies = [
+        events_body(300),
+        r#"[{"id":"1"}]"#.to_owned(),
+        events_body(2),
+        "[1,".to_owned(),
+        events_body(40),
+        "[]".to_owned(),
+        json!([{"id": "1", "subject": "s", "eventType": "t", "eventTime": "soon"}]).to_string(),
+    ];
+    for body in bodies {
+        let kept = client
+            .post_json(&publish_url(&keeping, "t"), &[], body.clone())
+            .await;
+        let sunk = client
+            .post_json(&publish_url(&sink, "t"), &[], body.clone())
+            .await;
+        assert_eq!(sunk.status, kept.status, "{body}");
+        if kept.status != 200 {
+            assert_eq!(sunk.message(), kept.message(), "{body}");
+        }
+    }
+    assert_eq!(sink.counters("t").accepted_events, 342);
+    assert_eq!(keeping.counters("t").accepted_events, 342);
+    assert!(sink.events("t").is_empty());
+}
+
 #[test]
 fn a_background_emulator_serves_blocking_code_and_stops_when_dropped() {
     let handle = eventgrid_emulator::Emulator::start_in_background(
