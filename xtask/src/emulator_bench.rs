@@ -8,7 +8,9 @@
 //! rival: the emulator also validates every byte as JSON and every event against its schema.
 //! Both get two worker threads (nginx `worker_processes 2`, the emulator's runtime on 2 cores);
 //! `wrk` runs one thread with 16 connections on the same 2 cores. Each server is measured twice,
-//! interleaved, and the better run counts, to damp noise from other load on the machine.
+//! interleaved, and the better run counts, to damp noise from other load on the machine. Beside
+//! requests per second it reports each server's CPU time per request (user + system, from
+//! `/proc`), which other load hardly moves, and the load average before and after.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -95,28 +97,21 @@ pub fn run(args: &[String]) -> Result<()> {
         emulator.base_url
     );
 
+    let load_before = load_average();
     let mut rows = Vec::new();
     for (label, size, script) in &scripts {
         // Warm both up (connections, caches, allocator) before measuring.
         wrk(&nginx_url, script, 1, options.connections)?;
         wrk(&emulator_url, script, 1, options.connections)?;
-        let (mut nginx_best, mut emulator_best) = (0.0f64, 0.0f64);
+        let (mut nginx_best, mut emulator_best) = (Run::default(), Run::default());
         for _ in 0..2 {
-            nginx_best = nginx_best.max(wrk(
-                &nginx_url,
-                script,
-                options.duration,
-                options.connections,
-            )?);
-            emulator_best = emulator_best.max(wrk(
-                &emulator_url,
-                script,
-                options.duration,
-                options.connections,
-            )?);
+            nginx_best = nginx_best.better(nginx.measure(&nginx_url, script, &options)?);
+            emulator_best =
+                emulator_best.better(emulator.measure(&emulator_url, script, &options)?);
         }
         rows.push((*label, *size, nginx_best, emulator_best));
     }
+    let load_after = load_average();
     nginx.stop();
     emulator.stop();
 
@@ -132,18 +127,89 @@ pub fn run(args: &[String]) -> Result<()> {
         options.connections,
         options.duration
     );
+    println!("load average (1 min) before {load_before}, after {load_after}");
     println!(
-        "{:<14} {:>10} {:>14} {:>14} {:>8}",
-        "body", "bytes", "nginx req/s", "emulator req/s", "ratio"
+        "{:<14} {:>10} {:>12} {:>14} {:>6} {:>12} {:>14}",
+        "body",
+        "bytes",
+        "nginx req/s",
+        "emulator req/s",
+        "ratio",
+        "nginx us/req",
+        "emulator us/req"
     );
-    for (label, size, nginx_rate, emulator_rate) in &rows {
+    for (label, size, nginx_run, emulator_run) in &rows {
         println!(
-            "{label:<14} {size:>10} {nginx_rate:>14.0} {emulator_rate:>14.0} {:>8.2}",
-            emulator_rate / nginx_rate
+            "{label:<14} {size:>10} {:>12.0} {:>14.0} {:>6.2} {:>12.0} {:>14.0}",
+            nginx_run.rate,
+            emulator_run.rate,
+            emulator_run.rate / nginx_run.rate,
+            nginx_run.cpu_micros_per_request,
+            emulator_run.cpu_micros_per_request,
         );
     }
     println!("goal: ratio >= 0.50 (the emulator at half of nginx or better)");
+    println!(
+        "us/req: the server's CPU time (user + system, all its processes) per request in the \
+         best run; unlike req/s it hardly moves with other load on the machine"
+    );
     Ok(())
+}
+
+/// One wrk run against a server: requests per second and the server's CPU per request.
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    rate: f64,
+    cpu_micros_per_request: f64,
+}
+
+impl Run {
+    fn better(self, other: Run) -> Run {
+        if other.rate > self.rate { other } else { self }
+    }
+}
+
+/// The 1-minute load average, as `/proc/loadavg` has it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// CPU time (user + system) of process `pid` and its children so far, in clock ticks.
+fn cpu_ticks(pid: u32) -> Result<u64> {
+    let fields = |pid: &str| -> Option<(u64, u32)> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name, which may hold spaces, in parentheses.
+        let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let parent = rest.get(1)?.parse().ok()?;
+        let ticks = rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?;
+        Some((ticks, parent))
+    };
+    let mut total = fields(&pid.to_string())
+        .with_context(|| format!("no /proc/{pid}/stat"))?
+        .0;
+    for entry in std::fs::read_dir("/proc")? {
+        let name = entry?.file_name();
+        let Some(name) = name
+            .to_str()
+            .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if let Some((ticks, parent)) = fields(name)
+            && parent == pid
+        {
+            total += ticks;
+        }
+    }
+    Ok(total)
+}
+
+fn clock_ticks_per_second() -> Result<u64> {
+    let output = Command::new("getconf").arg("CLK_TCK").output()?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
 }
 
 /// Installs nginx, its echo module and wrk from Debian's packages when any is missing.
@@ -199,8 +265,9 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Runs wrk and returns requests per second; fails when any answer was not 2xx.
-fn wrk(url: &str, script: &Path, seconds: u64, connections: u32) -> Result<f64> {
+/// Runs wrk and returns requests per second and requests made; fails when any answer was not
+/// 2xx.
+fn wrk(url: &str, script: &Path, seconds: u64, connections: u32) -> Result<(f64, u64)> {
     let output = Command::new("wrk")
         .args([
             "-t1",
@@ -226,8 +293,13 @@ fn wrk(url: &str, script: &Path, seconds: u64, connections: u32) -> Result<f64> 
         .lines()
         .find_map(|line| line.strip_prefix("Requests/sec:"))
         .with_context(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
+    let requests = text
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .and_then(|(count, _)| count.trim().parse().ok())
+        .with_context(|| format!("no request count in wrk's output:\n{text}"))?;
     eprintln!("{url}: {} req/s", rate.trim());
-    Ok(rate.trim().parse()?)
+    Ok((rate.trim().parse()?, requests))
 }
 
 /// A server process of the benchmark, stopped by SIGTERM (or killed) when done.
@@ -304,6 +376,19 @@ impl Server {
             );
         };
         Ok(Self { child, base_url })
+    }
+
+    /// One wrk run, with the server's CPU time over it.
+    fn measure(&self, url: &str, script: &Path, options: &Options) -> Result<Run> {
+        let before = cpu_ticks(self.child.id())?;
+        let (rate, requests) = wrk(url, script, options.duration, options.connections)?;
+        let ticks = cpu_ticks(self.child.id())?.saturating_sub(before);
+        Ok(Run {
+            rate,
+            cpu_micros_per_request: ticks as f64 * 1e6
+                / clock_ticks_per_second()? as f64
+                / requests.max(1) as f64,
+        })
     }
 
     fn stop(&mut self) {
