@@ -3,6 +3,7 @@
 //! thing.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -136,26 +137,42 @@ fn file_names_port(path: &std::path::Path) -> bool {
     }
 }
 
+/// Prints the start-up lines. A reader that stops reading early (a script that takes the first
+/// line and closes the pipe) must not bring the emulator down, so write errors are ignored.
 fn print_banner(emulator: &RunningEmulator, config: &EmulatorConfig) {
-    println!("listening on {}", emulator.base_url());
+    let _ = write_banner(&mut std::io::stdout().lock(), emulator, config);
+    if config.topics.is_empty() {
+        eprintln!("warning: no topics configured; add --topic NAME");
+    }
+}
+
+fn write_banner(
+    out: &mut impl Write,
+    emulator: &RunningEmulator,
+    config: &EmulatorConfig,
+) -> std::io::Result<()> {
+    writeln!(out, "listening on {}", emulator.base_url())?;
     for topic in &config.topics {
-        println!(
+        writeln!(
+            out,
             "topic {} ({}, {}): {}?api-version={}",
             topic.name(),
             topic.schema(),
             if topic.key().is_some() { "key" } else { "open" },
             emulator.topic_endpoint(topic.name()),
             crate::API_VERSION,
-        );
+        )?;
     }
     if let Some(path) = emulator.ca_certificate_path() {
-        println!("ca certificate: {}", path.display());
+        writeln!(out, "ca certificate: {}", path.display())?;
     }
-    println!("token endpoint: {}", emulator.token_endpoint("{tenant}"));
-    println!("inspect: {}/_emulator/topics", emulator.base_url());
-    if config.topics.is_empty() {
-        eprintln!("warning: no topics configured; add --topic NAME");
-    }
+    writeln!(
+        out,
+        "token endpoint: {}",
+        emulator.token_endpoint("{tenant}")
+    )?;
+    writeln!(out, "inspect: {}/_emulator/topics", emulator.base_url())?;
+    out.flush()
 }
 
 /// Ctrl-C and SIGTERM, listened for from start-up so that no signal is missed.
