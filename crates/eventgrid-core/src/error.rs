@@ -124,6 +124,12 @@ pub enum Error {
     #[error(transparent)]
     Delivery(Box<DeliveryFailure>),
 
+    /// A bug: an internal rule was broken (a worker or a custom transport panicked, an
+    /// operation was driven out of order). The events concerned were not delivered or their
+    /// outcome is unknown.
+    #[error("internal error: {0}")]
+    Internal(String),
+
     /// The buffered publisher was closed: it accepts no more events (those accepted before
     /// were delivered or failed, each with its own outcome).
     #[error("the buffered publisher is closed and accepts no more events")]

@@ -31,6 +31,7 @@ impl Clone for Error {
                 reason: reason.clone(),
             },
             Error::InvalidOption(reason) => Error::InvalidOption(reason.clone()),
+            Error::Internal(reason) => Error::Internal(reason.clone()),
             Error::InvalidEvent { index, reason } => Error::InvalidEvent {
                 index: *index,
                 reason: reason.clone(),

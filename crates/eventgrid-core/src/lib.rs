@@ -56,6 +56,7 @@ mod credential;
 mod custom_event;
 mod delivery;
 mod endpoint;
+mod engine;
 mod env;
 mod error;
 mod error_clone;
@@ -71,18 +72,22 @@ mod response;
 mod retry;
 mod sas;
 mod secret;
+#[cfg(test)]
+mod testing;
+mod token_cache;
 mod transport;
 
 pub use auth::{
     AccessToken, AuthHeader, EVENTGRID_SCOPE, KeyAuthorizer, KeyCredential, TOKEN_REFRESH_MARGIN,
 };
 pub use batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
-pub use client::{AuthStep, ClientAuth, ClientCore, Topic};
+pub use client::{ClientCore, Topic};
 pub use cloud_event::{CloudEvent, CloudEventData, RESERVED_ATTRIBUTES, check_extension_name};
 pub use config::{EventGridConfig, EventGridTopicConfig, Schema};
 pub use credential::{Credential, TokenCredential};
 pub use custom_event::CustomEvent;
-pub use delivery::{Delivery, SendSummary, SendTracker, Step};
+pub use delivery::{Publish, SendSummary, SendTracker};
+pub use engine::{Action, Authorizer, Exchange, Now, Operation};
 pub use endpoint::{API_VERSION, Endpoint};
 pub use env::{TOPICS_VAR, topic_var};
 pub use error::{
@@ -98,10 +103,11 @@ pub use metrics::{LatencyStats, MetricsRegistry, TopicCounters, TopicMetrics};
 pub use options::ClientOptions;
 pub use request::{RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent};
 pub use response::{parse_service_error, retry_after};
-pub use retry::{Decision, RetryOptions, RetryState, is_retryable_status};
+pub use retry::{Decision, Jitter, RetryOptions, RetryState, is_retryable_status};
 pub use sas::generate_sas;
 pub use secret::Secret;
-pub use transport::{AsyncTransport, Transport};
+pub use token_cache::{TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait};
+pub use transport::{AsyncTransport, Transport, io_error_kind};
 
 /// Re-exported so users of the transport traits name the same types.
 pub use {bytes, http};
