@@ -308,13 +308,12 @@ mod client;
 mod identity;
 mod sender;
 mod tls;
-mod token;
 mod transport;
 mod transport_error;
 
 pub use buffered::BufferedPublisher;
 pub use buffered_options::BufferedOptions;
-pub use builder::EventGridClientBuilder;
+pub use builder::{CustomTransport, EventGridClientBuilder, Hyper};
 pub use client::EventGridClient;
 pub use identity::{
     HyperHttpClient, default_credential, default_credential_on, default_credential_with_ca,

@@ -6,7 +6,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use eventgrid_core::{TransportError, TransportErrorKind};
+use eventgrid_core::{TransportError, TransportErrorKind, io_error_kind};
 
 /// The connect time-out (TCP and TLS together) passed.
 #[derive(Debug)]
@@ -53,13 +53,9 @@ fn kind_of(error: &(dyn StdError + 'static), connecting: bool) -> TransportError
             {
                 return TransportErrorKind::Tls;
             }
-            match io.kind() {
-                io::ErrorKind::TimedOut => return TransportErrorKind::Timeout,
-                io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof
-                | io::ErrorKind::NotConnected => closed = true,
+            match io_error_kind(io) {
+                TransportErrorKind::Timeout => return TransportErrorKind::Timeout,
+                TransportErrorKind::ConnectionClosed => closed = true,
                 _ => {}
             }
         }

@@ -11,7 +11,6 @@ use eventgrid_core::{
 use serde::Serialize;
 
 use crate::builder::EventGridClientBuilder;
-use crate::token::TokenCache;
 
 /// A blocking Event Grid client: named topics, batching, retries and metrics, with no async
 /// runtime. Cheap to clone; clones share topics, connections, cached tokens and metrics, and
@@ -36,7 +35,6 @@ pub struct EventGridClient {
 pub(crate) struct Inner {
     pub(crate) core: ClientCore,
     pub(crate) transport: Box<dyn Transport>,
-    pub(crate) tokens: Option<TokenCache>,
 }
 
 impl EventGridClient {
@@ -84,7 +82,7 @@ impl EventGridClient {
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
         let (topic, batches) = self.inner.core.prepare(topic, events)?;
-        self.inner.deliver_all(&topic, batches)
+        self.inner.deliver_all(&topic, batches.into_iter().map(Ok))
     }
 
     /// Publishes any number of events in bounded memory: events are read from `events` and
@@ -104,7 +102,7 @@ impl EventGridClient {
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
         let (topic, batches) = self.inner.core.stream(topic, events)?;
-        self.inner.deliver_stream(&topic, batches)
+        self.inner.deliver_all(&topic, batches)
     }
 
     /// Adds a topic; later sends may use it. A name already configured is refused.
@@ -139,7 +137,6 @@ impl fmt::Debug for EventGridClient {
         f.debug_struct("EventGridClient")
             .field("topics", &self.topics())
             .field("options", self.options())
-            .field("token_credential", &self.inner.tokens.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -91,10 +91,9 @@ mod deliver;
 mod identity;
 mod resolver;
 mod tls;
-mod token;
 mod transport;
 
-pub use builder::EventGridClientBuilder;
+pub use builder::{CustomTransport, EventGridClientBuilder, Ureq};
 pub use client::EventGridClient;
 pub use identity::{
     UreqHttpClient, default_credential, default_credential_on, default_credential_with_ca,

@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::io;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use eventgrid_core::{
-    ClientOptions, Error, Result, Transport, TransportError, TransportErrorKind,
-    ensure_credentials_protected,
+    ClientOptions, Result, Transport, TransportError, TransportErrorKind, io_error_kind,
 };
 use http::{Request, Response};
 use rustls::pki_types::CertificateDer;
@@ -31,8 +31,8 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 /// response, and rustls (ring) trusting the webpki roots, the platform's roots and an optional
 /// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured.
 ///
-/// It refuses, before sending, any request that would carry a credential over plain `http://`
-/// to a host other than loopback. Cloning is cheap and shares the connection pool.
+/// (The client's engine refuses a credential over plain `http://` to a remote host before any
+/// transport sees the request.) Cloning is cheap and shares the connection pool.
 ///
 /// ```
 /// use eventgrid_blocking::{ClientOptions, UreqTransport};
@@ -43,6 +43,7 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 #[derive(Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
+    request_timeout: Duration,
 }
 
 impl fmt::Debug for UreqTransport {
@@ -112,6 +113,7 @@ impl UreqTransportBuilder {
                 .chain(RustlsConnector::new(tls));
         Ok(UreqTransport {
             agent: ureq::Agent::with_parts(config, connector, CachingResolver::new(addresses)),
+            request_timeout: self.options.request_timeout,
         })
     }
 }
@@ -137,12 +139,35 @@ fn connect_proxy_from_env() -> Option<ureq::Proxy> {
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
-        ensure_credentials_protected(&request).map_err(refused)?;
         let (parts, body) = request.into_parts();
-        let response = self
+        self.exchange(Request::from_parts(parts, body.as_ref()))
+    }
+
+    /// Gives up at the request time-out or at `deadline`, whichever comes first.
+    fn send_before(
+        &self,
+        request: Request<Bytes>,
+        deadline: Instant,
+    ) -> Result<Response<Bytes>, TransportError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left >= self.request_timeout {
+            return self.send(request);
+        }
+        // Rarely taken (only near the deadline): a request-level configuration copies the
+        // agent's.
+        let (parts, body) = request.into_parts();
+        let request = self
             .agent
-            .run(Request::from_parts(parts, body.as_ref()))
-            .map_err(transport_error)?;
+            .configure_request(Request::from_parts(parts, body.as_ref()))
+            .timeout_global(Some(left))
+            .build();
+        self.exchange(request)
+    }
+}
+
+impl UreqTransport {
+    fn exchange(&self, request: Request<&[u8]>) -> Result<Response<Bytes>, TransportError> {
+        let response = self.agent.run(request).map_err(transport_error)?;
         let (parts, mut body) = response.into_parts();
         let bytes = body
             .with_config()
@@ -178,29 +203,11 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
 }
 
 fn io_kind(error: &io::Error) -> TransportErrorKind {
-    use TransportErrorKind as Kind;
     if error
         .get_ref()
         .is_some_and(|inner| inner.is::<rustls::Error>())
     {
-        return Kind::Tls;
+        return TransportErrorKind::Tls;
     }
-    match error.kind() {
-        io::ErrorKind::ConnectionRefused
-        | io::ErrorKind::AddrNotAvailable
-        | io::ErrorKind::NetworkUnreachable
-        | io::ErrorKind::HostUnreachable
-        | io::ErrorKind::NotConnected => Kind::Connect,
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::UnexpectedEof => Kind::ConnectionClosed,
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Kind::Timeout,
-        _ => Kind::Other,
-    }
-}
-
-/// A request refused before sending: it would have exposed a credential.
-fn refused(error: Error) -> TransportError {
-    TransportError::new(TransportErrorKind::InvalidRequest, error.to_string())
+    io_error_kind(error)
 }

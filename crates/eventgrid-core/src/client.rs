@@ -15,12 +15,12 @@ use crate::credential::Credential;
 use crate::delivery::Publish;
 use crate::engine::{Authorizer, Operation};
 use crate::error::{Error, Result};
-use crate::retry::Jitter;
-use crate::token_cache::TokenCache;
 use crate::event::Event;
 use crate::metrics::{MetricsRegistry, TopicCounters, TopicMetrics};
 use crate::options::ClientOptions;
 use crate::request::{RequestTemplate, refuse_plain_http, user_agent};
+use crate::retry::Jitter;
+use crate::token_cache::TokenCache;
 
 /// One configured topic, ready to publish to.
 #[derive(Debug)]
@@ -113,9 +113,11 @@ impl ClientCore {
             credential: credential.clone(),
             tokens,
             user_agent: user_agent(options.user_agent_suffix.as_deref())?,
-            jitter: AtomicU64::new(options.jitter_seed.unwrap_or_else(|| {
-                Jitter::random().next_fraction().to_bits()
-            })),
+            jitter: AtomicU64::new(
+                options
+                    .jitter_seed
+                    .unwrap_or_else(|| Jitter::random().next_fraction().to_bits()),
+            ),
             options,
             metrics: MetricsRegistry::default(),
         };
@@ -170,9 +172,16 @@ impl ClientCore {
     }
 
     /// The operation publishing `batch` to `topic`, starting at `now`.
-    pub fn publish(&self, topic: &Arc<Topic>, batch: EncodedBatch, now: Instant) -> Operation<Publish> {
+    pub fn publish(
+        &self,
+        topic: &Arc<Topic>,
+        batch: EncodedBatch,
+        now: Instant,
+    ) -> Operation<Publish> {
         // Each operation gets its own jitter stream, derived from the client's seed.
-        let seed = self.jitter.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        let seed = self
+            .jitter
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
         Operation::new(
             Publish::new(topic.clone(), batch),
             self.options.retry,
@@ -324,9 +333,12 @@ mod tests {
                 EventGridTopicConfig::new("remote", "http://example.com").unwrap()
             ])
             .unwrap();
-        for credential in [Credential::access_key("k"), crate::testing::token_credential()] {
-            let err = ClientCore::new(config.clone(), &credential, ClientOptions::default())
-                .unwrap_err();
+        for credential in [
+            Credential::access_key("k"),
+            crate::testing::token_credential(),
+        ] {
+            let err =
+                ClientCore::new(config.clone(), &credential, ClientOptions::default()).unwrap_err();
             assert!(matches!(err, Error::InsecureTransport { .. }), "{err}");
         }
         assert!(ClientCore::new(config, &Credential::None, ClientOptions::default()).is_ok());

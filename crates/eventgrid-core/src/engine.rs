@@ -101,9 +101,9 @@ pub trait Exchange {
     fn on_outcome(&self, delivered: bool);
 }
 
-/// What the front end does next for an [`Operation`].
+/// What the front end does next for an [`Operation`]. Deliberately exhaustive: a front end
+/// must execute every action, so a new one is a change every front end has to make.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Action<T> {
     /// Get a bearer token: run the fetch ([`TokenStep::Fetch`]) or await the one under way
     /// ([`TokenStep::Wait`]), then report with [`Operation::on_token`]. Never
@@ -161,6 +161,11 @@ impl<X: Exchange> Operation<X> {
         &self.span
     }
 
+    /// The overall deadline: token requests and attempts end by then.
+    pub fn deadline(&self) -> Instant {
+        self.retry.deadline()
+    }
+
     /// The exchange.
     pub fn exchange(&self) -> &X {
         &self.exchange
@@ -170,7 +175,9 @@ impl<X: Exchange> Operation<X> {
     pub fn poll(&mut self, now: Now) -> Action<X::Output> {
         match self.state {
             State::Finished => Action::Done(self.outcome.take().unwrap_or_else(|| {
-                Err(Error::Internal("operation polled after it ended".to_owned()))
+                Err(Error::Internal(
+                    "operation polled after it ended".to_owned(),
+                ))
             })),
             State::Sleeping(until) if now.instant < until => Action::Sleep(until),
             State::Ready | State::Sleeping(_) => self.attempt(now),
@@ -277,7 +284,9 @@ impl<X: Exchange> Operation<X> {
         match decision {
             // `decide` is only handed failures: a 2xx goes through `Exchange::accept`.
             Decision::Done { .. } => self.finish(
-                Err(Error::Internal("a success was decided without its response".to_owned())),
+                Err(Error::Internal(
+                    "a success was decided without its response".to_owned(),
+                )),
                 now,
             ),
             Decision::Retry { delay, error } => match now.checked_add(delay) {
@@ -296,8 +305,10 @@ impl<X: Exchange> Operation<X> {
         self.exchange.on_outcome(outcome.is_ok());
         let elapsed = now.saturating_duration_since(self.retry.started());
         self.span.record("attempts", self.retry.attempts());
-        self.span
-            .record("duration_ms", u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
+        self.span.record(
+            "duration_ms",
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        );
         if let Err(error) = &outcome {
             tracing::warn!(parent: &self.span, %error, "eventgrid operation failed");
         }

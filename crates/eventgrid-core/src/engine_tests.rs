@@ -110,7 +110,9 @@ fn retries_end_after_max_retries_with_the_last_error() {
     send(op.poll(now));
     op.on_response(status(503, &[]), now.instant);
     match done(op.poll(now)) {
-        Err(Error::RetriesExhausted { attempts: 4, last, .. }) => {
+        Err(Error::RetriesExhausted {
+            attempts: 4, last, ..
+        }) => {
             assert_eq!(last.status(), Some(503));
         }
         other => panic!("{other:?}"),
@@ -136,7 +138,10 @@ fn retry_after_is_honoured_beyond_max_delay_but_not_past_the_deadline() {
     send(op.poll(later));
     op.on_response(status(429, &[("retry-after", "6")]), later.instant);
     assert!(
-        matches!(done(op.poll(later)), Err(Error::RetriesExhausted { attempts: 2, .. })),
+        matches!(
+            done(op.poll(later)),
+            Err(Error::RetriesExhausted { attempts: 2, .. })
+        ),
         "a wait ending past the deadline fails at once"
     );
 }
@@ -177,7 +182,11 @@ fn every_attempt_is_cut_at_the_overall_deadline() {
         cut.instant,
     );
     match done(op.poll(cut)) {
-        Err(Error::RetriesExhausted { attempts: 1, elapsed, .. }) => {
+        Err(Error::RetriesExhausted {
+            attempts: 1,
+            elapsed,
+            ..
+        }) => {
             assert_eq!(elapsed, Duration::from_secs(5));
         }
         other => panic!("{other:?}"),
@@ -238,7 +247,10 @@ fn operations_needing_a_token_share_one_fetch_and_send_it() {
 
 #[test]
 fn a_token_time_out_fails_the_operations_waiting_for_it() {
-    let core = core(Credential::token(Arc::new(CountingCredential::default())), seeded(1));
+    let core = core(
+        Credential::token(Arc::new(CountingCredential::default())),
+        seeded(1),
+    );
     let now = clock();
     let mut first = start(&core, now);
     let mut second = start(&core, now);
@@ -248,13 +260,19 @@ fn a_token_time_out_fails_the_operations_waiting_for_it() {
     let Action::NeedToken(TokenStep::Wait(wait)) = second.poll(now) else {
         panic!()
     };
-    assert_eq!(fetch.timeout(now.instant, now.instant + Duration::from_secs(60)), Duration::from_secs(30));
+    assert_eq!(
+        fetch.timeout(now.instant, now.instant + Duration::from_secs(60)),
+        Duration::from_secs(30)
+    );
     let late = now.advance(Duration::from_secs(30));
     first.on_token(fetch.finish(None, late.utc), late);
     second.on_token(wait.now_or_never().unwrap(), late);
     for op in [&mut first, &mut second] {
         let error = done(op.poll(late)).unwrap_err();
-        assert!(error.to_string().contains("token time-out of 30s"), "{error}");
+        assert!(
+            error.to_string().contains("token time-out of 30s"),
+            "{error}"
+        );
     }
     assert_eq!(core.metrics()["orders"].events_failed, 2);
 }

@@ -2,25 +2,30 @@
 //! Event Grid except moving bytes.
 //!
 //! ```
-//! use eventgrid_core::{ClientAuth, ClientCore, ClientOptions, Delivery, EventGridConfig,
-//!     EventGridEvent, EventGridTopicConfig, Step, AuthStep};
+//! use eventgrid_core::{Action, ClientCore, ClientOptions, Credential, EventGridConfig,
+//!     EventGridEvent, EventGridTopicConfig, Now};
 //! use std::time::Instant;
 //!
 //! let config = EventGridConfig::new([
 //!     EventGridTopicConfig::new("user-events", "https://user-events.westus2-1.eventgrid.azure.net")?,
 //! ])?;
-//! let core = ClientCore::new(config, ClientAuth::Key(eventgrid_core::KeyCredential::access_key("a2V5")),
-//!     ClientOptions::default())?;
+//! let core = ClientCore::new(config, &Credential::access_key("a2V5"), ClientOptions::default())?;
 //! let event = EventGridEvent::new("user.created", "users/123", serde_json::json!({"user_id": 123}))?;
 //! let (topic, batches) = core.prepare("user-events", [event])?;
 //! for batch in batches {
-//!     let mut delivery = topic.deliver(batch, &core, Instant::now());
-//!     let AuthStep::Ready(auth) = topic.auth(time::OffsetDateTime::now_utc())? else { unreachable!() };
-//!     let request = delivery.request(&auth, Instant::now());
-//!     assert_eq!(request.headers()["aeg-sas-key"], "a2V5");
-//!     // A transport sends `request`; here the service answers 200.
-//!     let response = http::Response::new(bytes::Bytes::new());
-//!     assert!(matches!(delivery.on_result(Ok(response), Instant::now()), Step::Delivered));
+//!     // A front end executes the actions: here the service answers 200 at once.
+//!     let mut operation = core.publish(&topic, batch, Instant::now());
+//!     let outcome = loop {
+//!         match operation.poll(Now::system()) {
+//!             Action::Send { request, .. } => {
+//!                 assert_eq!(request.headers()["aeg-sas-key"], "a2V5");
+//!                 operation.on_response(http::Response::new(bytes::Bytes::new()), Instant::now());
+//!             }
+//!             Action::Done(outcome) => break outcome,
+//!             other => unreachable!("{other:?}"),
+//!         }
+//!     };
+//!     outcome?;
 //! }
 //! assert_eq!(core.metrics()["user-events"].events_published, 1);
 //! # Ok::<(), eventgrid_core::Error>(())
@@ -34,10 +39,12 @@
 //! - Validation and batching: [`Limits`], [`BatchEncoder`], errors naming the event index.
 //! - Requests: [`RequestTemplate`] builds `http::Request`s with the right headers; credentials
 //!   ([`KeyCredential`], [`generate_sas`], [`AccessToken`]) become [`AuthHeader`]s.
-//! - Decisions: [`RetryState`] classifies each response or transport failure into done, retry
-//!   after a delay, or fail; [`Delivery`] wraps it with metrics and tracing; [`SendTracker`]
-//!   turns a send's batches into one result.
-//! - The seams: [`Transport`] and [`AsyncTransport`].
+//! - The engine: an [`Operation`] (such as a [`Publish`]) is driven by its front end through
+//!   [`Action`]s: it chooses the auth header (the [`TokenCache`] rules included), refuses
+//!   credentials over plain http, decides retries ([`RetryState`], seedable [`Jitter`]), keeps
+//!   the deadline, records metrics and carries the tracing span; [`SendTracker`] turns a
+//!   send's batches into one result.
+//! - The seams: [`Transport`] and [`AsyncTransport`], and [`ClientBuilder`] for front ends.
 //!
 //! # Out of scope
 //!
@@ -49,6 +56,7 @@
 
 mod auth;
 mod batch;
+mod builder;
 mod client;
 mod cloud_event;
 mod config;
@@ -81,14 +89,15 @@ pub use auth::{
     AccessToken, AuthHeader, EVENTGRID_SCOPE, KeyAuthorizer, KeyCredential, TOKEN_REFRESH_MARGIN,
 };
 pub use batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
+pub use builder::{ClientBuilder, ClientParts, FrontEnd};
 pub use client::{ClientCore, Topic};
 pub use cloud_event::{CloudEvent, CloudEventData, RESERVED_ATTRIBUTES, check_extension_name};
 pub use config::{EventGridConfig, EventGridTopicConfig, Schema};
 pub use credential::{Credential, TokenCredential};
 pub use custom_event::CustomEvent;
 pub use delivery::{Publish, SendSummary, SendTracker};
-pub use engine::{Action, Authorizer, Exchange, Now, Operation};
 pub use endpoint::{API_VERSION, Endpoint};
+pub use engine::{Action, Authorizer, Exchange, Now, Operation};
 pub use env::{TOPICS_VAR, topic_var};
 pub use error::{
     DeliveryFailure, Error, ErrorDetail, FailedEvents, Result, ServiceError, TransportError,

@@ -151,7 +151,11 @@ impl TokenFetch {
 
     /// Reports the credential's answer (`None`: no answer within the time-out), received at
     /// `now`, and returns the header or the failure every waiter also gets.
-    pub fn finish(mut self, answer: Option<TokenResult>, now: OffsetDateTime) -> Result<AuthHeader> {
+    pub fn finish(
+        mut self,
+        answer: Option<TokenResult>,
+        now: OffsetDateTime,
+    ) -> Result<AuthHeader> {
         let cache = self.cache.take().expect("finished once");
         let token = match answer {
             Some(Ok(token)) => Ok(AccessToken::from(token)),
@@ -266,7 +270,10 @@ mod tests {
         let header = fetching.finish(Some(answer), T0).unwrap();
         assert_eq!(bearer(&header), "Bearer token-0");
         for waiter in waiters {
-            assert_eq!(bearer(&waiter.now_or_never().unwrap().unwrap()), "Bearer token-0");
+            assert_eq!(
+                bearer(&waiter.now_or_never().unwrap().unwrap()),
+                "Bearer token-0"
+            );
         }
         let TokenStep::Ready(cached) = cache.step(T0 + Duration::from_secs(54 * 60)) else {
             panic!("fresh token not reused")
@@ -313,7 +320,10 @@ mod tests {
         );
         let waiter = wait(cache.step(T0));
         let error = fetching.finish(None, T0).unwrap_err();
-        assert!(error.to_string().contains("token time-out of 5s"), "{error}");
+        assert!(
+            error.to_string().contains("token time-out of 5s"),
+            "{error}"
+        );
         assert!(waiter.now_or_never().unwrap().is_err());
 
         let abandoned = fetch(cache.step(T0));

@@ -124,9 +124,18 @@ mod tests {
     #[test]
     fn socket_errors_mean_the_same_in_every_transport() {
         let kind = |k: io::ErrorKind| io_error_kind(&io::Error::from(k));
-        assert_eq!(kind(io::ErrorKind::ConnectionRefused), TransportErrorKind::Connect);
-        assert_eq!(kind(io::ErrorKind::NotConnected), TransportErrorKind::ConnectionClosed);
-        assert_eq!(kind(io::ErrorKind::ConnectionReset), TransportErrorKind::ConnectionClosed);
+        assert_eq!(
+            kind(io::ErrorKind::ConnectionRefused),
+            TransportErrorKind::Connect
+        );
+        assert_eq!(
+            kind(io::ErrorKind::NotConnected),
+            TransportErrorKind::ConnectionClosed
+        );
+        assert_eq!(
+            kind(io::ErrorKind::ConnectionReset),
+            TransportErrorKind::ConnectionClosed
+        );
         assert_eq!(kind(io::ErrorKind::TimedOut), TransportErrorKind::Timeout);
         assert_eq!(kind(io::ErrorKind::Other), TransportErrorKind::Other);
     }

@@ -145,8 +145,12 @@ async fn bearer_tokens_from_azure_identity_over_tls_with_one_refresh() {
     )
     .await;
     let ca = emulator.ca_certificate_pem().unwrap().to_owned();
-    let identity_http =
-        HyperHttpClient::new(HyperTransport::builder().extra_ca_pem(&ca).build().unwrap());
+    let identity_http = HyperHttpClient::new(
+        HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .extra_ca_pem(&ca)
+            .build()
+            .unwrap(),
+    );
     let mut cloud = CustomConfiguration::default();
     cloud.authority_host = emulator.authority_host().to_owned();
     let credential = ClientSecretCredential::new(
@@ -216,7 +220,10 @@ async fn unknown_entra_client_fails_with_a_credential_error() {
             client_options: ClientOptions {
                 cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
                 transport: Some(Transport::new(Arc::new(HyperHttpClient::new(
-                    HyperTransport::builder().extra_ca_pem(&ca).build().unwrap(),
+                    HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+                        .extra_ca_pem(&ca)
+                        .build()
+                        .unwrap(),
                 )))),
                 ..Default::default()
             },

@@ -164,7 +164,9 @@ async fn events_are_read_only_as_requests_complete() {
     const IN_FLIGHT: usize = 3;
     let emulator = counting_sink().await;
     let transport = Arc::new(Acknowledging {
-        inner: HyperTransport::builder().build().unwrap(),
+        inner: HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .build()
+            .unwrap(),
         acknowledged: AtomicUsize::new(0),
     });
     let client = EventGridClient::builder(config(&emulator, &[("readings", Schema::EventGrid)]))
