@@ -228,7 +228,9 @@ impl ClientCore {
             _ => None,
         });
         let authorizer = match (key, &self.tokens) {
-            (Some(key), _) => Authorizer::Key(KeyAuthorizer::new(key, config.endpoint().clone())),
+            (Some(key), _) => {
+                Authorizer::Key(Box::new(KeyAuthorizer::new(key, config.endpoint().clone())))
+            }
             (None, Some(tokens)) => Authorizer::Token(tokens.clone()),
             (None, None) => Authorizer::None,
         };

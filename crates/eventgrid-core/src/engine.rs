@@ -66,7 +66,7 @@ pub enum Authorizer {
     /// No credential (open emulator topics).
     None,
     /// A key or SAS credential.
-    Key(KeyAuthorizer),
+    Key(Box<KeyAuthorizer>),
     /// Bearer tokens from a Microsoft Entra ID credential's cache.
     Token(std::sync::Arc<TokenCache>),
 }
