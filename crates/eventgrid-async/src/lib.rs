@@ -307,7 +307,6 @@ mod builder;
 mod client;
 mod identity;
 mod sender;
-mod tls;
 mod transport;
 mod transport_error;
 

@@ -15,10 +15,7 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use rustls::pki_types::CertificateDer;
-
 use crate::Result;
-use crate::tls::{client_config, parse_pem_certificates};
 use crate::transport_error::{ConnectTimeout, body_error, request_error};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -72,7 +69,7 @@ impl HyperTransport {
     pub fn builder(options: &ClientOptions) -> HyperTransportBuilder {
         HyperTransportBuilder {
             options: options.clone(),
-            extra_ca: Ok(Vec::new()),
+            extra_ca_pem: Vec::new(),
         }
     }
 
@@ -162,7 +159,7 @@ impl fmt::Debug for HyperTransport {
 #[derive(Debug)]
 pub struct HyperTransportBuilder {
     options: ClientOptions,
-    extra_ca: Result<Vec<CertificateDer<'static>>>,
+    extra_ca_pem: Vec<Vec<u8>>,
 }
 
 impl HyperTransportBuilder {
@@ -170,14 +167,7 @@ impl HyperTransportBuilder {
     /// (`EmulatorControl::ca_certificate_pem`). Malformed PEM is reported by
     /// [`build`](Self::build).
     pub fn extra_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        let parsed = parse_pem_certificates(pem.as_ref());
-        self.extra_ca = match (self.extra_ca, parsed) {
-            (Ok(mut all), Ok(more)) => {
-                all.extend(more);
-                Ok(all)
-            }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
+        self.extra_ca_pem.push(pem.as_ref().to_vec());
         self
     }
 
@@ -185,7 +175,8 @@ impl HyperTransportBuilder {
     /// certificate.
     pub fn build(self) -> Result<HyperTransport> {
         self.options.validate()?;
-        let tls = client_config(&self.extra_ca?)?;
+        let extra_ca = eventgrid_tls::parse_all(&self.extra_ca_pem)?;
+        let tls = eventgrid_tls::client_config(&extra_ca, &[])?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -9,11 +10,10 @@ use eventgrid_core::{
     ClientOptions, Result, Transport, TransportError, TransportErrorKind, io_error_kind,
 };
 use http::{Request, Response};
-use rustls::pki_types::CertificateDer;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 use crate::resolver::{ADDRESS_TTL, AddressCache, CachingResolver, ForgetFailedAddresses};
-use crate::tls::{RustlsConnector, client_config, parse_pem_certificates};
+use crate::tls::RustlsConnector;
 
 /// The largest response body read; Event Grid and Entra answers are a few KiB at most.
 const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
@@ -84,11 +84,8 @@ impl UreqTransportBuilder {
 
     /// The transport. Fails when an extra CA certificate is not valid PEM.
     pub fn build(self) -> Result<UreqTransport> {
-        let mut extra: Vec<CertificateDer<'static>> = Vec::new();
-        for pem in &self.extra_ca_pem {
-            extra.extend(parse_pem_certificates(pem)?);
-        }
-        let tls = client_config(&extra)?;
+        let extra_ca = eventgrid_tls::parse_all(&self.extra_ca_pem)?;
+        let tls = Arc::new(eventgrid_tls::client_config(&extra_ca, &[b"http/1.1"])?);
         let idle_per_host = self
             .options
             .max_concurrent_requests

@@ -1,21 +1,36 @@
-//! The TLS configuration of the built-in transport: rustls with the ring provider, trusting the
-//! webpki roots, the platform's roots and optionally one more CA (the emulator's).
+//! The TLS client configuration both `eventgrid` front ends use: rustls with the ring
+//! provider, trusting the webpki roots, the platform's roots and any extra CA (the emulator's,
+//! or a private one).
+//!
+//! A crate of its own because both front ends need the same trust and `eventgrid-core` must
+//! stay free of any TLS library (it performs no I/O); the front ends differ only in how they
+//! plug the configuration into their HTTP stack.
+//!
+//! ```
+//! let config = eventgrid_tls::client_config(&[], &[b"h2", b"http/1.1"])?;
+//! assert_eq!(config.alpn_protocols.len(), 2);
+//! # Ok::<(), eventgrid_core::Error>(())
+//! ```
+
+#![deny(missing_docs)]
 
 use std::sync::{Arc, OnceLock};
 
+use eventgrid_core::{Error, Result};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use rustls::{ClientConfig, RootCertStore};
 
-use crate::{Error, Result};
+pub use rustls;
 
-/// The roots every transport trusts, loaded once per process: reading the platform's store
+/// The roots every client trusts, loaded once per process: reading the platform's store
 /// touches the file system, which a client made per test or per tenant should not repeat.
-fn base_roots() -> &'static RootCertStore {
+pub fn base_roots() -> &'static RootCertStore {
     static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
     ROOTS.get_or_init(|| {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
         let native = rustls_native_certs::load_native_certs();
         for error in &native.errors {
             tracing::debug!(%error, "skipping unreadable platform root certificates");
@@ -27,7 +42,7 @@ fn base_roots() -> &'static RootCertStore {
 }
 
 /// Parses the certificates of a PEM document; an error names what is wrong with it.
-pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
+pub fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
     let certificates = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Error::InvalidOption(format!("extra CA certificate: not valid PEM ({e})")))?;
@@ -39,10 +54,21 @@ pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'s
     Ok(certificates)
 }
 
+/// The certificates of every PEM document in `pems`.
+pub fn parse_all(pems: &[Vec<u8>]) -> Result<Vec<CertificateDer<'static>>> {
+    let mut all = Vec::new();
+    for pem in pems {
+        all.extend(parse_pem_certificates(pem)?);
+    }
+    Ok(all)
+}
+
 /// The client configuration: the ring provider, safe protocol versions, the base roots plus
-/// `extra_ca` (DER certificates). ALPN is left to the connector, which offers HTTP/2 and
-/// HTTP/1.1.
-pub(crate) fn client_config(extra_ca: &[CertificateDer<'static>]) -> Result<ClientConfig> {
+/// `extra_ca` (DER certificates), offering `alpn` (empty: left to the connector).
+pub fn client_config(
+    extra_ca: &[CertificateDer<'static>],
+    alpn: &[&[u8]],
+) -> Result<ClientConfig> {
     let mut roots = base_roots().clone();
     for certificate in extra_ca {
         roots.add(certificate.clone()).map_err(|e| {
@@ -50,11 +76,12 @@ pub(crate) fn client_config(extra_ca: &[CertificateDer<'static>]) -> Result<Clie
         })?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
+    let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::InvalidOption(format!("TLS configuration: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(config)
 }
 
@@ -75,8 +102,15 @@ mod tests {
     }
 
     #[test]
-    fn base_roots_hold_at_least_the_webpki_roots() {
+    fn uses_ring_and_trusts_the_webpki_roots() {
+        let config = client_config(&[], &[b"http/1.1"]).unwrap();
+        let suites = |p: &rustls::crypto::CryptoProvider| {
+            p.cipher_suites.iter().map(|s| s.suite()).collect::<Vec<_>>()
+        };
+        let ring = rustls::crypto::ring::default_provider();
+        assert_eq!(suites(config.crypto_provider()), suites(&ring));
         assert!(base_roots().len() >= webpki_roots::TLS_SERVER_ROOTS.len());
+        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
     }
 
     #[test]
@@ -86,9 +120,9 @@ mod tests {
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         let ca = params.self_signed(&key).unwrap();
         let two = format!("{}{}", ca.pem(), ca.pem());
-        let parsed = parse_pem_certificates(two.as_bytes()).unwrap();
+        let parsed = parse_all(&[two.into_bytes()]).unwrap();
         assert_eq!(parsed.len(), 2);
         assert_eq!(parsed[0].as_ref(), ca.der().as_ref());
-        assert!(client_config(&parsed).unwrap().alpn_protocols.is_empty());
+        assert!(client_config(&parsed, &[]).unwrap().alpn_protocols.is_empty());
     }
 }
