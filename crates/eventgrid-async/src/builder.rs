@@ -4,7 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use eventgrid_core::{AsyncTransport, ClientBuilder, ClientCore, ClientParts, FrontEnd, Result};
+use eventgrid_core::frontend::{ClientCore, ClientParts, FrontEnd};
+use eventgrid_core::{AsyncTransport, ClientBuilder, Result};
 
 use crate::sender::{DynTransport, Sender};
 use crate::{EventGridClient, HyperTransport};

@@ -6,10 +6,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
+use eventgrid_core::frontend::{
+    Action, ClientCore, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenStep, Topic,
+};
 use eventgrid_core::{
-    Action, ClientCore, ClientOptions, EncodedBatch, Event, EventGridConfig, EventGridEvent,
-    EventGridTopicConfig, Exchange, Now, Operation, Result, SendSummary, SendTracker, TokenStep,
-    Topic, TopicMetrics,
+    ClientOptions, Event, EventGridConfig, EventGridEvent, EventGridTopicConfig, Result,
+    SendSummary, TopicMetrics,
 };
 use futures::StreamExt;
 use serde::Serialize;

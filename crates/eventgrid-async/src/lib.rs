@@ -335,6 +335,7 @@ const _: () = {
     assert_shareable::<HyperTransport>();
     assert_shareable::<HyperHttpClient>();
     assert_shareable::<BufferedPublisher>();
+    assert_shareable::<Error>();
 
     #[allow(dead_code)]
     fn futures_are_send(

@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::Result;
+use crate::transport_error::{ConnectTimeout, body_error, request_error};
 use bytes::Bytes;
 use eventgrid_core::{AsyncTransport, ClientOptions, TransportError, TransportErrorKind};
 use http::{Request, Response, Uri};
@@ -15,8 +17,6 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use crate::Result;
-use crate::transport_error::{ConnectTimeout, body_error, request_error};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Connector = ConnectWithin<HttpsConnector<HttpConnector>>;

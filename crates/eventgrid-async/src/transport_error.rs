@@ -6,7 +6,8 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use eventgrid_core::{TransportError, TransportErrorKind, io_error_kind};
+use eventgrid_core::frontend::io_error_kind;
+use eventgrid_core::{TransportError, TransportErrorKind};
 
 /// The connect time-out (TCP and TLS together) passed.
 #[derive(Debug)]

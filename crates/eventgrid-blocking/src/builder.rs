@@ -4,7 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use eventgrid_core::{ClientBuilder, ClientCore, ClientParts, FrontEnd, Result, Transport};
+use eventgrid_core::frontend::{ClientCore, ClientParts, FrontEnd};
+use eventgrid_core::{ClientBuilder, Result, Transport};
 
 use crate::client::{EventGridClient, Inner};
 use crate::transport::UreqTransport;

@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use eventgrid_core::frontend::ClientCore;
 use eventgrid_core::{
-    ClientCore, ClientOptions, Credential, Event, EventGridConfig, EventGridEvent,
-    EventGridTopicConfig, Result, SendSummary, TopicMetrics, Transport,
+    ClientOptions, Credential, Event, EventGridConfig, EventGridEvent, EventGridTopicConfig,
+    Result, SendSummary, TopicMetrics, Transport,
 };
 use serde::Serialize;
 

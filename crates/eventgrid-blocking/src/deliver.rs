@@ -7,10 +7,10 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use eventgrid_core::{
-    Action, EncodedBatch, Error, Exchange, Now, Operation, Result, SendSummary, SendTracker,
-    TokenFetch, TokenStep, Topic,
+use eventgrid_core::frontend::{
+    Action, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenFetch, TokenStep, Topic,
 };
+use eventgrid_core::{Error, Result, SendSummary};
 use time::OffsetDateTime;
 
 use crate::client::Inner;
@@ -124,7 +124,10 @@ impl Inner {
 
 /// Runs the credential call on a thread of its own, so that it can be given up at its
 /// time-out (the thread then ends whenever the credential does).
-fn fetch_token(fetch: TokenFetch, deadline: Instant) -> Result<eventgrid_core::AuthHeader> {
+fn fetch_token(
+    fetch: TokenFetch,
+    deadline: Instant,
+) -> Result<eventgrid_core::frontend::AuthHeader> {
     let limit = fetch.timeout(Instant::now(), deadline);
     let (answer, wait) = sync_channel(1);
     let future = fetch.future();

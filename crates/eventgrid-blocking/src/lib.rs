@@ -110,10 +110,11 @@ pub use eventgrid_core::{
     bytes, generate_sas, http, topic_var,
 };
 
-/// Compile-time proof that the client and transports can be shared across threads.
-fn _assert_shareable() {
-    fn shareable<T: Clone + Send + Sync + 'static>() {}
+// Compile-time promises: the client, transports and errors can be shared across threads.
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
     shareable::<EventGridClient>();
     shareable::<UreqTransport>();
     shareable::<UreqHttpClient>();
-}
+    shareable::<Error>();
+};

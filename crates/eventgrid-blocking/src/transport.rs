@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::{
-    ClientOptions, Result, Transport, TransportError, TransportErrorKind, io_error_kind,
-};
+use eventgrid_core::frontend::io_error_kind;
+use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 

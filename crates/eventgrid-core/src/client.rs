@@ -74,7 +74,8 @@ impl Topic {
 /// Everything a client knows except how to send bytes.
 ///
 /// ```
-/// use eventgrid_core::{ClientCore, ClientOptions, Credential, EventGridConfig, EventGridEvent, EventGridTopicConfig};
+/// use eventgrid_core::{ClientOptions, Credential, EventGridConfig, EventGridEvent, EventGridTopicConfig};
+/// use eventgrid_core::frontend::{ClientCore};
 /// let config = EventGridConfig::new([EventGridTopicConfig::new("user-events", "http://127.0.0.1:9/user-events")?])?;
 /// let core = ClientCore::new(config, &Credential::None, ClientOptions::default())?;
 /// let event = EventGridEvent::new("user.created", "users/1", serde_json::json!({"id": 1}))?;

@@ -13,6 +13,7 @@ use crate::secret::Secret;
 /// credential (any `azure_identity` credential, or [`default_credential`](crate::identity)),
 /// or nothing (open emulator topics, or topics that carry their own credential).
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum Credential {
     /// No client-wide credential.
     None,

@@ -84,11 +84,19 @@ impl Exchange for Publish {
 
 /// What a successful send did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct SendSummary {
     /// Events delivered.
     pub events: usize,
     /// Requests it took (not counting retries).
     pub requests: usize,
+}
+
+impl SendSummary {
+    /// A summary of `events` delivered in `requests` requests.
+    pub fn new(events: usize, requests: usize) -> Self {
+        Self { events, requests }
+    }
 }
 
 /// Collects the outcome of each batch of a send into one result.

@@ -8,8 +8,9 @@ use futures::FutureExt;
 use super::*;
 use crate::testing::{CountingCredential, T0};
 use crate::{
-    ClientCore, ClientOptions, Credential, EventGridConfig, EventGridEvent, EventGridTopicConfig,
-    Publish, TransportErrorKind,
+    ClientOptions, Credential, EventGridConfig, EventGridEvent, EventGridTopicConfig,
+    TransportErrorKind,
+    frontend::{ClientCore, Publish},
 };
 
 fn core(credential: Credential, options: ClientOptions) -> ClientCore {

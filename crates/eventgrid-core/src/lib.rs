@@ -2,8 +2,9 @@
 //! Event Grid except moving bytes.
 //!
 //! ```
-//! use eventgrid_core::{Action, ClientCore, ClientOptions, Credential, EventGridConfig,
-//!     EventGridEvent, EventGridTopicConfig, Now};
+//! use eventgrid_core::{ClientOptions, Credential, EventGridConfig, EventGridEvent,
+//!     EventGridTopicConfig};
+//! use eventgrid_core::frontend::{Action, ClientCore, Now};
 //! use std::time::Instant;
 //!
 //! let config = EventGridConfig::new([
@@ -36,15 +37,19 @@
 //! - Configuration: named topics ([`EventGridConfig`], [`EventGridTopicConfig`]), from code or
 //!   the environment, endpoints normalized ([`Endpoint`]), schemas ([`Schema`]).
 //! - Events: [`EventGridEvent`], [`CloudEvent`], [`CustomEvent`], each serialized once.
-//! - Validation and batching: [`Limits`], [`BatchEncoder`], errors naming the event index.
-//! - Requests: [`RequestTemplate`] builds `http::Request`s with the right headers; credentials
-//!   ([`KeyCredential`], [`generate_sas`], [`AccessToken`]) become [`AuthHeader`]s.
-//! - The engine: an [`Operation`] (such as a [`Publish`]) is driven by its front end through
-//!   [`Action`]s: it chooses the auth header (the [`TokenCache`] rules included), refuses
-//!   credentials over plain http, decides retries ([`RetryState`], seedable [`Jitter`]), keeps
-//!   the deadline, records metrics and carries the tracing span; [`SendTracker`] turns a
-//!   send's batches into one result.
-//! - The seams: [`Transport`] and [`AsyncTransport`], and [`ClientBuilder`] for front ends.
+//! - Validation and batching: [`Limits`], [`frontend::BatchEncoder`], errors naming the event
+//!   index.
+//! - Requests: [`frontend::RequestTemplate`] builds `http::Request`s with the right headers;
+//!   credentials ([`KeyCredential`], [`generate_sas`], [`AccessToken`]) become
+//!   [`frontend::AuthHeader`]s.
+//! - The engine ([`frontend`]): an [`Operation`](frontend::Operation) (such as a
+//!   [`Publish`](frontend::Publish)) is driven by its front end through
+//!   [`Action`](frontend::Action)s: it chooses the auth header (the
+//!   [`TokenCache`](frontend::TokenCache) rules included), refuses credentials over plain http,
+//!   decides retries (seedable [`Jitter`](frontend::Jitter)), keeps the deadline, records
+//!   metrics and carries the tracing span.
+//! - The seams: [`Transport`] and [`AsyncTransport`]; [`ClientBuilder`], the one builder of
+//!   every front end.
 //!
 //! # Out of scope
 //!
@@ -67,7 +72,6 @@ mod endpoint;
 mod engine;
 mod env;
 mod error;
-mod error_clone;
 mod event;
 mod event_ref;
 #[cfg(feature = "identity")]
@@ -85,38 +89,72 @@ mod testing;
 mod token_cache;
 mod transport;
 
-pub use auth::{
-    AccessToken, AuthHeader, EVENTGRID_SCOPE, KeyAuthorizer, KeyCredential, TOKEN_REFRESH_MARGIN,
-};
-pub use batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
-pub use builder::{ClientBuilder, ClientParts, FrontEnd};
-pub use client::{ClientCore, Topic};
+pub use auth::{AccessToken, EVENTGRID_SCOPE, KeyCredential, TOKEN_REFRESH_MARGIN};
+pub use builder::ClientBuilder;
 pub use cloud_event::{CloudEvent, CloudEventData, RESERVED_ATTRIBUTES, check_extension_name};
 pub use config::{EventGridConfig, EventGridTopicConfig, Schema};
 pub use credential::{Credential, TokenCredential};
 pub use custom_event::CustomEvent;
-pub use delivery::{Publish, SendSummary, SendTracker};
+pub use delivery::SendSummary;
 pub use endpoint::{API_VERSION, Endpoint};
-pub use engine::{Action, Authorizer, Exchange, Now, Operation};
 pub use env::{TOPICS_VAR, topic_var};
 pub use error::{
-    DeliveryFailure, Error, ErrorDetail, FailedEvents, Result, ServiceError, TransportError,
-    TransportErrorKind,
+    CredentialError, DeliveryFailure, Error, ErrorDetail, FailedEvents, Result, ServiceError,
+    TransportError, TransportErrorKind,
 };
 pub use event::{DEFAULT_DATA_VERSION, Event, EventGridEvent};
 pub use event_ref::EventGridEventRef;
 pub use limits::{
     Limits, SERVICE_MAX_EVENT_BYTES, SERVICE_MAX_EVENTS_PER_REQUEST, SERVICE_MAX_REQUEST_BYTES,
 };
-pub use metrics::{LatencyStats, MetricsRegistry, TopicCounters, TopicMetrics};
+pub use metrics::{LatencyStats, TopicMetrics};
 pub use options::ClientOptions;
-pub use request::{RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent};
-pub use response::{parse_service_error, retry_after};
-pub use retry::{Decision, Jitter, RetryOptions, RetryState, is_retryable_status};
+pub use retry::RetryOptions;
 pub use sas::generate_sas;
 pub use secret::Secret;
-pub use token_cache::{TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait};
-pub use transport::{AsyncTransport, Transport, io_error_kind};
+pub use transport::{AsyncTransport, Transport};
+
+/// For writing a front end or a transport of your own: the operation engine and the pieces
+/// the built-in clients are made of. An application publishing events needs none of this.
+///
+/// A front end makes a [`ClientCore`](frontend::ClientCore) (topics, credential, options,
+/// metrics), asks it for an [`Operation`](frontend::Operation) per batch
+/// ([`ClientCore::publish`](frontend::ClientCore::publish)) and executes the operation's
+/// [`Action`](frontend::Action)s: send a request, get a token, sleep, or finish. A transport
+/// implements [`Transport`] or [`AsyncTransport`] and classifies socket errors with
+/// [`io_error_kind`](frontend::io_error_kind); the engine does the rest.
+pub mod frontend {
+    pub use crate::auth::{AuthHeader, KeyAuthorizer};
+    pub use crate::batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
+    pub use crate::builder::{ClientParts, FrontEnd};
+    pub use crate::client::{ClientCore, Topic};
+    pub use crate::delivery::{Publish, SendTracker};
+    pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation};
+    pub use crate::metrics::{MetricsRegistry, TopicCounters};
+    pub use crate::request::{
+        RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent,
+    };
+    pub use crate::response::{parse_service_error, retry_after};
+    pub use crate::retry::{Decision, Jitter, RetryState, is_retryable_status};
+    pub use crate::token_cache::{
+        TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
+    };
+    pub use crate::transport::io_error_kind;
+}
+
+// Compile-time promises: errors, options, the core and its operations cross threads.
+const _: () = {
+    const fn shareable<T: Send + Sync + 'static>() {}
+    const fn sendable<T: Send + 'static>() {}
+    shareable::<Error>();
+    shareable::<Credential>();
+    shareable::<ClientOptions>();
+    shareable::<frontend::ClientCore>();
+    shareable::<frontend::TokenCache>();
+    sendable::<frontend::Operation<frontend::Publish>>();
+    sendable::<frontend::TokenFetch>();
+    sendable::<frontend::TokenWait>();
+};
 
 /// Re-exported so users of the transport traits name the same types.
 pub use {bytes, http};

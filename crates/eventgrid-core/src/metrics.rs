@@ -65,6 +65,7 @@ impl TopicCounters {
 
 /// Request latency summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LatencyStats {
     /// Requests measured.
     pub count: u64,
@@ -76,6 +77,7 @@ pub struct LatencyStats {
 
 /// A snapshot of one topic's metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TopicMetrics {
     /// Events the service accepted.
     pub events_published: u64,

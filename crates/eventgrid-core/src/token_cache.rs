@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{AccessToken, AuthHeader, EVENTGRID_SCOPE};
 use crate::credential::TokenCredential;
-use crate::error::{Error, Result};
+use crate::error::{CredentialError, Error, Result};
 
 /// What the credential's future yields.
 pub type TokenResult = azure_core::Result<AzureToken>;
@@ -159,13 +159,14 @@ impl TokenFetch {
         let cache = self.cache.take().expect("finished once");
         let token = match answer {
             Some(Ok(token)) => Ok(AccessToken::from(token)),
-            Some(Err(error)) => Err(Error::Credential(format!(
-                "could not get a Microsoft Entra ID token: {error}"
-            ))),
-            None => Err(Error::Credential(format!(
+            Some(Err(error)) => Err(Error::Credential(
+                CredentialError::new(format!("could not get a Microsoft Entra ID token: {error}"))
+                    .with_source(error),
+            )),
+            None => Err(Error::Credential(CredentialError::new(format!(
                 "no Microsoft Entra ID token within the token time-out of {:?}",
                 cache.timeout
-            ))),
+            )))),
         };
         let (outcome, refresh_at) = match token {
             Ok(token) => {
@@ -182,10 +183,9 @@ impl TokenFetch {
 impl Drop for TokenFetch {
     fn drop(&mut self) {
         if let Some(cache) = self.cache.take() {
-            let abandoned = Error::Credential(
-                "the Microsoft Entra ID token request was abandoned (its task or thread ended)"
-                    .to_owned(),
-            );
+            let abandoned = Error::Credential(CredentialError::new(
+                "the Microsoft Entra ID token request was abandoned (its task or thread ended)",
+            ));
             cache.settle(self.generation, Err(abandoned), OffsetDateTime::UNIX_EPOCH);
         }
     }

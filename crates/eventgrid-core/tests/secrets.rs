@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use eventgrid_core::{
-    Action, ClientCore, ClientOptions, Credential, Endpoint, EventGridConfig, EventGridEvent,
-    EventGridTopicConfig, KeyCredential, generate_sas,
+    ClientOptions, Credential, Endpoint, EventGridConfig, EventGridEvent, EventGridTopicConfig,
+    KeyCredential,
+    frontend::{Action, ClientCore, Now},
+    generate_sas,
 };
 use time::OffsetDateTime;
 
@@ -45,7 +47,7 @@ fn config_core_and_requests_hide_credentials() {
             .prepare(name, [EventGridEvent::without_data("t", "s")])
             .unwrap();
         let mut operation = core.publish(&topic, batches.remove(0), std::time::Instant::now());
-        let Action::Send { request, .. } = operation.poll(eventgrid_core::Now::system()) else {
+        let Action::Send { request, .. } = operation.poll(Now::system()) else {
             panic!("a request expected")
         };
         assert_hidden(&format!("{request:?} {operation:?} {topic:?}"));

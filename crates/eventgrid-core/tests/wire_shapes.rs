@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
+use eventgrid_core::frontend::{Action, ClientCore, EncodedBatch, Now, Topic};
 use eventgrid_core::{
-    Action, ClientCore, ClientOptions, CloudEvent, Credential, CustomEvent, EventGridConfig,
-    EventGridEvent, EventGridTopicConfig, KeyCredential, Now, Schema,
+    ClientOptions, CloudEvent, Credential, CustomEvent, EventGridConfig, EventGridEvent,
+    EventGridTopicConfig, KeyCredential, Schema,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -178,8 +179,8 @@ fn requests_carry_the_sdk_path_and_headers() {
 /// The request the engine sends first for `batch`.
 fn first_request(
     core: &ClientCore,
-    topic: &std::sync::Arc<eventgrid_core::Topic>,
-    batch: eventgrid_core::EncodedBatch,
+    topic: &std::sync::Arc<Topic>,
+    batch: EncodedBatch,
 ) -> http::Request<bytes::Bytes> {
     let mut operation = core.publish(topic, batch, std::time::Instant::now());
     match operation.poll(Now::system()) {

@@ -65,10 +65,7 @@ pub fn parse_all(pems: &[Vec<u8>]) -> Result<Vec<CertificateDer<'static>>> {
 
 /// The client configuration: the ring provider, safe protocol versions, the base roots plus
 /// `extra_ca` (DER certificates), offering `alpn` (empty: left to the connector).
-pub fn client_config(
-    extra_ca: &[CertificateDer<'static>],
-    alpn: &[&[u8]],
-) -> Result<ClientConfig> {
+pub fn client_config(extra_ca: &[CertificateDer<'static>], alpn: &[&[u8]]) -> Result<ClientConfig> {
     let mut roots = base_roots().clone();
     for certificate in extra_ca {
         roots.add(certificate.clone()).map_err(|e| {
@@ -105,7 +102,10 @@ mod tests {
     fn uses_ring_and_trusts_the_webpki_roots() {
         let config = client_config(&[], &[b"http/1.1"]).unwrap();
         let suites = |p: &rustls::crypto::CryptoProvider| {
-            p.cipher_suites.iter().map(|s| s.suite()).collect::<Vec<_>>()
+            p.cipher_suites
+                .iter()
+                .map(|s| s.suite())
+                .collect::<Vec<_>>()
         };
         let ring = rustls::crypto::ring::default_provider();
         assert_eq!(suites(config.crypto_provider()), suites(&ring));
@@ -123,6 +123,11 @@ mod tests {
         let parsed = parse_all(&[two.into_bytes()]).unwrap();
         assert_eq!(parsed.len(), 2);
         assert_eq!(parsed[0].as_ref(), ca.der().as_ref());
-        assert!(client_config(&parsed, &[]).unwrap().alpn_protocols.is_empty());
+        assert!(
+            client_config(&parsed, &[])
+                .unwrap()
+                .alpn_protocols
+                .is_empty()
+        );
     }
 }

@@ -72,6 +72,16 @@ pub use eventgrid_core::{
     ServiceError, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
 };
 
+// Compile-time promises: the unified client and errors can be shared across threads and
+// tasks.
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<EventGridClient>();
+    shareable::<Error>();
+    #[cfg(feature = "async")]
+    shareable::<eventgrid_async::BufferedPublisher>();
+};
+
 /// The protocol core (`eventgrid-core`): everything about publishing except moving bytes, for
 /// building a transport or a client of your own.
 pub use eventgrid_core as core;

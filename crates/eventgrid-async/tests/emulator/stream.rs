@@ -46,13 +46,7 @@ async fn two_hundred_thousand_lazy_events_are_delivered() {
         .send_stream("readings", (0..200_000).map(small_event))
         .await
         .unwrap();
-    assert_eq!(
-        summary,
-        SendSummary {
-            events: 200_000,
-            requests: 40
-        }
-    );
+    assert_eq!(summary, SendSummary::new(200_000, 40));
     let counters = emulator.counters("readings");
     assert_eq!(
         (counters.accepted_events, counters.accepted_requests),
