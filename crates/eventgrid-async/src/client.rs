@@ -1,7 +1,6 @@
 //! [`EventGridClient`]: publishing by topic name, with the core deciding and this crate sending
 //! and sleeping.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,10 +8,7 @@ use std::time::Instant;
 use eventgrid_core::frontend::{
     Action, ClientCore, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenStep, Topic,
 };
-use eventgrid_core::{
-    ClientOptions, Event, EventGridConfig, EventGridEvent, EventGridTopicConfig, Result,
-    SendSummary, TopicMetrics,
-};
+use eventgrid_core::{Event, EventGridConfig, EventGridEvent, Result, SendSummary};
 use futures::StreamExt;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -176,32 +172,7 @@ impl EventGridClient {
         BufferedPublisher::new(self.clone(), &options)
     }
 
-    /// Adds a topic at run time, visible to every clone; a name already configured is refused.
-    pub fn add_topic(&self, topic: EventGridTopicConfig) -> Result<()> {
-        self.inner.core.add_topic(topic)
-    }
-
-    /// Removes a topic at run time and returns its configuration. Sends already under way
-    /// finish; later ones get [`Error::UnknownTopic`].
-    pub fn remove_topic(&self, name: &str) -> Result<EventGridTopicConfig> {
-        self.inner.core.remove_topic(name)
-    }
-
-    /// The configured topic names, sorted.
-    pub fn topics(&self) -> Vec<String> {
-        self.inner.core.topics()
-    }
-
-    /// Per-topic metrics since the client was made: events published and failed, requests,
-    /// retries, bytes sent and request latency.
-    pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
-        self.inner.core.metrics()
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &ClientOptions {
-        self.inner.core.options()
-    }
+    eventgrid_core::core_delegates!();
 
     pub(crate) fn core(&self) -> &ClientCore {
         &self.inner.core

@@ -1,13 +1,11 @@
 //! The blocking client: the core decides, this sends and sleeps on the calling thread.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use eventgrid_core::frontend::ClientCore;
 use eventgrid_core::{
-    ClientOptions, Credential, Event, EventGridConfig, EventGridEvent, EventGridTopicConfig,
-    Result, SendSummary, TopicMetrics, Transport,
+    Credential, Event, EventGridConfig, EventGridEvent, Result, SendSummary, Transport,
 };
 use serde::Serialize;
 
@@ -106,30 +104,10 @@ impl EventGridClient {
         self.inner.deliver_all(&topic, batches)
     }
 
-    /// Adds a topic; later sends may use it. A name already configured is refused.
-    pub fn add_topic(&self, topic: EventGridTopicConfig) -> Result<()> {
-        self.inner.core.add_topic(topic)
-    }
+    eventgrid_core::core_delegates!();
 
-    /// Removes a topic, returning its configuration. Sends under way finish.
-    pub fn remove_topic(&self, name: &str) -> Result<EventGridTopicConfig> {
-        self.inner.core.remove_topic(name)
-    }
-
-    /// The configured topic names, sorted.
-    pub fn topics(&self) -> Vec<String> {
-        self.inner.core.topics()
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &ClientOptions {
-        self.inner.core.options()
-    }
-
-    /// Per-topic counts since the client was made: events published and failed, requests,
-    /// retries, bytes sent, and request latency.
-    pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
-        self.inner.core.metrics()
+    fn core(&self) -> &ClientCore {
+        &self.inner.core
     }
 }
 

@@ -63,6 +63,7 @@ mod auth;
 mod batch;
 mod builder;
 mod client;
+mod client_methods;
 mod cloud_event;
 mod config;
 mod credential;
