@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use eventgrid_core::frontend::TtlCache;
 use eventgrid_core::frontend::io_error_kind;
 use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
@@ -102,7 +103,7 @@ impl UreqTransportBuilder {
             .max_idle_connections_per_host(idle_per_host)
             .proxy(connect_proxy_from_env())
             .build();
-        let addresses = AddressCache::new(ADDRESS_TTL);
+        let addresses: AddressCache = Arc::new(TtlCache::new(ADDRESS_TTL));
         let connector =
             ().chain(ConnectProxyConnector::default())
                 .chain(ForgetFailedAddresses::new(addresses.clone()))

@@ -89,6 +89,7 @@ mod secret;
 mod testing;
 mod token_cache;
 mod transport;
+mod ttl_cache;
 
 pub use auth::{AccessToken, EVENTGRID_SCOPE, KeyCredential, TOKEN_REFRESH_MARGIN};
 pub use builder::ClientBuilder;
@@ -141,6 +142,7 @@ pub mod frontend {
         TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
     };
     pub use crate::transport::io_error_kind;
+    pub use crate::ttl_cache::TtlCache;
 }
 
 // Compile-time promises: errors, options, the core and its operations cross threads.
