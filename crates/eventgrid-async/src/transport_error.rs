@@ -6,7 +6,6 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use eventgrid_core::frontend::io_error_kind;
 use eventgrid_core::{TransportError, TransportErrorKind};
 
 /// The connect time-out (TCP and TLS together) passed.
@@ -48,14 +47,9 @@ fn kind_of(error: &(dyn StdError + 'static), connecting: bool) -> TransportError
             return TransportErrorKind::Tls;
         }
         if let Some(io) = cause.downcast_ref::<io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return TransportErrorKind::Tls;
-            }
-            match io_error_kind(io) {
+            match eventgrid_tls::classify_io(io) {
                 TransportErrorKind::Timeout => return TransportErrorKind::Timeout,
+                TransportErrorKind::Tls => return TransportErrorKind::Tls,
                 TransportErrorKind::ConnectionClosed => closed = true,
                 _ => {}
             }

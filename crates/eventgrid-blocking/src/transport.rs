@@ -1,13 +1,11 @@
 //! The ureq transport: sends one request on a pooled connection and reads the whole answer.
 
 use std::fmt;
-use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use eventgrid_core::frontend::TtlCache;
-use eventgrid_core::frontend::io_error_kind;
 use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
@@ -184,7 +182,7 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
         ureq::Error::HostNotFound
         | ureq::Error::ConnectionFailed
         | ureq::Error::ConnectProxyFailed(_) => Kind::Connect,
-        ureq::Error::Io(io) => io_kind(io),
+        ureq::Error::Io(io) => eventgrid_tls::classify_io(io),
         ureq::Error::Protocol(_) | ureq::Error::BodyStalled => Kind::ConnectionClosed,
         ureq::Error::Tls(_)
         | ureq::Error::Pem(_)
@@ -196,15 +194,5 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
         | ureq::Error::InvalidProxyUrl => Kind::InvalidRequest,
         _ => Kind::Other,
     };
-    TransportError::new(kind, error.to_string())
-}
-
-fn io_kind(error: &io::Error) -> TransportErrorKind {
-    if error
-        .get_ref()
-        .is_some_and(|inner| inner.is::<rustls::Error>())
-    {
-        return TransportErrorKind::Tls;
-    }
-    io_error_kind(error)
+    TransportError::new(kind, error.to_string()).with_source(error)
 }

@@ -14,9 +14,11 @@
 
 #![deny(missing_docs)]
 
+use std::io;
 use std::sync::{Arc, OnceLock};
 
-use eventgrid_core::{Error, Result};
+use eventgrid_core::frontend::io_error_kind;
+use eventgrid_core::{Error, Result, TransportErrorKind};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use rustls::{ClientConfig, RootCertStore};
@@ -39,6 +41,19 @@ pub fn base_roots() -> &'static RootCertStore {
         tracing::debug!(added, ignored, "platform root certificates loaded");
         roots
     })
+}
+
+/// What a socket error means for a request, as the core classifies it
+/// ([`io_error_kind`]), except that a rustls error carried inside is a TLS failure.
+pub fn classify_io(error: &io::Error) -> TransportErrorKind {
+    if error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+    {
+        TransportErrorKind::Tls
+    } else {
+        io_error_kind(error)
+    }
 }
 
 /// Parses the certificates of a PEM document; an error names what is wrong with it.
@@ -85,6 +100,17 @@ pub fn client_config(extra_ca: &[CertificateDer<'static>], alpn: &[&[u8]]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rustls_errors_inside_io_errors_are_tls_failures() {
+        let tls = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert_eq!(classify_io(&tls), TransportErrorKind::Tls);
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(classify_io(&reset), TransportErrorKind::ConnectionClosed);
+    }
 
     #[test]
     fn pem_without_certificates_is_refused_by_name() {
