@@ -67,14 +67,16 @@ impl Emulator {
             }
             let material = tls::generate(&names)?;
             let path = match &config.tls_certificate_path {
-                Some(path) => path.clone(),
+                Some(path) => {
+                    tls::write_certificate(path, &material.ca_pem)?;
+                    path.clone()
+                }
                 None => {
-                    let path = tls::default_certificate_path(local_addr.port());
-                    cleanup = Some(path.clone());
+                    let (directory, path) = tls::write_certificate_privately(&material.ca_pem)?;
+                    cleanup = Some(directory);
                     path
                 }
             };
-            tls::write_certificate(&path, &material.ca_pem)?;
             acceptor = Some(TlsAcceptor::from(material.server_config));
             ca_pem = Some(Arc::from(material.ca_pem));
             ca_path = Some(path);
