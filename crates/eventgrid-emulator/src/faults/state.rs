@@ -204,7 +204,7 @@ mod tests {
     #[test]
     fn the_longest_latencies_add_up_without_overflowing() {
         let longest = FaultRule::latency(Duration::from_millis(u64::MAX));
-        let spec = (0..1001).fold(FaultSpec::new(), |spec, _| spec.rule(longest.clone()));
+        let spec = (0..1001).fold(FaultSpec::new(), |spec, _| spec.rule(longest));
         assert_eq!(FaultState::new(spec).decide().delay, Duration::MAX);
     }
 
