@@ -1,8 +1,8 @@
-//! The quick way through a publish body: the same walk as [`json_diagnosis`](crate::validation::json_diagnosis),
-//! finding each element of the top-level array and the members of each element that is an
-//! object, but written for speed and without diagnostics. It accepts exactly what that scanner
-//! accepts; on anything else (or anything unusual, such as nesting deeper than 64) it gives up
-//! and the caller runs that scanner, which says what is wrong and where.
+//! The one JSON scanner of publish bodies: a single pass that checks the whole body, finds each
+//! element of the top-level array, and collects the members of each element that is an object,
+//! as raw text, without building any value tree. It accepts exactly what `serde_json` reads
+//! back into a `Value` (so kept events can always be inspected), and says nothing about why it
+//! refuses: the caller asks `serde_json` for that, on the rare refused body.
 //!
 //! The speed comes from keeping the position in a register (functions take and return it
 //! rather than updating a struct), from skipping string contents eight bytes at a time, and
@@ -10,8 +10,12 @@
 
 use std::borrow::Cow;
 
-/// Nesting deeper than this is left to the diagnosing scanner (which allows 128).
-const MAX_DEPTH: u32 = 64;
+/// Containers nested deeper than this inside an element are refused: with the top-level array,
+/// 128 levels, which `serde_json` refuses ("recursion limit exceeded").
+const MAX_DEPTH: u32 = 126;
+
+/// Numbers whose integer part has more digits than this may be out of `f64`'s range.
+const SAFE_INTEGER_DIGITS: usize = 300;
 
 /// What kind of JSON value a [`RawJson`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +74,8 @@ impl Member<'_> {
 
 /// Scans `body`, which must be a JSON array, calling `element` with each element's index, raw
 /// value and (for objects) members; returns the number of elements, or `None` when the body is
-/// not valid JSON or the scan gave up.
-pub(crate) fn scan_array_fast<'a>(
+/// not valid JSON (or not what `serde_json` can read back).
+pub(crate) fn scan_array<'a>(
     body: &'a str,
     mut element: impl FnMut(usize, RawJson<'a>, &[Member<'a>]),
 ) -> Option<usize> {
@@ -313,17 +317,22 @@ fn digits(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// A number starting at its first character; returns where it ends.
+/// A number starting at its first character; returns where it ends. Numbers beyond `f64`'s
+/// range (`1e400`) are refused, as `serde_json` refuses them: those with an exponent or a long
+/// integer part are handed to it to decide.
 #[inline(always)]
-fn number(bytes: &[u8], mut at: usize) -> Option<usize> {
+fn number(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut at = start;
     if bytes[at] == b'-' {
         at += 1;
     }
+    let integer = at;
     match *bytes.get(at)? {
         b'0' => at += 1,
         b'1'..=b'9' => at = digits(bytes, at + 1),
         _ => return None,
     }
+    let long = at - integer > SAFE_INTEGER_DIGITS;
     if bytes.get(at) == Some(&b'.') {
         let fraction = at + 1;
         at = digits(bytes, fraction);
@@ -341,8 +350,19 @@ fn number(bytes: &[u8], mut at: usize) -> Option<usize> {
         if at == exponent {
             return None;
         }
+        return in_range(bytes, start, at).then_some(at);
+    }
+    if long && !in_range(bytes, start, at) {
+        return None;
     }
     Some(at)
+}
+
+/// Whether `serde_json` reads the number at `start..end` (checked by the caller) as a value.
+#[cold]
+fn in_range(bytes: &[u8], start: usize, end: usize) -> bool {
+    std::str::from_utf8(&bytes[start..end])
+        .is_ok_and(|text| serde_json::from_str::<serde_json::Value>(text).is_ok())
 }
 
 fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
@@ -351,15 +371,20 @@ fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::validation::json_diagnosis::scan_array;
+    use std::fmt;
 
-    /// Everything either scanner reports: elements (kind, text, escaped) with their members.
+    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+    use serde_json::value::RawValue;
+
+    use super::*;
+
+    /// An element as the scan reports it: kind, text, whether escaped, and (for objects) each
+    /// member's name text, whether escaped, value kind, value text, whether escaped.
     type Seen = Vec<(Kind, String, bool, Vec<(String, bool, Kind, String, bool)>)>;
 
-    fn seen(body: &str, fast: bool) -> Option<Seen> {
+    fn seen(body: &str) -> Option<Seen> {
         let mut found = Seen::new();
-        let mut record = |_, value: RawJson<'_>, members: &[Member<'_>]| {
+        let count = scan_array(body, |_, value: RawJson<'_>, members: &[Member<'_>]| {
             let members = members
                 .iter()
                 .map(|member| {
@@ -373,35 +398,174 @@ mod tests {
                 })
                 .collect();
             found.push((value.kind, value.text.to_owned(), value.escaped, members));
-        };
-        let count = if fast {
-            scan_array_fast(body, &mut record)?
-        } else {
-            scan_array(body, &mut record).ok()?
-        };
+        })?;
         assert_eq!(count, found.len());
         Some(found)
     }
 
-    /// The fast scan accepts what the diagnosing scan accepts (at these shallow depths), and
-    /// reports the same.
+    /// An object's members in order, as `serde_json` finds them: decoded name, raw value.
+    struct Members(Vec<(String, String)>);
+
+    impl<'de> Deserialize<'de> for Members {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct InOrder;
+            impl<'de> Visitor<'de> for InOrder {
+                type Value = Members;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                    let mut members = Vec::new();
+                    while let Some((name, value)) = map.next_entry::<String, &RawValue>()? {
+                        members.push((name, value.get().to_owned()));
+                    }
+                    Ok(Members(members))
+                }
+            }
+            deserializer.deserialize_map(InOrder)
+        }
+    }
+
+    /// The scan accepts `body` exactly when `serde_json` reads it back as values, and then
+    /// reports the elements and members `serde_json` finds, byte for byte.
     fn agrees(body: &str) -> bool {
-        let fast = seen(body, true);
-        assert_eq!(fast, seen(body, false), "{body:?}");
-        fast.is_some()
+        let ours = seen(body);
+        let serde = serde_json::from_str::<Vec<serde_json::Value>>(body).is_ok();
+        assert_eq!(ours.is_some(), serde, "{body:?}");
+        let Some(ours) = ours else {
+            return false;
+        };
+        let elements: Vec<&RawValue> = serde_json::from_str(body).unwrap();
+        assert_eq!(ours.len(), elements.len(), "{body:?}");
+        for ((kind, text, _, members), element) in ours.iter().zip(elements) {
+            assert_eq!(text, element.get(), "{body:?}");
+            if *kind == Kind::Object {
+                let Members(expected) = serde_json::from_str(element.get()).unwrap();
+                let names: Vec<(String, String)> = members
+                    .iter()
+                    .map(|(name, _, _, value, _)| {
+                        (serde_json::from_str(name).unwrap(), value.clone())
+                    })
+                    .collect();
+                assert_eq!(names, expected, "{body:?}");
+            }
+        }
+        true
     }
 
     const SAMPLE: &str = " [ {\"id\" : \"a\\\"b\", \"n\":-0.5e+3,\"t\":true,\"f\":false,\"z\":null,\
         \"d\":{\"x\":[1,{\"y\":\"\\ud83d\\ude00\"},[]],\"e\":{}} } ,\n 2.5E-3,\"s\\u00e9\",[ ],{}\t]\r\n";
 
     #[test]
-    fn reports_what_the_diagnosing_scan_reports() {
-        let fast = seen(SAMPLE, true).expect("valid");
-        assert_eq!(Some(fast.clone()), seen(SAMPLE, false));
-        assert_eq!(fast.len(), 5);
-        assert_eq!(fast[0].3.len(), 6);
-        assert!(fast[0].3[0].4, "escaped value");
-        assert_eq!(seen("[]", true), Some(vec![]));
+    fn reports_what_serde_json_finds() {
+        assert!(agrees(SAMPLE));
+        let found = seen(SAMPLE).expect("valid");
+        assert_eq!(found.len(), 5);
+        assert_eq!(found[0].3.len(), 6);
+        assert!(found[0].3[0].4, "escaped value");
+        assert_eq!((found[1].0, found[1].1.as_str()), (Kind::Number, "2.5E-3"));
+        assert_eq!(seen("[]"), Some(vec![]));
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_what_is_valid() {
+        for case in [
+            "[]",
+            "[1]",
+            "[{}]",
+            "[{\"a\":1}]",
+            "[-0.5E+10]",
+            "[\"\\ud83d\\ude00\"]",
+            "[\"é✓\"]",
+            "[1,]",
+            "[,1]",
+            "[{\"a\"}]",
+            "[{\"a\":1,}]",
+            "[{1:2}]",
+            "[01]",
+            "[1.]",
+            "[1e]",
+            "[-]",
+            "[\"\\x\"]",
+            "[\"\\ud800\"]",
+            "[\"\\udc00\"]",
+            "[\"\\ud800\\u0041\"]",
+            "[\"a\tb\"]",
+            "[tru]",
+            "[nul",
+            "[1] x",
+            "[\"abc",
+            "[{\"a\":1",
+            "[[[]]]",
+            "[1 2]",
+            "[\"\\u12G4\"]",
+            "[true,false,null]",
+            "[{\"a\":1,\"a\":2}]",
+        ] {
+            agrees(case);
+        }
+    }
+
+    /// What `serde_json` cannot read back into a value is refused, however valid its syntax:
+    /// numbers beyond `f64` and nesting of 128 levels.
+    #[test]
+    fn refuses_what_serde_json_cannot_read_back() {
+        for number in [
+            "1e400",
+            "-1e400",
+            "1.8e308",
+            "1E+309",
+            "0.0000001e316",
+            "1e99999999999999999999",
+        ] {
+            assert!(!agrees(&format!("[{number}]")), "{number}");
+            assert!(!agrees(&format!("[{{\"a\":{number}}}]")), "{number}");
+            assert!(
+                !agrees(&format!("[{{\"a\":[{{\"b\":{number}}}]}}]")),
+                "{number}"
+            );
+        }
+        for number in [
+            "1e-400",
+            "1.7e308",
+            "0e99999999999999999999",
+            "-0.0e-0",
+            "12.5e3",
+        ] {
+            assert!(agrees(&format!("[{number}]")), "{number}");
+        }
+        let long = |digits: usize| format!("[1{}]", "0".repeat(digits - 1));
+        assert!(agrees(&long(300)));
+        assert!(agrees(&long(309)));
+        assert!(!agrees(&long(310)));
+        assert!(!agrees(&long(400)));
+
+        let nested = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+        assert!(agrees(&nested(127)));
+        assert!(!agrees(&nested(128)));
+        let objects = |levels: usize| {
+            format!(
+                "[{}1{}]",
+                "{\"a\":".repeat(levels - 1),
+                "}".repeat(levels - 1)
+            )
+        };
+        assert!(agrees(&objects(127)));
+        assert!(!agrees(&objects(128)));
+    }
+
+    #[test]
+    fn long_strings_with_specials_anywhere() {
+        for at in 0..20 {
+            let mut text = "abcdefghijklmnopqrst".to_owned();
+            text.insert_str(at, "\\\"");
+            assert!(agrees(&format!("[\"{text}\"]")));
+            assert!(!agrees(&format!(
+                "[\"{}\u{1}{}\"]",
+                &text[..at],
+                &text[at..]
+            )));
+        }
     }
 
     #[test]
@@ -498,16 +662,8 @@ mod tests {
             "[{\"a\":1}}",
             "[[1]]]",
         ] {
-            assert!(scan_array_fast(case, |_, _, _| {}).is_none(), "{case}");
+            assert!(scan_array(case, |_, _, _| {}).is_none(), "{case}");
             assert!(serde_json::from_str::<Vec<serde_json::Value>>(case).is_err());
         }
-    }
-
-    #[test]
-    fn leaves_deep_nesting_to_the_diagnosing_scan() {
-        let nested = |depth: usize| format!("[{}{}]", "[".repeat(depth), "]".repeat(depth));
-        assert_eq!(scan_array_fast(&nested(64), |_, _, _| {}), Some(1));
-        assert_eq!(scan_array_fast(&nested(65), |_, _, _| {}), None);
-        assert!(scan_array(&nested(65), |_, _, _| {}).is_ok());
     }
 }
