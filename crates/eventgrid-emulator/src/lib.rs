@@ -64,7 +64,7 @@ mod store;
 mod validation;
 
 pub use config::topic::{Schema, TopicSpec};
-pub use config::{EmulatorConfig, EntraClient, Limits};
+pub use config::{DEFAULT_RETAIN_BYTES, EmulatorConfig, EntraClient, Limits};
 pub use error::{Error, Result};
 pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
 pub use inspection::control::EmulatorControl;

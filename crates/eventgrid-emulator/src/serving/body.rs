@@ -1,20 +1,21 @@
-//! Reading request bodies: bounded, into one contiguous buffer per body.
+//! Reading request bodies: bounded in size and time, into one contiguous buffer per body.
 //!
-//! Bodies that are validated and then forgotten go into reusable buffers.
-//! A large body read into freshly allocated memory costs a page fault per 4 KB page: the
-//! allocator hands such blocks back to the kernel when they are freed, so every request would
-//! fault its buffer in again (measured at about a third of the CPU for 265 KB bodies). Bodies
-//! that are not kept (a topic with `--retain 0`, or a request that fails) are read into a buffer
-//! from this pool instead, whose pages stay mapped.
+//! Bodies are read into reusable buffers, and what a topic keeps of one is copied out of it
+//! (each event's own bytes, not the whitespace and other events around them). A large body read
+//! into freshly allocated memory costs a page fault per 4 KB page: the allocator hands such
+//! blocks back to the kernel when they are freed, so every request would fault its buffer in
+//! again (measured at about a third of the CPU for 265 KB bodies). A pooled buffer's pages stay
+//! mapped.
 
 use std::ops::Deref;
 use std::sync::Mutex;
+use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Body;
 
-/// A body bigger than this is not even drained before answering 413; the connection closes.
+/// A body bigger than this is not even drained before answering; the connection closes.
 const MAX_DRAINED_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A request body: hyper's, when served over a socket, or a whole one in memory (see
@@ -29,61 +30,24 @@ impl<B> RequestBody for B where
 {
 }
 
-/// What reading the body gave.
+/// What reading a body gave.
 pub(crate) enum ReadBody<'p> {
-    Complete(BodyBytes<'p>),
+    /// The whole body, within the limit.
+    Complete(PooledBuffer<'p>),
     /// Over the request limit; this many bytes were seen.
     TooLarge(u64),
+    /// The body did not arrive within the time-out.
+    TimedOut,
 }
 
-/// A whole request body in one contiguous buffer.
-pub(crate) enum BodyBytes<'p> {
-    /// Kept by a topic that retains events: they are stored as slices of it.
-    Kept(Bytes),
-    /// Only validated; its memory serves a later request.
-    Pooled(PooledBuffer<'p>),
-}
-
-impl Deref for BodyBytes<'_> {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            BodyBytes::Kept(bytes) => bytes,
-            BodyBytes::Pooled(buffer) => buffer,
-        }
-    }
-}
-
-/// A body being read into [`BodyBytes`].
-pub(crate) enum BodyWriter<'p> {
-    Kept(BytesMut),
-    Pooled(PooledBuffer<'p>),
-}
-
-impl<'p> BodyWriter<'p> {
-    fn extend_from_slice(&mut self, data: &[u8]) {
-        match self {
-            BodyWriter::Kept(bytes) => bytes.extend_from_slice(data),
-            BodyWriter::Pooled(buffer) => buffer.extend_from_slice(data),
-        }
-    }
-
-    fn finish(self) -> BodyBytes<'p> {
-        match self {
-            BodyWriter::Kept(bytes) => BodyBytes::Kept(bytes.freeze()),
-            BodyWriter::Pooled(buffer) => BodyBytes::Pooled(buffer),
-        }
-    }
-}
-
-/// Reads the body up to `limit` bytes into one buffer (from `pool` when given), copying each
-/// frame as it arrives so that hyper can reuse its read buffer; beyond the limit, drains (so the
-/// client can read the 413) without keeping anything.
+/// Reads the body up to `limit` bytes into a buffer from `pool`, copying each frame as it
+/// arrives so that hyper can reuse its read buffer; beyond the limit, drains (so the client can
+/// read the 413) without keeping anything. `Err` when the client went away mid-body.
 pub(crate) async fn read_body<'p, B: RequestBody>(
     mut body: B,
     limit: usize,
-    pool: Option<&'p BodyPool>,
+    pool: &'p BodyPool,
+    timeout: Duration,
 ) -> Result<ReadBody<'p>, B::Error> {
     let limit = limit as u64;
     let capacity = body
@@ -91,27 +55,75 @@ pub(crate) async fn read_body<'p, B: RequestBody>(
         .exact()
         .filter(|length| *length <= limit)
         .unwrap_or(0) as usize;
-    let mut kept = match pool {
-        Some(pool) => BodyWriter::Pooled(pool.take(capacity)),
-        None => BodyWriter::Kept(BytesMut::with_capacity(capacity)),
-    };
+    let mut kept = pool.take(capacity);
     let mut seen: u64 = 0;
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame?.into_data() else {
-            continue;
-        };
-        seen += data.len() as u64;
-        if seen <= limit {
-            kept.extend_from_slice(&data);
-        } else if seen > MAX_DRAINED_BYTES {
-            break;
+    let reading = async {
+        while let Some(frame) = body.frame().await {
+            let Ok(data) = frame?.into_data() else {
+                continue;
+            };
+            seen += data.len() as u64;
+            if seen <= limit {
+                kept.extend_from_slice(&data);
+            } else if seen > MAX_DRAINED_BYTES {
+                break;
+            }
         }
+        Ok::<(), B::Error>(())
+    };
+    match tokio::time::timeout(timeout, reading).await {
+        Err(_) => Ok(ReadBody::TimedOut),
+        Ok(Err(error)) => Err(error),
+        Ok(Ok(())) if seen > limit => Ok(ReadBody::TooLarge(seen)),
+        Ok(Ok(())) => Ok(ReadBody::Complete(kept)),
     }
-    if seen > limit {
-        Ok(ReadBody::TooLarge(seen))
-    } else {
-        Ok(ReadBody::Complete(kept.finish()))
+}
+
+/// A small body (a form, a fault specification) read whole.
+pub(crate) enum SmallBody {
+    Complete(Bytes),
+    /// Over the limit, or the client went away.
+    TooLarge,
+    TimedOut,
+}
+
+/// Reads a body of at most `limit` bytes within `timeout`.
+pub(crate) async fn read_small_body<B: RequestBody>(
+    body: B,
+    limit: usize,
+    timeout: Duration,
+) -> SmallBody {
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Err(_) => SmallBody::TimedOut,
+        Ok(Err(_)) => SmallBody::TooLarge,
+        Ok(Ok(collected)) => SmallBody::Complete(collected.to_bytes()),
     }
+}
+
+/// Reads and forgets the body of a request answered without it (refused, or a fault), up to
+/// [`MAX_DRAINED_BYTES`] and `timeout`, so that the client, still sending, can read the answer
+/// rather than a reset connection. A client that waits for `100 Continue` is answered at once
+/// instead: it sends nothing more.
+pub(crate) async fn discard_body<B: RequestBody>(
+    mut body: B,
+    expects_continue: bool,
+    timeout: Duration,
+) {
+    if expects_continue {
+        return;
+    }
+    let draining = async {
+        let mut seen: u64 = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                seen += data.len() as u64;
+                if seen > MAX_DRAINED_BYTES {
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(timeout, draining).await;
 }
 
 /// Buffers waiting for the next body, with a bound on the memory they hold.

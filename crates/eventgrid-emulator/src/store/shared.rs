@@ -3,6 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use crate::auth::admin::AdminKey;
 use crate::auth::jwt::TokenAuthority;
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
@@ -20,6 +23,10 @@ pub(crate) struct Shared {
     pub scheme: &'static str,
     pub tokens: TokenAuthority,
     pub entra_clients: Vec<EntraClient>,
+    /// Guards `/_emulator/*`.
+    pub admin_key: AdminKey,
+    /// How long a request body may take to arrive.
+    pub body_read_timeout: Duration,
     /// `ip:port` of the listener, for requests without a `Host` header.
     pub fallback_host: String,
     /// `scheme://ip:port`, without a trailing slash.
@@ -41,7 +48,7 @@ impl Shared {
             .topics
             .iter()
             .map(|spec| {
-                let state = TopicState::new(spec.clone(), config.retain);
+                let state = TopicState::new(spec.clone(), config.retain, config.retain_bytes);
                 (spec.name().to_owned(), Arc::new(state))
             })
             .collect();
@@ -62,6 +69,8 @@ impl Shared {
             scheme: if config.tls { "https" } else { "http" },
             tokens: TokenAuthority::generate(),
             entra_clients: config.entra_clients.clone(),
+            admin_key: AdminKey::new(config.admin_key.clone()),
+            body_read_timeout: config.body_read_timeout,
             base_url: format!(
                 "{}://{fallback_host}",
                 if config.tls { "https" } else { "http" }
