@@ -87,6 +87,10 @@ impl Drop for InProgress {
     }
 }
 
+/// How long a connection asked to close may take to finish its requests (and, for HTTP/2, to
+/// have its peer acknowledge the close) before it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
 /// Serves `connection` until it ends, asking it to close gracefully (finishing the requests
 /// in progress) once it has been idle for `idle_timeout` or when `shutdown` turns true.
 pub(crate) async fn drive<C: GracefulConnection>(
@@ -104,7 +108,7 @@ pub(crate) async fn drive<C: GracefulConnection>(
         _ = shutdown.wait_for(|stop| *stop) => {}
     }
     connection.as_mut().graceful_shutdown();
-    let _ = connection.await;
+    let _ = tokio::time::timeout(CLOSE_GRACE, connection).await;
 }
 
 #[cfg(test)]

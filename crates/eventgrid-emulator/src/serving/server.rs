@@ -80,6 +80,9 @@ pub(crate) async fn serve(
                     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                         let mut builder = http2::Builder::new(TokioExecutor::new());
                         builder.timer(TokioTimer::new());
+                        // Pings find peers that went away without closing.
+                        builder.keep_alive_interval(Some(idle_timeout));
+                        builder.keep_alive_timeout(idle_timeout);
                         let connection = builder.serve_connection(TokioIo::new(stream), service);
                         drive(connection, &activity, idle_timeout, shutdown).await;
                     } else {
