@@ -44,7 +44,7 @@ pub enum Error {
     #[error(
         "{address} is not a loopback address: anyone who reaches it could use the emulator's \
          API and token endpoint; add {}",
-        missing.join(" and ")
+        missing.join(", and ")
     )]
     OpenOnNetwork {
         /// The address the emulator would listen on.

@@ -302,11 +302,11 @@ impl EmulatorConfig {
     pub(crate) fn missing_for_network(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
         if self.admin_key.is_none() {
-            missing.push("--admin-key KEY (EmulatorConfig::admin_key), to guard /_emulator/*");
+            missing.push("--admin-key KEY (EmulatorConfig::admin_key) to guard /_emulator/*");
         }
         if self.entra_clients.is_empty() {
             missing.push(
-                "--entra-client ID=SECRET (EmulatorConfig::entra_client), so that the token \
+                "--entra-client ID=SECRET (EmulatorConfig::entra_client) so that the token \
                  endpoint gives tokens only to those clients",
             );
         }
