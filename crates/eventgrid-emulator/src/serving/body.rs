@@ -8,12 +8,15 @@
 //! mapped.
 
 use std::ops::Deref;
+#[cfg(test)]
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// A body bigger than this is not even drained before answering; the connection closes.
 const MAX_DRAINED_BYTES: u64 = 64 * 1024 * 1024;
@@ -40,9 +43,10 @@ pub(crate) enum ReadBody<'p> {
     TimedOut,
 }
 
-/// Reads the body up to `limit` bytes into a buffer from `pool`, copying each frame as it
-/// arrives so that hyper can reuse its read buffer; beyond the limit, drains (so the client can
-/// read the 413) without keeping anything. `Err` when the client went away mid-body.
+/// Reads the body up to `limit` bytes into a buffer from `pool` (once the pool's budget has
+/// room for it: waiting for room counts in the time-out), copying each frame as it arrives so
+/// that hyper can reuse its read buffer; beyond the limit, drains (so the client can read the
+/// 413) without keeping anything. `Err` when the client went away mid-body.
 pub(crate) async fn read_body<'p, B: RequestBody>(
     mut body: B,
     limit: usize,
@@ -55,9 +59,13 @@ pub(crate) async fn read_body<'p, B: RequestBody>(
         .exact()
         .filter(|length| *length <= limit)
         .unwrap_or(0) as usize;
-    let mut kept = pool.take(capacity);
-    let mut seen: u64 = 0;
+    let reserved = body
+        .size_hint()
+        .exact()
+        .map_or(limit, |length| length.min(limit)) as usize;
     let reading = async {
+        let mut kept = pool.take(capacity, reserved).await;
+        let mut seen: u64 = 0;
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame?.into_data() else {
                 continue;
@@ -69,13 +77,13 @@ pub(crate) async fn read_body<'p, B: RequestBody>(
                 break;
             }
         }
-        Ok::<(), B::Error>(())
+        Ok::<_, B::Error>((kept, seen))
     };
     match tokio::time::timeout(timeout, reading).await {
         Err(_) => Ok(ReadBody::TimedOut),
         Ok(Err(error)) => Err(error),
-        Ok(Ok(())) if seen > limit => Ok(ReadBody::TooLarge(seen)),
-        Ok(Ok(())) => Ok(ReadBody::Complete(kept)),
+        Ok(Ok((_, seen))) if seen > limit => Ok(ReadBody::TooLarge(seen)),
+        Ok(Ok((kept, _))) => Ok(ReadBody::Complete(kept)),
     }
 }
 
@@ -126,24 +134,46 @@ pub(crate) async fn discard_body<B: RequestBody>(
     let _ = tokio::time::timeout(timeout, draining).await;
 }
 
-/// Buffers waiting for the next body, with a bound on the memory they hold.
+/// The budget of body memory is counted in units of this many bytes.
+const BUDGET_UNIT: usize = 1024;
+
+/// Buffers waiting for the next body, with a bound on the memory they hold, and a budget for
+/// the bodies being read and checked at once.
 #[derive(Debug)]
 pub(crate) struct BodyPool {
     free: Mutex<Vec<Vec<u8>>>,
     max_pooled_bytes: usize,
+    budget: Semaphore,
+    budget_units: u32,
 }
 
 impl BodyPool {
-    /// A pool that keeps at most `max_pooled_bytes` of spare capacity.
-    pub(crate) fn new(max_pooled_bytes: usize) -> Self {
+    /// A pool that keeps at most `max_pooled_bytes` of spare capacity and lends buffers for at
+    /// most `max_lent_bytes` of bodies at once.
+    pub(crate) fn new(max_pooled_bytes: usize, max_lent_bytes: usize) -> Self {
+        let budget_units = (max_lent_bytes / BUDGET_UNIT)
+            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize))
+            as u32;
         Self {
             free: Mutex::new(Vec::new()),
             max_pooled_bytes,
+            budget: Semaphore::new(budget_units as usize),
+            budget_units,
         }
     }
 
-    /// An empty buffer with room for `capacity` bytes, returned to the pool when dropped.
-    pub(crate) fn take(&self, capacity: usize) -> PooledBuffer<'_> {
+    /// Waits until a body of up to `reserved` bytes fits in the budget, then lends an empty
+    /// buffer with room for `capacity` bytes; the buffer and its share of the budget come back
+    /// when it is dropped. A body larger than the whole budget waits for all of it.
+    pub(crate) async fn take(&self, capacity: usize, reserved: usize) -> PooledBuffer<'_> {
+        let units = reserved
+            .div_ceil(BUDGET_UNIT)
+            .clamp(1, self.budget_units as usize) as u32;
+        let budget = self
+            .budget
+            .acquire_many(units)
+            .await
+            .expect("the budget is never closed");
         let reused = self
             .free
             .lock()
@@ -151,7 +181,11 @@ impl BodyPool {
             .pop();
         let mut bytes = reused.unwrap_or_default();
         bytes.reserve(capacity);
-        PooledBuffer { bytes, pool: self }
+        PooledBuffer {
+            bytes,
+            pool: self,
+            _budget: budget,
+        }
     }
 
     fn give_back(&self, mut bytes: Vec<u8>) {
@@ -172,6 +206,7 @@ impl BodyPool {
 pub(crate) struct PooledBuffer<'a> {
     bytes: Vec<u8>,
     pool: &'a BodyPool,
+    _budget: SemaphorePermit<'a>,
 }
 
 impl PooledBuffer<'_> {
@@ -198,25 +233,45 @@ impl Drop for PooledBuffer<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn buffers_come_back_empty_with_their_capacity() {
-        let pool = BodyPool::new(1 << 20);
-        let mut buffer = pool.take(1000);
+    #[tokio::test]
+    async fn buffers_come_back_empty_with_their_capacity() {
+        let pool = BodyPool::new(1 << 20, 1 << 20);
+        let mut buffer = pool.take(1000, 1000).await;
         buffer.extend_from_slice(b"[1,2]");
         assert_eq!(&*buffer, b"[1,2]");
         drop(buffer);
-        let again = pool.take(10);
+        let again = pool.take(10, 10).await;
         assert!(again.is_empty());
         assert!(again.bytes.capacity() >= 1000);
     }
 
-    #[test]
-    fn keeps_no_more_than_its_bound() {
-        let pool = BodyPool::new(1500);
-        let first = pool.take(1000);
-        let second = pool.take(1000);
+    #[tokio::test]
+    async fn keeps_no_more_than_its_bound() {
+        let pool = BodyPool::new(1500, 1 << 20);
+        let first = pool.take(1000, 1000).await;
+        let second = pool.take(1000, 1000).await;
         drop(first);
         drop(second);
         assert_eq!(pool.free.lock().unwrap().len(), 1);
+    }
+
+    /// Bodies being read wait for room in the budget: many connections sending large bodies
+    /// at once cannot take more memory than it.
+    #[tokio::test]
+    async fn lends_no_more_than_its_budget() {
+        let pool = Arc::new(BodyPool::new(0, 4 * BUDGET_UNIT));
+        let first = pool.take(0, 3 * BUDGET_UNIT).await;
+        let waiting = tokio::spawn({
+            let pool = Arc::clone(&pool);
+            async move { pool.take(0, 2 * BUDGET_UNIT).await.len() }
+        });
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiting.is_finished(), "lent beyond the budget");
+        drop(first);
+        assert_eq!(waiting.await.unwrap(), 0);
+        let whole = pool.take(0, usize::MAX).await;
+        drop(whole);
     }
 }

@@ -31,7 +31,7 @@ pub(crate) struct Shared {
     pub fallback_host: String,
     /// `scheme://ip:port`, without a trailing slash.
     pub base_url: String,
-    /// Buffers for bodies that are validated and not kept.
+    /// Buffers for request bodies, and the budget of the bodies being read and checked.
     pub body_pool: BodyPool,
     /// Serving [`InProcessEmulator`](crate::serving::in_process::InProcessEmulator) calls:
     /// latency faults are decided and counted but not waited for.
@@ -40,6 +40,10 @@ pub(crate) struct Shared {
 
 /// Spare body buffers kept for reuse: enough for dozens of connections sending large bodies.
 const MAX_POOLED_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Bodies being read and checked at once take at most this much memory (about 170 bodies of
+/// the largest size); further ones wait for room.
+const MAX_LENT_BODY_BYTES: usize = 256 * 1024 * 1024;
 
 impl Shared {
     pub(crate) fn new(config: &EmulatorConfig, fallback_host: String) -> Result<Self> {
@@ -76,7 +80,7 @@ impl Shared {
                 if config.tls { "https" } else { "http" }
             ),
             fallback_host,
-            body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES),
+            body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES, MAX_LENT_BODY_BYTES),
             in_process: false,
         })
     }
