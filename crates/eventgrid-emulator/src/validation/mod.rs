@@ -3,7 +3,7 @@
 
 mod date_time;
 mod event_schema;
-mod json_scan;
+pub(crate) mod json_scan;
 
 use crate::config::Limits;
 use crate::config::topic::Schema;
