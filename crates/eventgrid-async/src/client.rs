@@ -51,7 +51,7 @@ struct Inner {
 impl EventGridClient {
     /// A client for `config`'s topics authenticating with `credential` (an access key, SAS
     /// token, Microsoft Entra ID token credential, or [`Credential::None`]), with the default
-    /// [`ClientOptions`] and the built-in [`HyperTransport`](crate::HyperTransport).
+    /// [`ClientOptions`](crate::ClientOptions) and the built-in [`HyperTransport`](crate::HyperTransport).
     pub fn new(config: EventGridConfig, credential: impl Into<Credential>) -> Result<Self> {
         Self::builder(config).credential(credential).build()
     }
@@ -99,7 +99,7 @@ impl EventGridClient {
     /// naming its index, and nothing is sent. They then go out in as few requests as the
     /// [`Limits`](crate::Limits) allow, `max_concurrent_requests` at a time, each retried with
     /// the same body (so the same event ids). If some requests finally fail, the error is
-    /// [`Error::Delivery`], naming which events were delivered and which were not.
+    /// [`Error::Delivery`](crate::Error::Delivery), naming which events were delivered and which were not.
     pub async fn send<E: Event>(
         &self,
         topic: &str,
@@ -118,7 +118,7 @@ impl EventGridClient {
     /// an invalid or oversized event is found only when reached. Then nothing from that event
     /// on is sent (nor the events after the last full batch before it, which shared its
     /// request), and the batches sent before it finish. The result is then
-    /// [`Error::Delivery`], naming the delivered index ranges and, among the failed ones, the
+    /// [`Error::Delivery`](crate::Error::Delivery), naming the delivered index ranges and, among the failed ones, the
     /// range ending with the invalid event, whose error names its index; events after it are
     /// neither read nor named. When nothing was delivered the error is the event's own, as
     /// from `send`. Requests that finally fail are reported as by `send`, and the other

@@ -127,7 +127,7 @@ impl SendTracker {
         self.failed.push(FailedEvents { events, error });
     }
 
-    /// Records the error a [`BatchStream`](crate::BatchStream) ended with, when the events
+    /// Records the error a [`BatchStream`](crate::frontend::BatchStream) ended with, when the events
     /// before `from` were handed over in batches: the events from `from` up to the refused
     /// one (which its error names) are not delivered.
     pub fn stream_failed(&mut self, from: usize, error: Error) {
