@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 use crate::client::Inner;
 
 impl Inner {
-    /// Delivers batches as `batches` encodes them, and reports the outcome of all of them. One
-    /// batch goes out on this thread; more go to worker threads, this thread encoding the next
+    /// Delivers batches as `batches` encodes them, and reports the outcome of all of them. A
+    /// lone batch goes out on this thread; more go to worker threads, this thread encoding the next
     /// batch only when a worker is free to take it (so at most the workers' batches, one
     /// handed over and one being filled exist at once). An encoding error (an invalid event)
     /// is recorded against the events from the last batch handed over up to it, and nothing
@@ -29,12 +29,22 @@ impl Inner {
     ) -> Result<SendSummary> {
         let tracker = Mutex::new(SendTracker::new(topic.name()));
         let mut batches = batches.peekable();
+        let first = batches.next();
+        if batches.peek().is_none() {
+            // One batch (an `emit_event`, a small `send`): no thread, no channel.
+            match first {
+                Some(Ok(batch)) => self.settle(topic, &tracker, batch),
+                Some(Err(error)) => lock(&tracker).stream_failed(0, error),
+                None => {}
+            }
+            return finish(tracker);
+        }
         let mut handed_over_up_to = 0;
         let (hand_over, take) = sync_channel::<EncodedBatch>(0);
         let take = Mutex::new(take);
         std::thread::scope(|scope| {
             let mut workers = 0;
-            while let Some(batch) = batches.next() {
+            for batch in first.into_iter().chain(batches) {
                 let batch = match batch {
                     Ok(batch) => batch,
                     Err(error) => {
@@ -43,10 +53,6 @@ impl Inner {
                     }
                 };
                 handed_over_up_to = batch.events.end;
-                if workers == 0 && batches.peek().is_none() {
-                    self.settle(topic, &tracker, batch);
-                    break;
-                }
                 if workers < self.core.options().max_concurrent_requests {
                     workers += 1;
                     scope.spawn(|| self.work(topic, &take, &tracker));
@@ -58,10 +64,7 @@ impl Inner {
             // Closing the channel lets the workers finish.
             drop(hand_over);
         });
-        tracker
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .finish()
+        finish(tracker)
     }
 
     /// A worker: delivers the batches handed over until the channel closes.
@@ -136,6 +139,13 @@ fn fetch_token(
         .spawn(move || answer.send(futures::executor::block_on(future)));
     let answer = spawned.ok().and_then(|_| wait.recv_timeout(limit).ok());
     fetch.finish(answer, OffsetDateTime::now_utc())
+}
+
+fn finish(tracker: Mutex<SendTracker>) -> Result<SendSummary> {
+    tracker
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .finish()
 }
 
 fn lock(tracker: &Mutex<SendTracker>) -> std::sync::MutexGuard<'_, SendTracker> {
