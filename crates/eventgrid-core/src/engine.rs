@@ -232,6 +232,8 @@ impl<X: Exchange> Operation<X> {
                 self.token = Some(header);
                 self.state = State::Ready;
             }
+            // The fetch this operation waited for was dropped unfinished: fetch again.
+            Err(Error::Credential(error)) if error.abandoned => self.state = State::Ready,
             Err(error) => {
                 let decision = self.retry.decide_error(error, now.instant);
                 self.settle(decision, now.instant);

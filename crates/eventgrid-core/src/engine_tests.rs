@@ -295,3 +295,27 @@ fn a_token_failure_is_never_retried_and_sends_nothing() {
     assert!(matches!(done(op.poll(now)), Err(Error::Credential(_))));
     assert_eq!(core.metrics()["orders"].requests, 0);
 }
+
+#[test]
+fn a_waiter_whose_fetch_was_abandoned_fetches_itself() {
+    let credential = Arc::new(CountingCredential::default());
+    let core = core(Credential::token(credential.clone()), seeded(1));
+    let now = clock();
+    let mut first = start(&core, now);
+    let mut second = start(&core, now);
+    let Action::NeedToken(TokenStep::Fetch(fetch)) = first.poll(now) else {
+        panic!()
+    };
+    let Action::NeedToken(TokenStep::Wait(wait)) = second.poll(now) else {
+        panic!()
+    };
+    drop(fetch); // the first operation's task was cancelled mid-fetch
+    second.on_token(wait.now_or_never().unwrap(), now);
+    let Action::NeedToken(TokenStep::Fetch(fetch)) = second.poll(now) else {
+        panic!("the waiter takes the fetch over")
+    };
+    let answer = fetch.future().now_or_never().unwrap();
+    second.on_token(fetch.finish(Some(answer), now.utc), now);
+    let (request, _) = send(second.poll(now));
+    assert_eq!(request.headers()["authorization"], "Bearer token-0");
+}

@@ -191,6 +191,9 @@ impl From<serde_json::Error> for Error {
 pub struct CredentialError {
     message: String,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// The fetch was dropped unfinished: the credential itself did not fail, so a caller that
+    /// waited for it fetches again rather than fail.
+    pub(crate) abandoned: bool,
 }
 
 impl CredentialError {
@@ -199,6 +202,7 @@ impl CredentialError {
         Self {
             message: message.into(),
             source: None,
+            abandoned: false,
         }
     }
 

@@ -8,7 +8,7 @@
 //! [`TokenFetch::timeout`], then report with [`TokenFetch::finish`]) or
 //! [wait](TokenWait) (a runtime-agnostic future, woken when the fetch ends). A fetch that is
 //! dropped unfinished (its task cancelled, its thread panicked) fails its waiters instead of
-//! leaving them waiting.
+//! leaving them waiting (the engine then has them fetch again: the credential did not fail).
 
 use std::fmt;
 use std::future::Future;
@@ -183,9 +183,11 @@ impl TokenFetch {
 impl Drop for TokenFetch {
     fn drop(&mut self) {
         if let Some(cache) = self.cache.take() {
-            let abandoned = Error::Credential(CredentialError::new(
+            let mut abandoned = CredentialError::new(
                 "the Microsoft Entra ID token request was abandoned (its task or thread ended)",
-            ));
+            );
+            abandoned.abandoned = true;
+            let abandoned = Error::Credential(abandoned);
             cache.settle(self.generation, Err(abandoned), OffsetDateTime::UNIX_EPOCH);
         }
     }
