@@ -28,6 +28,8 @@ use crate::retry::RetryOptions;
 ///     .with_request_timeout(Duration::from_secs(10));
 /// assert_eq!(options.retry.max_retries, 5);
 /// assert_eq!(options.connect_timeout, Duration::from_secs(10));
+/// assert!(options.validate().is_ok());
+/// assert!(ClientOptions::default().with_token_timeout(Duration::ZERO).validate().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -116,8 +118,8 @@ impl ClientOptions {
         self
     }
 
-    /// Refuses inconsistent options: limits beyond the service's, zero time-outs or
-    /// concurrency.
+    /// Refuses inconsistent options: limits beyond the service's, zero time-outs, a zero
+    /// overall deadline (it would cut every first attempt) or zero concurrency.
     pub fn validate(&self) -> Result<()> {
         self.limits.validate()?;
         if self.max_concurrent_requests == 0 {
@@ -129,6 +131,7 @@ impl ClientOptions {
             ("connect_timeout", self.connect_timeout),
             ("request_timeout", self.request_timeout),
             ("token_timeout", self.token_timeout),
+            ("retry.max_elapsed", self.retry.max_elapsed),
         ] {
             if value.is_zero() {
                 return Err(Error::InvalidOption(format!(
