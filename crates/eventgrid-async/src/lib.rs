@@ -320,11 +320,13 @@ pub use identity::{
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use eventgrid_core::{
-    AccessToken, AsyncTransport, ClientOptions, CloudEvent, CloudEventData, Credential,
-    CustomEvent, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
-    EventGridConfig, EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents,
-    KeyCredential, LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary,
-    ServiceError, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
+    API_VERSION, AccessToken, AsyncTransport, ClientBuilder, ClientOptions, CloudEvent,
+    CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
+    DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
+    EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, KeyCredential,
+    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
+    TOPICS_VAR, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, bytes,
+    generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client and transports can be shared across tasks and threads,

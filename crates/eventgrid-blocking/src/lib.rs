@@ -102,12 +102,12 @@ pub use transport::{UreqTransport, UreqTransportBuilder};
 
 /// The protocol core's types, so that users need only this crate.
 pub use eventgrid_core::{
-    API_VERSION, AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CustomEvent,
-    DEFAULT_DATA_VERSION, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
-    EventGridConfig, EventGridEvent, EventGridTopicConfig, FailedEvents, KeyCredential,
-    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
-    TOPICS_VAR, TokenCredential, TopicMetrics, Transport, TransportError, TransportErrorKind,
-    bytes, generate_sas, http, topic_var,
+    API_VERSION, AccessToken, ClientBuilder, ClientOptions, CloudEvent, CloudEventData, Credential,
+    CredentialError, CustomEvent, DEFAULT_DATA_VERSION, DeliveryFailure, EVENTGRID_SCOPE, Endpoint,
+    Error, ErrorDetail, Event, EventGridConfig, EventGridEvent, EventGridEventRef,
+    EventGridTopicConfig, FailedEvents, KeyCredential, LatencyStats, Limits, Result, RetryOptions,
+    Schema, Secret, SendSummary, ServiceError, TOPICS_VAR, TokenCredential, TopicMetrics,
+    Transport, TransportError, TransportErrorKind, bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client, transports and errors can be shared across threads.

@@ -66,10 +66,11 @@ pub use builder::EventGridClientBuilder;
 pub use client::EventGridClient;
 
 pub use eventgrid_core::{
-    AccessToken, CloudEvent, CloudEventData, Credential, CustomEvent, DeliveryFailure, Endpoint,
-    Error, ErrorDetail, Event, EventGridConfig, EventGridEvent, EventGridTopicConfig, FailedEvents,
-    KeyCredential, LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary,
-    ServiceError, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
+    AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CredentialError,
+    CustomEvent, DeliveryFailure, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
+    EventGridEvent, EventGridTopicConfig, FailedEvents, KeyCredential, LatencyStats, Limits,
+    Result, RetryOptions, Schema, Secret, SendSummary, ServiceError, TokenCredential, TopicMetrics,
+    TransportError, TransportErrorKind, generate_sas,
 };
 
 // Compile-time promises: the unified client and errors can be shared across threads and
