@@ -81,15 +81,19 @@ pub fn ensure_credentials_protected<B>(request: &Request<B>) -> Result<()> {
     }
 }
 
+/// Whether `host` is this machine: `localhost`, `127.0.0.0/8` or `::1` (bracketed or not).
+pub(crate) fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The rule itself: a credential may go to `uri` over https, or over http to loopback only.
 pub(crate) fn refuse_plain_http(uri: &Uri) -> Result<()> {
     let host = uri.host().unwrap_or_default();
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = bare.eq_ignore_ascii_case("localhost")
-        || bare
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if uri.scheme_str() == Some("https") || loopback {
+    if uri.scheme_str() == Some("https") || is_loopback(host) {
         Ok(())
     } else {
         Err(Error::InsecureTransport {
