@@ -209,6 +209,29 @@ impl EventGridClient {
 
     /// Per-topic metrics of both clients together (each client counts its own sends; these
     /// are their sums, with the latency of every request of either).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "async", feature = "blocking"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use eventgrid::{Credential, EventGridClient, EventGridConfig, EventGridEvent, EventGridTopicConfig};
+    /// # let emulator = eventgrid_emulator::Emulator::start_in_background(
+    /// #     eventgrid_emulator::EmulatorConfig::new().topic(eventgrid_emulator::TopicSpec::open("readings")))?;
+    /// let config = EventGridConfig::new([EventGridTopicConfig::new("readings", emulator.topic_endpoint("readings"))?])?;
+    /// let client = EventGridClient::builder(config)
+    ///     .async_credential(Credential::None)
+    ///     .sync_credential(Credential::None)
+    ///     .build()?;
+    /// let readings = |n| (0..n).map(|i| EventGridEvent::new("reading", "sensors/1", i).unwrap());
+    /// client.sync_send_stream("readings", readings(10))?;
+    /// let runtime = tokio::runtime::Runtime::new()?;
+    /// runtime.block_on(client.async_send_stream("readings", readings(5)))?;
+    /// let metrics = client.metrics()["readings"];
+    /// assert_eq!((metrics.events_published, metrics.requests), (15, 2));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(all(feature = "async", feature = "blocking")))]
+    /// # fn main() {}
+    /// ```
     pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
         // Reassigned once per client built; with neither feature on, there is none.
         #[allow(unused_mut)]
