@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Action, ClientCore, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenStep, Topic,
+    Action, ClientCore, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenNeed, Topic,
 };
 use eventgrid_core::{Event, EventGridConfig, EventGridEvent, Result, SendSummary};
 use futures::StreamExt;
@@ -198,9 +198,8 @@ impl EventGridClient {
                     }
                     Action::NeedToken(step) => {
                         let header = match step {
-                            TokenStep::Ready(header) => Ok(header),
-                            TokenStep::Wait(wait) => wait.await,
-                            TokenStep::Fetch(fetch) => {
+                            TokenNeed::Wait(wait) => wait.await,
+                            TokenNeed::Fetch(fetch) => {
                                 let limit = fetch.timeout(Instant::now(), operation.deadline());
                                 let answer = tokio::time::timeout(limit, fetch.future()).await;
                                 fetch.finish(answer.ok(), OffsetDateTime::now_utc())

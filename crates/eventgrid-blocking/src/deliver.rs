@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Action, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenFetch, TokenStep, Topic,
+    Action, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenFetch, TokenNeed, Topic,
 };
 use eventgrid_core::{Error, Result, SendSummary};
 use time::OffsetDateTime;
@@ -110,9 +110,8 @@ impl Inner {
                 }
                 Action::NeedToken(step) => {
                     let header = match step {
-                        TokenStep::Ready(header) => Ok(header),
-                        TokenStep::Wait(wait) => futures::executor::block_on(wait),
-                        TokenStep::Fetch(fetch) => fetch_token(fetch, operation.deadline()),
+                        TokenNeed::Wait(wait) => futures::executor::block_on(wait),
+                        TokenNeed::Fetch(fetch) => fetch_token(fetch, operation.deadline()),
                     };
                     operation.on_token(header, Now::system());
                 }

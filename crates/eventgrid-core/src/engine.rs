@@ -29,7 +29,7 @@ use crate::auth::{AuthHeader, KeyAuthorizer};
 use crate::error::{Error, Result, TransportError};
 use crate::request::ensure_credentials_protected;
 use crate::retry::{Decision, Jitter, RetryOptions, RetryState};
-use crate::token_cache::{TokenCache, TokenStep};
+use crate::token_cache::{TokenCache, TokenFetch, TokenStep, TokenWait};
 
 /// The time, as the engine is handed it: a monotonic instant for durations and deadlines, and
 /// the wall clock for credentials (SAS expiry, token freshness).
@@ -105,10 +105,9 @@ pub trait Exchange {
 /// must execute every action, so a new one is a change every front end has to make.
 #[derive(Debug)]
 pub enum Action<T> {
-    /// Get a bearer token: run the fetch ([`TokenStep::Fetch`]) or await the one under way
-    /// ([`TokenStep::Wait`]), then report with [`Operation::on_token`]. Never
-    /// [`TokenStep::Ready`].
-    NeedToken(TokenStep),
+    /// Get a bearer token: run the fetch or await the one under way, then report with
+    /// [`Operation::on_token`].
+    NeedToken(TokenNeed),
     /// Send this request, giving up at `deadline`, then report with
     /// [`Operation::on_response`] or [`Operation::on_transport_error`].
     Send {
@@ -121,6 +120,16 @@ pub enum Action<T> {
     Sleep(Instant),
     /// The operation is over.
     Done(Result<T>),
+}
+
+/// How a front end gets the token an operation needs.
+#[derive(Debug)]
+pub enum TokenNeed {
+    /// No one else is fetching: call the credential ([`TokenFetch::future`] within
+    /// [`TokenFetch::timeout`]) and report with [`TokenFetch::finish`].
+    Fetch(TokenFetch),
+    /// Another operation is fetching: await its outcome.
+    Wait(TokenWait),
 }
 
 #[derive(Debug)]
@@ -195,9 +204,13 @@ impl<X: Exchange> Operation<X> {
                 Some(header) => Ok(header),
                 None => match cache.step(now.utc) {
                     TokenStep::Ready(header) => Ok(header),
-                    step => {
+                    TokenStep::Fetch(fetch) => {
                         self.state = State::AwaitingToken;
-                        return Action::NeedToken(step);
+                        return Action::NeedToken(TokenNeed::Fetch(fetch));
+                    }
+                    TokenStep::Wait(wait) => {
+                        self.state = State::AwaitingToken;
+                        return Action::NeedToken(TokenNeed::Wait(wait));
                     }
                 },
             },

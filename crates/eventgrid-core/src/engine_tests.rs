@@ -227,10 +227,10 @@ fn operations_needing_a_token_share_one_fetch_and_send_it() {
     let now = clock();
     let mut first = start(&core, now);
     let mut second = start(&core, now);
-    let Action::NeedToken(TokenStep::Fetch(fetch)) = first.poll(now) else {
+    let Action::NeedToken(TokenNeed::Fetch(fetch)) = first.poll(now) else {
         panic!("the first operation fetches")
     };
-    let Action::NeedToken(TokenStep::Wait(wait)) = second.poll(now) else {
+    let Action::NeedToken(TokenNeed::Wait(wait)) = second.poll(now) else {
         panic!("the second waits for the same fetch")
     };
     let answer = fetch.future().now_or_never().unwrap();
@@ -255,10 +255,10 @@ fn a_token_time_out_fails_the_operations_waiting_for_it() {
     let now = clock();
     let mut first = start(&core, now);
     let mut second = start(&core, now);
-    let Action::NeedToken(TokenStep::Fetch(fetch)) = first.poll(now) else {
+    let Action::NeedToken(TokenNeed::Fetch(fetch)) = first.poll(now) else {
         panic!()
     };
-    let Action::NeedToken(TokenStep::Wait(wait)) = second.poll(now) else {
+    let Action::NeedToken(TokenNeed::Wait(wait)) = second.poll(now) else {
         panic!()
     };
     assert_eq!(
@@ -287,7 +287,7 @@ fn a_token_failure_is_never_retried_and_sends_nothing() {
     let core = core(Credential::token(credential), seeded(1));
     let now = clock();
     let mut op = start(&core, now);
-    let Action::NeedToken(TokenStep::Fetch(fetch)) = op.poll(now) else {
+    let Action::NeedToken(TokenNeed::Fetch(fetch)) = op.poll(now) else {
         panic!()
     };
     let answer = fetch.future().now_or_never().unwrap();
@@ -303,15 +303,15 @@ fn a_waiter_whose_fetch_was_abandoned_fetches_itself() {
     let now = clock();
     let mut first = start(&core, now);
     let mut second = start(&core, now);
-    let Action::NeedToken(TokenStep::Fetch(fetch)) = first.poll(now) else {
+    let Action::NeedToken(TokenNeed::Fetch(fetch)) = first.poll(now) else {
         panic!()
     };
-    let Action::NeedToken(TokenStep::Wait(wait)) = second.poll(now) else {
+    let Action::NeedToken(TokenNeed::Wait(wait)) = second.poll(now) else {
         panic!()
     };
     drop(fetch); // the first operation's task was cancelled mid-fetch
     second.on_token(wait.now_or_never().unwrap(), now);
-    let Action::NeedToken(TokenStep::Fetch(fetch)) = second.poll(now) else {
+    let Action::NeedToken(TokenNeed::Fetch(fetch)) = second.poll(now) else {
         panic!("the waiter takes the fetch over")
     };
     let answer = fetch.future().now_or_never().unwrap();

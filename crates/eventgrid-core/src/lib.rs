@@ -131,7 +131,7 @@ pub mod frontend {
     pub use crate::builder::{ClientParts, FrontEnd};
     pub use crate::client::{ClientCore, Topic};
     pub use crate::delivery::{Publish, SendTracker};
-    pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation};
+    pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
     pub use crate::metrics::{MetricsRegistry, TopicCounters};
     pub use crate::request::{
         RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent,
