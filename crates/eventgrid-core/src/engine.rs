@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use tracing::Span;
 
 use crate::auth::{AuthHeader, KeyAuthorizer};
-use crate::error::{Error, Result, TransportError};
+use crate::error::{Error, Result, TransportError, TransportErrorKind};
 use crate::request::ensure_credentials_protected;
 use crate::retry::{Decision, Jitter, RetryOptions, RetryState};
 use crate::token_cache::{TokenCache, TokenFetch, TokenStep, TokenWait};
@@ -215,17 +215,22 @@ impl<X: Exchange> Operation<X> {
                 },
             },
         };
+        let deadline = self.retry.deadline();
         let request = auth.and_then(|auth| {
+            if now.instant >= deadline {
+                // A token that came too late, say: nothing is sent past the deadline.
+                return Err(Error::Transport(TransportError::new(
+                    TransportErrorKind::Timeout,
+                    "the overall deadline passed before the request could be sent",
+                )));
+            }
             let request = self.exchange.request(&auth);
             ensure_credentials_protected(&request).map(|()| request)
         });
         match request {
             Ok(request) => {
                 self.state = State::InFlight(now.instant);
-                Action::Send {
-                    request,
-                    deadline: self.retry.deadline(),
-                }
+                Action::Send { request, deadline }
             }
             Err(error) => {
                 let decision = self.retry.decide_error(error, now.instant);

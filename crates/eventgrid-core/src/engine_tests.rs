@@ -319,3 +319,28 @@ fn a_waiter_whose_fetch_was_abandoned_fetches_itself() {
     let (request, _) = send(second.poll(now));
     assert_eq!(request.headers()["authorization"], "Bearer token-0");
 }
+
+#[test]
+fn a_token_arriving_after_the_deadline_sends_nothing() {
+    let options =
+        seeded(1).with_retry(RetryOptions::default().with_max_elapsed(Duration::from_secs(5)));
+    let core = core(
+        Credential::token(Arc::new(CountingCredential::default())),
+        options,
+    );
+    let now = clock();
+    let mut op = start(&core, now);
+    let Action::NeedToken(TokenNeed::Fetch(fetch)) = op.poll(now) else {
+        panic!()
+    };
+    let late = now.advance(Duration::from_secs(6));
+    let answer = fetch.future().now_or_never().unwrap();
+    op.on_token(fetch.finish(Some(answer), late.utc), late);
+    match done(op.poll(late)) {
+        Err(Error::RetriesExhausted { last, .. }) => {
+            assert!(last.to_string().contains("overall deadline"), "{last}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(core.metrics()["orders"].requests, 0);
+}
