@@ -13,7 +13,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -34,13 +34,14 @@ pub type TokenFuture = Pin<Box<dyn Future<Output = TokenResult> + Send + 'static
 pub struct TokenCache {
     credential: Arc<dyn TokenCredential>,
     timeout: Duration,
+    /// The header to send and when to replace it: read by every request, so apart from the
+    /// fetch bookkeeping and under a read-write lock.
+    current: RwLock<Option<(AuthHeader, OffsetDateTime)>>,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
-    /// The header to send and when to replace it.
-    current: Option<(AuthHeader, OffsetDateTime)>,
     /// Bumped when a fetch starts; a fetch or wait belongs to one generation.
     generation: u64,
     /// Whether the fetch of `generation` is still under way.
@@ -68,6 +69,7 @@ impl TokenCache {
         Arc::new(Self {
             credential,
             timeout,
+            current: RwLock::new(None),
             state: Mutex::new(State::default()),
         })
     }
@@ -78,11 +80,13 @@ impl TokenCache {
 
     /// What to do for a request sent at `now`.
     pub fn step(self: &Arc<Self>, now: OffsetDateTime) -> TokenStep {
+        if let Some(header) = self.fresh(now) {
+            return TokenStep::Ready(header);
+        }
         let mut state = self.lock();
-        if let Some((header, refresh_at)) = &state.current
-            && now < *refresh_at
-        {
-            return TokenStep::Ready(header.clone());
+        // A fetch may have ended between the look and the lock.
+        if let Some(header) = self.fresh(now) {
+            return TokenStep::Ready(header);
         }
         if state.fetching {
             return TokenStep::Wait(TokenWait {
@@ -98,11 +102,20 @@ impl TokenCache {
         })
     }
 
+    fn fresh(&self, now: OffsetDateTime) -> Option<AuthHeader> {
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        current
+            .as_ref()
+            .filter(|(_, refresh_at)| now < *refresh_at)
+            .map(|(header, _)| header.clone())
+    }
+
     fn settle(&self, generation: u64, outcome: Result<AuthHeader>, refresh_at: OffsetDateTime) {
         let waiters = {
             let mut state = self.lock();
             if let Ok(header) = &outcome {
-                state.current = Some((header.clone(), refresh_at));
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) =
+                    Some((header.clone(), refresh_at));
             }
             state.fetching = false;
             state.outcome = Some((generation, outcome));
@@ -114,7 +127,8 @@ impl TokenCache {
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let refresh_at = self.lock().current.as_ref().map(|(_, at)| *at);
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        let refresh_at = current.as_ref().map(|(_, at)| *at);
         f.debug_struct("TokenCache")
             .field("timeout", &self.timeout)
             .field("refresh_at", &refresh_at)
