@@ -59,6 +59,7 @@ mod config;
 mod error;
 mod faults;
 mod inspection;
+mod namespace;
 mod serving;
 mod store;
 mod validation;
@@ -68,6 +69,8 @@ pub use config::{DEFAULT_RETAIN_BYTES, EmulatorConfig, EntraClient, Limits};
 pub use error::{Error, Result};
 pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
 pub use inspection::control::EmulatorControl;
+pub use namespace::queue::SubscriptionCounts;
+pub use namespace::spec::{NamespaceTopicSpec, SubscriptionSpec};
 pub use serving::background::EmulatorHandle;
 /// For fuzzing the whole request path in-process; not part of the stable API.
 #[doc(hidden)]
@@ -88,6 +91,9 @@ pub const EVENT_GRID_AUDIENCE: &str = auth::jwt::EVENT_GRID_AUDIENCE;
 
 /// The api-version of basic topics, required on every publish request.
 pub const API_VERSION: &str = serving::publish::API_VERSION;
+
+/// The api-version of namespace topics (pull delivery).
+pub const NAMESPACE_API_VERSION: &str = namespace::serve::NAMESPACE_API_VERSION;
 
 #[cfg(test)]
 mod tests {
