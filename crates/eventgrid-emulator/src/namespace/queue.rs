@@ -388,7 +388,10 @@ mod tests {
             assert_eq!(got[0].delivery_count, expected);
             let token = got[0].lock_token.clone();
             assert_eq!(
-                queue.settle(Settlement::Release(Duration::ZERO), &[token.clone()]),
+                queue.settle(
+                    Settlement::Release(Duration::ZERO),
+                    std::slice::from_ref(&token)
+                ),
                 vec![Ok(())]
             );
             assert_eq!(
