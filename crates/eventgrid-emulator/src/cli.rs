@@ -264,6 +264,10 @@ fn write_namespace_banner(
             subscription.name(),
         )?;
     }
+    writeln!(
+        out,
+        "inspect namespace: {endpoint}/_emulator/namespace/topics"
+    )?;
     Ok(())
 }
 

@@ -43,6 +43,10 @@
 //! - validation of the body (a JSON array of events of the topic's schema) and the service
 //!   [`Limits`], every error in the service's `{"error":{"code","message","details"}}` shape with
 //!   an `x-ms-request-id`;
+//! - namespace topics with queue subscriptions (pull delivery, api-version `2024-06-01`) at
+//!   `/topics/{topic}:publish` and `/topics/{topic}/eventsubscriptions/{subscription}:receive`
+//!   (and `:acknowledge`, `:release`, `:reject`, `:renewLock`), with locks, delivery counts,
+//!   dead letters and event-type filters ([`NamespaceTopicSpec`], [`SubscriptionSpec`]);
 //! - HTTPS with a generated certificate ([`EmulatorConfig::tls`]);
 //! - inspection and fault injection, from Rust through [`EmulatorControl`] and over HTTP under
 //!   `/_emulator/`: [`FaultSpec`] rules answer a status, add latency or drop the connection, for
