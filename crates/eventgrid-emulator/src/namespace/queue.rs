@@ -97,6 +97,9 @@ struct QueueState {
     counts: SubscriptionCounts,
     dead_letters: VecDeque<DeadLetter>,
     dead_letter_bytes: usize,
+    /// No lock expires and no event outlives its time-to-live before this: until then a
+    /// sweep has nothing to do, and operations skip it (it walks every event).
+    next_due: Option<Instant>,
 }
 
 /// A subscription's queue.
@@ -134,6 +137,9 @@ impl SubscriptionQueue {
         let now = Instant::now();
         {
             let mut state = self.state();
+            if let Some(ttl) = self.spec.event_time_to_live_value() {
+                state.falls_due(now + ttl);
+            }
             for event in events {
                 let sequence = state.next_sequence;
                 state.next_sequence += 1;
@@ -232,6 +238,11 @@ impl SubscriptionQueue {
 impl QueueState {
     /// Ends the locks that expired and dead-letters what may not be delivered again.
     fn sweep(&mut self, spec: &SubscriptionSpec, now: Instant) {
+        if self.next_due.is_none_or(|due| now < due) {
+            return;
+        }
+        let ttl = spec.event_time_to_live_value();
+        let mut next_due = None::<Instant>;
         let mut dead = Vec::new();
         for (sequence, entry) in &mut self.entries {
             if entry.lock.as_ref().is_some_and(|lock| lock.until <= now) {
@@ -242,17 +253,28 @@ impl QueueState {
                     continue;
                 }
             }
-            if entry.lock.is_none()
-                && spec
-                    .event_time_to_live_value()
-                    .is_some_and(|ttl| now.duration_since(entry.enqueued) >= ttl)
-            {
-                dead.push((*sequence, "TimeToLiveExceeded"));
+            let due = match (&entry.lock, ttl) {
+                (Some(lock), _) => Some(lock.until),
+                (None, Some(ttl)) if now.duration_since(entry.enqueued) >= ttl => {
+                    dead.push((*sequence, "TimeToLiveExceeded"));
+                    None
+                }
+                (None, Some(ttl)) => Some(entry.enqueued + ttl),
+                (None, None) => None,
+            };
+            if let Some(due) = due {
+                next_due = Some(next_due.map_or(due, |earliest| earliest.min(due)));
             }
         }
+        self.next_due = next_due;
         for (sequence, reason) in dead {
             self.dead_letter(sequence, reason);
         }
+    }
+
+    /// Notes that something falls due at `at` (a lock's end, an event's time-to-live).
+    fn falls_due(&mut self, at: Instant) {
+        self.next_due = Some(self.next_due.map_or(at, |due| due.min(at)));
     }
 
     fn take(&mut self, spec: &SubscriptionSpec, now: Instant, max: usize) -> Vec<Delivery> {
@@ -274,6 +296,7 @@ impl QueueState {
                 until,
             });
             self.tokens.insert(token.clone(), *sequence);
+            self.next_due = Some(self.next_due.map_or(until, |due| due.min(until)));
             deliveries.push(Delivery {
                 lock_token: token,
                 delivery_count: entry.deliveries,
@@ -317,12 +340,20 @@ impl QueueState {
             }
             Settlement::Release(delay) => {
                 entry.lock = None;
+                let expires = spec
+                    .event_time_to_live_value()
+                    .map(|ttl| entry.enqueued + ttl);
                 self.tokens.remove(token);
                 self.counts.released += 1;
                 if entry.deliveries >= spec.max_delivery_count_value() {
                     self.dead_letter(sequence, "MaxDeliveryCountExceeded");
-                } else if !delay.is_zero() {
-                    entry.not_before = Some(now + delay);
+                } else {
+                    if !delay.is_zero() {
+                        entry.not_before = Some(now + delay);
+                    }
+                    if let Some(at) = expires {
+                        self.falls_due(at);
+                    }
                 }
             }
             Settlement::Acknowledge => {
