@@ -18,6 +18,7 @@ async fn emulator() -> RunningEmulator {
         EmulatorConfig::new()
             .namespace_topic(NamespaceTopicSpec::keyed("orders", KEY))
             .namespace_topic(NamespaceTopicSpec::open("open"))
+            .topic(eventgrid_emulator::TopicSpec::open("basic"))
             .subscription("orders/billing".parse::<SubscriptionSpec>().unwrap())
             .subscription("open/queue".parse::<SubscriptionSpec>().unwrap())
             .limits(Limits {
@@ -181,6 +182,22 @@ async fn paths_versions_and_methods_are_checked() {
         404,
         "NotFound",
         "",
+    );
+    // The common mix-up of basic and namespace endpoints says what happened.
+    assert_refused(
+        &post(format!("/topics/basic:publish?{VERSION}")).await,
+        404,
+        "NotFound",
+        "'basic' is a basic topic, not a namespace topic",
+    );
+    let reply = post("/open/api/events?api-version=2018-01-01".to_owned()).await;
+    assert_eq!(reply.status, 404);
+    assert!(
+        reply
+            .message()
+            .contains("'open' is a namespace topic: publish to /topics/open:publish"),
+        "{}",
+        reply.body
     );
     assert_refused(
         &post("/topics/open:publish".to_owned()).await,

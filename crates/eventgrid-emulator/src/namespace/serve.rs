@@ -107,10 +107,18 @@ pub(crate) async fn route<B: RequestBody>(
         .await);
     };
     let Some(topic) = shared.namespace.topics.get(topic_name).cloned() else {
-        let hint = format!(
-            " Namespace topic '{topic_name}' is not configured.{}",
-            shared.namespace.topic_hint()
-        );
+        let hint = if shared.topics.contains_key(topic_name) {
+            format!(
+                " '{topic_name}' is a basic topic, not a namespace topic: publish to \
+                 /{topic_name}/api/events?api-version={}.",
+                crate::API_VERSION
+            )
+        } else {
+            format!(
+                " Namespace topic '{topic_name}' is not configured.{}",
+                shared.namespace.topic_hint()
+            )
+        };
         return Ok(not_found(shared, parts, body, &hint).await);
     };
     let subscription = match subscription_name {

@@ -30,7 +30,14 @@ pub(crate) async fn route<B: RequestBody>(
             if let Some(topic) = shared.topics.get(*topic).cloned() {
                 return publish(&shared, &topic, request).await;
             }
-            let hint = format!(" Topic '{topic}' is not configured.{}", shared.topic_hint());
+            let hint = if shared.namespace.topics.contains_key(*topic) {
+                format!(
+                    " '{topic}' is a namespace topic: publish to /topics/{topic}:publish?api-version={}.",
+                    crate::NAMESPACE_API_VERSION
+                )
+            } else {
+                format!(" Topic '{topic}' is not configured.{}", shared.topic_hint())
+            };
             Ok(not_found(&shared, request, &hint).await)
         }
         namespace if is_namespace_path(namespace) => namespace_route(&shared, request).await,
