@@ -197,7 +197,7 @@ async fn event_type_filters_choose_what_enters_a_subscription() {
     let emulator = support::start(
         EmulatorConfig::new()
             .namespace_topic(NamespaceTopicSpec::open("orders"))
-            .subscription(subscription("orders/placed").event_types(["Order.Placed"]))
+            .subscription(subscription("orders/placed").with_event_types(["Order.Placed"]))
             .subscription(subscription("orders/all")),
     )
     .await;

@@ -25,7 +25,7 @@ fn queue() -> SubscriptionSpec {
 
 #[tokio::test]
 async fn an_expired_lock_makes_the_event_available_again_with_a_raised_count() {
-    let emulator = emulator_with(queue().lock_duration(Duration::from_millis(200))).await;
+    let emulator = emulator_with(queue().with_lock_duration(Duration::from_millis(200))).await;
     let orders = Namespace::new(&emulator, "orders");
     orders.publish(&[cloud_event("1", "t")]).await;
     let first = orders.receive("queue", 1, 10).await;
@@ -54,7 +54,7 @@ async fn an_expired_lock_makes_the_event_available_again_with_a_raised_count() {
 
 #[tokio::test]
 async fn after_the_maximum_delivery_count_an_event_is_dead_lettered() {
-    let emulator = emulator_with(queue().max_delivery_count(2)).await;
+    let emulator = emulator_with(queue().with_max_delivery_count(2)).await;
     let orders = Namespace::new(&emulator, "orders");
     orders.publish(&[cloud_event("1", "t")]).await;
     for expected in 1..=2 {
@@ -74,7 +74,7 @@ async fn after_the_maximum_delivery_count_an_event_is_dead_lettered() {
 #[tokio::test]
 async fn a_lock_expiring_on_the_last_delivery_dead_letters_the_event() {
     let lock = Duration::from_millis(100);
-    let emulator = emulator_with(queue().lock_duration(lock).max_delivery_count(1)).await;
+    let emulator = emulator_with(queue().with_lock_duration(lock).with_max_delivery_count(1)).await;
     let orders = Namespace::new(&emulator, "orders");
     orders.publish(&[cloud_event("1", "t")]).await;
     let received = orders.receive("queue", 1, 10).await;
@@ -98,7 +98,7 @@ async fn a_lock_expiring_on_the_last_delivery_dead_letters_the_event() {
 #[tokio::test]
 async fn events_past_their_time_to_live_are_dead_lettered() {
     let ttl = Duration::from_millis(100);
-    let emulator = emulator_with(queue().event_time_to_live(ttl)).await;
+    let emulator = emulator_with(queue().with_event_time_to_live(ttl)).await;
     let orders = Namespace::new(&emulator, "orders");
     orders.publish(&[cloud_event("old", "t")]).await;
     tokio::time::sleep(ttl * 3).await;
@@ -112,7 +112,7 @@ async fn events_past_their_time_to_live_are_dead_lettered() {
 #[tokio::test]
 async fn renewing_a_lock_keeps_the_event_locked_past_its_first_expiry() {
     let lock = Duration::from_secs(2);
-    let emulator = emulator_with(queue().lock_duration(lock)).await;
+    let emulator = emulator_with(queue().with_lock_duration(lock)).await;
     let orders = Namespace::new(&emulator, "orders");
     orders.publish(&[cloud_event("1", "t")]).await;
     let received = orders.receive("queue", 1, 10).await;

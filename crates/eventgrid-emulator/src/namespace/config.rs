@@ -111,15 +111,15 @@ impl FileSubscription {
             "event_time_to_live",
         )?;
         if let Some(lock) = lock {
-            spec = spec.lock_duration(lock);
+            spec = spec.with_lock_duration(lock);
         }
         if let Some(ttl) = ttl {
-            spec = spec.event_time_to_live(ttl);
+            spec = spec.with_event_time_to_live(ttl);
         }
         if let Some(count) = self.max_delivery_count {
-            spec = spec.max_delivery_count(count);
+            spec = spec.with_max_delivery_count(count);
         }
-        Ok(spec.event_types(self.event_types))
+        Ok(spec.with_event_types(self.event_types))
     }
 }
 
@@ -145,9 +145,9 @@ event_types = ["order.placed"]
         .unwrap();
         assert_eq!(config.namespace_topics[0].key(), Some("a2V5"));
         let subscription = &config.subscriptions[0];
-        assert_eq!(subscription.lock_duration_value().as_millis(), 500);
-        assert_eq!(subscription.max_delivery_count_value(), 3);
-        assert_eq!(subscription.event_types_value(), ["order.placed"]);
+        assert_eq!(subscription.lock_duration().as_millis(), 500);
+        assert_eq!(subscription.max_delivery_count(), 3);
+        assert_eq!(subscription.event_types(), ["order.placed"]);
         let error = parse(
             "namespace_topics = [\"a\"]\n[[subscriptions]]\ntopic = \"b\"\nname = \"s\"\n",
             false,

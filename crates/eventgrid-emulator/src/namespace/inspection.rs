@@ -105,12 +105,12 @@ pub(crate) fn subscription_summary(queue: &SubscriptionQueue) -> Value {
     let spec = &queue.spec;
     json!({
         "name": spec.name(),
-        "lock_duration_ms": spec.lock_duration_value().as_millis() as u64,
-        "max_delivery_count": spec.max_delivery_count_value(),
+        "lock_duration_ms": spec.lock_duration().as_millis() as u64,
+        "max_delivery_count": spec.max_delivery_count(),
         "event_time_to_live_ms": spec
-            .event_time_to_live_value()
+            .event_time_to_live()
             .map(|ttl| ttl.as_millis() as u64),
-        "event_types": spec.event_types_value(),
+        "event_types": spec.event_types(),
         "counts": queue.counts(),
     })
 }

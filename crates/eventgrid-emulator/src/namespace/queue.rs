@@ -137,7 +137,7 @@ impl SubscriptionQueue {
         let now = Instant::now();
         {
             let mut state = self.state();
-            if let Some(ttl) = self.spec.event_time_to_live_value() {
+            if let Some(ttl) = self.spec.event_time_to_live() {
                 state.falls_due(now + ttl);
             }
             for event in events {
@@ -241,14 +241,14 @@ impl QueueState {
         if self.next_due.is_none_or(|due| now < due) {
             return;
         }
-        let ttl = spec.event_time_to_live_value();
+        let ttl = spec.event_time_to_live();
         let mut next_due = None::<Instant>;
         let mut dead = Vec::new();
         for (sequence, entry) in &mut self.entries {
             if entry.lock.as_ref().is_some_and(|lock| lock.until <= now) {
                 let lock = entry.lock.take().expect("checked above");
                 self.tokens.remove(&lock.token);
-                if entry.deliveries >= spec.max_delivery_count_value() {
+                if entry.deliveries >= spec.max_delivery_count() {
                     dead.push((*sequence, "MaxDeliveryCountExceeded"));
                     continue;
                 }
@@ -279,7 +279,7 @@ impl QueueState {
 
     fn take(&mut self, spec: &SubscriptionSpec, now: Instant, max: usize) -> Vec<Delivery> {
         self.sweep(spec, now);
-        let until = now + spec.lock_duration_value();
+        let until = now + spec.lock_duration();
         let mut deliveries = Vec::new();
         for (sequence, entry) in &mut self.entries {
             if deliveries.len() == max {
@@ -309,7 +309,7 @@ impl QueueState {
 
     /// When the next event may become available or be dead-lettered on its own.
     fn next_change(&self, spec: &SubscriptionSpec) -> Option<Instant> {
-        let ttl = spec.event_time_to_live_value();
+        let ttl = spec.event_time_to_live();
         self.entries
             .values()
             .filter_map(|entry| match (&entry.lock, entry.not_before) {
@@ -334,18 +334,16 @@ impl QueueState {
         match settlement {
             Settlement::RenewLock => {
                 if let Some(lock) = &mut entry.lock {
-                    lock.until = now + spec.lock_duration_value();
+                    lock.until = now + spec.lock_duration();
                 }
                 return Ok(());
             }
             Settlement::Release(delay) => {
                 entry.lock = None;
-                let expires = spec
-                    .event_time_to_live_value()
-                    .map(|ttl| entry.enqueued + ttl);
+                let expires = spec.event_time_to_live().map(|ttl| entry.enqueued + ttl);
                 self.tokens.remove(token);
                 self.counts.released += 1;
-                if entry.deliveries >= spec.max_delivery_count_value() {
+                if entry.deliveries >= spec.max_delivery_count() {
                     self.dead_letter(sequence, "MaxDeliveryCountExceeded");
                 } else {
                     if !delay.is_zero() {
@@ -407,7 +405,7 @@ mod tests {
 
     fn queue(max_deliveries: u32) -> SubscriptionQueue {
         let spec: SubscriptionSpec = "t/s".parse().unwrap();
-        SubscriptionQueue::new(spec.max_delivery_count(max_deliveries), 1 << 20)
+        SubscriptionQueue::new(spec.with_max_delivery_count(max_deliveries), 1 << 20)
     }
 
     #[tokio::test]

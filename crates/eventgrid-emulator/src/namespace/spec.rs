@@ -103,12 +103,12 @@ impl FromStr for NamespaceTopicSpec {
 ///
 /// let spec: SubscriptionSpec = "orders/billing".parse().unwrap();
 /// let spec = spec
-///     .lock_duration(Duration::from_millis(500))
-///     .max_delivery_count(3)
-///     .event_time_to_live(Duration::from_secs(600))
-///     .event_types(["order.placed"]);
+///     .with_lock_duration(Duration::from_millis(500))
+///     .with_max_delivery_count(3)
+///     .with_event_time_to_live(Duration::from_secs(600))
+///     .with_event_types(["order.placed"]);
 /// assert_eq!((spec.topic(), spec.name()), ("orders", "billing"));
-/// assert_eq!(spec.lock_duration_value(), Duration::from_millis(500));
+/// assert_eq!(spec.lock_duration(), Duration::from_millis(500));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -146,28 +146,28 @@ impl SubscriptionSpec {
 
     /// How long a received event stays locked to its receiver (default 60 s, at most 300 s;
     /// shorter than the service's 60 s minimum is allowed, for tests).
-    pub fn lock_duration(mut self, duration: Duration) -> Self {
+    pub fn with_lock_duration(mut self, duration: Duration) -> Self {
         self.lock_duration = duration;
         self
     }
 
     /// How many times an event is delivered at most (1 to 10, default 10); an event released
     /// or whose lock expires after its last delivery is dead-lettered.
-    pub fn max_delivery_count(mut self, count: u32) -> Self {
+    pub fn with_max_delivery_count(mut self, count: u32) -> Self {
         self.max_delivery_count = count;
         self
     }
 
     /// How long an event may wait after it was published; older events are dead-lettered
     /// (default: no limit but the queue's size).
-    pub fn event_time_to_live(mut self, duration: Duration) -> Self {
+    pub fn with_event_time_to_live(mut self, duration: Duration) -> Self {
         self.event_time_to_live = Some(duration);
         self
     }
 
     /// Only events whose `type` is one of `types` (compared without regard to case) enter the
     /// subscription; an empty list (the default) lets every event in.
-    pub fn event_types<S: Into<String>>(mut self, types: impl IntoIterator<Item = S>) -> Self {
+    pub fn with_event_types<S: Into<String>>(mut self, types: impl IntoIterator<Item = S>) -> Self {
         self.event_types = types.into_iter().map(Into::into).collect();
         self
     }
@@ -183,22 +183,22 @@ impl SubscriptionSpec {
     }
 
     /// The lock duration.
-    pub fn lock_duration_value(&self) -> Duration {
+    pub fn lock_duration(&self) -> Duration {
         self.lock_duration
     }
 
     /// The maximum delivery count.
-    pub fn max_delivery_count_value(&self) -> u32 {
+    pub fn max_delivery_count(&self) -> u32 {
         self.max_delivery_count
     }
 
     /// The time-to-live, if any.
-    pub fn event_time_to_live_value(&self) -> Option<Duration> {
+    pub fn event_time_to_live(&self) -> Option<Duration> {
         self.event_time_to_live
     }
 
     /// The event types let in (empty: all).
-    pub fn event_types_value(&self) -> &[String] {
+    pub fn event_types(&self) -> &[String] {
         &self.event_types
     }
 
@@ -264,21 +264,21 @@ mod tests {
         assert!(error.contains("subscription name"), "{error}");
         let spec: SubscriptionSpec = "t/s".parse().unwrap();
         assert!(spec.validate().is_ok());
-        assert!(spec.clone().max_delivery_count(11).validate().is_err());
+        assert!(spec.clone().with_max_delivery_count(11).validate().is_err());
         assert!(
             spec.clone()
-                .lock_duration(Duration::ZERO)
+                .with_lock_duration(Duration::ZERO)
                 .validate()
                 .is_err()
         );
         assert!(
             spec.clone()
-                .lock_duration(Duration::from_secs(301))
+                .with_lock_duration(Duration::from_secs(301))
                 .validate()
                 .is_err()
         );
         assert!(spec.admits("anything"));
-        let filtered = spec.event_types(["A.B"]);
+        let filtered = spec.with_event_types(["A.B"]);
         assert!(filtered.admits("a.b") && !filtered.admits("a.c"));
     }
 }
