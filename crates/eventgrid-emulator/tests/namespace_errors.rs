@@ -264,6 +264,11 @@ async fn fault_rules_apply_to_every_namespace_operation() {
             .len(),
         1
     );
+    emulator
+        .set_namespace_fault("open", FaultRule::status(503))
+        .unwrap();
+    emulator.clear_all_faults();
+    assert_eq!(open.publish(&[cloud_event("2", "t")]).await.status, 200);
     emulator.clear_namespace_faults("open");
     let url = format!("{}/_emulator/namespace/faults/open", emulator.base_url());
     let reply = client.send("GET", &url, &admin, "").await;

@@ -66,6 +66,11 @@ pub(crate) async fn inspect<B: RequestBody>(
                 .topics
                 .values()
                 .for_each(|topic| topic.set_faults(None));
+            shared
+                .namespace
+                .topics
+                .values()
+                .for_each(|topic| topic.set_faults(None));
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
         (_, ["namespace", rest @ ..]) => {
