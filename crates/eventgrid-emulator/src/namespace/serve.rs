@@ -163,7 +163,11 @@ pub(crate) async fn route<B: RequestBody>(
         (Operation::Settle(kind), Some(subscription)) => {
             settle(shared, &subscription, &parts, body, kind, faults.delay).await
         }
-        (_, None) => unreachable!("subscription operations are parsed with a subscription"),
+        // Subscription operations are parsed with a subscription; answered, not assumed.
+        (_, None) => Err(Failure::Refused(NamespaceError::not_found(
+            &full_uri(shared, &parts),
+            " Subscription operations answer at /topics/{topic}/eventsubscriptions/{subscription}:...",
+        ))),
     };
     match answer {
         Ok(response) => Ok(response),
