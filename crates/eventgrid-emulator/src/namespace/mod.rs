@@ -42,7 +42,13 @@ pub(crate) struct NamespaceState {
     pub limits: Limits,
     /// Bytes of event text each subscription holds at most.
     pub max_queued_bytes: usize,
+    /// Receives that may wait for events at once; further ones answer at once with what is
+    /// there, so that waiting requests (up to 120 s each) cannot pile up without bound.
+    pub waiting_receives: tokio::sync::Semaphore,
 }
+
+/// How many receives may wait at once, across all subscriptions.
+const MAX_WAITING_RECEIVES: usize = 4_096;
 
 impl NamespaceState {
     pub(crate) fn new(config: &EmulatorConfig) -> Self {
@@ -88,6 +94,7 @@ impl NamespaceState {
                     .min(NAMESPACE_LIMITS.max_events_per_request),
             },
             max_queued_bytes,
+            waiting_receives: tokio::sync::Semaphore::new(MAX_WAITING_RECEIVES),
         }
     }
 

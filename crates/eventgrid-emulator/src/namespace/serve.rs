@@ -358,9 +358,15 @@ async fn receive(
                 ))
             })?,
     };
+    let may_wait = shared.namespace.waiting_receives.try_acquire().ok();
     let deliveries = subscription
-        .receive(max_events, Duration::from_secs(wait), shared.in_process)
+        .receive(
+            max_events,
+            Duration::from_secs(wait),
+            shared.in_process || may_wait.is_none(),
+        )
         .await;
+    drop(may_wait);
     Ok(json_response(StatusCode::OK, receive_body(&deliveries)))
 }
 
