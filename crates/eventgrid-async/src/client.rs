@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use tracing::Instrument;
 
 use crate::builder::EventGridClientBuilder;
+use crate::receiver::Receiver;
 use crate::sender::Sender;
 use crate::{BufferedOptions, BufferedPublisher, Credential};
 
@@ -78,8 +79,12 @@ impl EventGridClient {
         subject: impl Into<String>,
         data: impl Serialize,
     ) -> Result<()> {
-        let event = EventGridEvent::new(event_type, subject, data)?;
-        self.publish_event(topic, event).await
+        let core = &self.inner.core;
+        let (topic, batches) = core.prepare_emit(topic, event_type.into(), subject.into(), data)?;
+        for batch in batches {
+            self.deliver(&topic, batch).await?;
+        }
+        Ok(())
     }
 
     /// Publishes one [`EventGridEvent`] built with its own id, event time, data version or
@@ -184,8 +189,15 @@ impl EventGridClient {
             .await
     }
 
+    /// A [`Receiver`] for the subscription `subscription` of the namespace topic configured
+    /// as `topic`. A basic topic is refused with [`Error::WrongTopicKind`](crate::Error::WrongTopicKind).
+    pub fn receiver(&self, topic: &str, subscription: &str) -> Result<Receiver> {
+        let subscription = self.inner.core.subscription(topic, subscription)?;
+        Ok(Receiver::new(self.clone(), subscription))
+    }
+
     /// Executes an operation's actions until it is done, inside its span.
-    async fn run<X: Exchange>(&self, mut operation: Operation<X>) -> Result<X::Output> {
+    pub(crate) async fn run<X: Exchange>(&self, mut operation: Operation<X>) -> Result<X::Output> {
         let span = operation.span().clone();
         async move {
             loop {

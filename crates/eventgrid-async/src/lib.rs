@@ -306,6 +306,7 @@ mod buffered_topic;
 mod builder;
 mod client;
 mod identity;
+mod receiver;
 mod sender;
 mod transport;
 mod transport_error;
@@ -317,14 +318,16 @@ pub use client::EventGridClient;
 pub use identity::{
     HyperHttpClient, default_credential, default_credential_on, default_credential_with_ca,
 };
+pub use receiver::Receiver;
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use eventgrid_core::{
     API_VERSION, AccessToken, AsyncTransport, ClientBuilder, ClientOptions, CloudEvent,
     CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
     DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
-    EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, KeyCredential,
-    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
+    EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, FailedLockToken,
+    KeyCredential, LatencyStats, Limits, ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema,
+    Secret, SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult,
     TOPICS_VAR, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, bytes,
     generate_sas, http, topic_var,
 };

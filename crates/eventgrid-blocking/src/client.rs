@@ -10,6 +10,7 @@ use eventgrid_core::{
 use serde::Serialize;
 
 use crate::builder::EventGridClientBuilder;
+use crate::receiver::Receiver;
 
 /// A blocking Event Grid client: named topics, batching, retries and metrics, with no async
 /// runtime. Cheap to clone; clones share topics, connections, cached tokens and metrics, and
@@ -59,7 +60,11 @@ impl EventGridClient {
         subject: impl Into<String>,
         data: impl Serialize,
     ) -> Result<()> {
-        self.publish_event(topic, EventGridEvent::new(event_type, subject, data)?)
+        let core = &self.inner.core;
+        let (topic, batches) = core.prepare_emit(topic, event_type.into(), subject.into(), data)?;
+        self.inner
+            .deliver_all(&topic, batches.into_iter().map(Ok))
+            .map(drop)
     }
 
     /// Publishes one fully specified Event Grid event (id, event time, data version, domain
@@ -104,9 +109,16 @@ impl EventGridClient {
         self.inner.deliver_all(&topic, batches)
     }
 
+    /// A [`Receiver`] for the subscription `subscription` of the namespace topic configured
+    /// as `topic`. A basic topic is refused with [`Error::WrongTopicKind`](crate::Error::WrongTopicKind).
+    pub fn receiver(&self, topic: &str, subscription: &str) -> Result<Receiver> {
+        let subscription = self.inner.core.subscription(topic, subscription)?;
+        Ok(Receiver::new(self.clone(), subscription))
+    }
+
     eventgrid_core::core_delegates!();
 
-    fn core(&self) -> &ClientCore {
+    pub(crate) fn core(&self) -> &ClientCore {
         &self.inner.core
     }
 }

@@ -89,6 +89,7 @@ mod builder;
 mod client;
 mod deliver;
 mod identity;
+mod receiver;
 mod resolver;
 mod tls;
 mod transport;
@@ -98,6 +99,7 @@ pub use client::EventGridClient;
 pub use identity::{
     UreqHttpClient, default_credential, default_credential_on, default_credential_with_ca,
 };
+pub use receiver::Receiver;
 pub use transport::{UreqTransport, UreqTransportBuilder};
 
 /// The protocol core's types, so that users need only this crate.
@@ -105,8 +107,9 @@ pub use eventgrid_core::{
     API_VERSION, AccessToken, ClientBuilder, ClientOptions, CloudEvent, CloudEventData, Credential,
     CredentialError, CustomEvent, DEFAULT_DATA_VERSION, DeliveryFailure, EVENTGRID_SCOPE, Endpoint,
     Error, ErrorDetail, Event, EventGridConfig, EventGridEvent, EventGridEventRef,
-    EventGridTopicConfig, FailedEvents, KeyCredential, LatencyStats, Limits, Result, RetryOptions,
-    Schema, Secret, SendSummary, ServiceError, TOPICS_VAR, TokenCredential, TopicMetrics,
+    EventGridTopicConfig, FailedEvents, FailedLockToken, KeyCredential, LatencyStats, Limits,
+    ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
+    SettlementFailure, SettlementKind, SettlementResult, TOPICS_VAR, TokenCredential, TopicMetrics,
     Transport, TransportError, TransportErrorKind, bytes, generate_sas, http, topic_var,
 };
 

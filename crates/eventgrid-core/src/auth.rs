@@ -70,6 +70,8 @@ pub enum AuthHeader {
     SasToken(HeaderValue),
     /// `Authorization: Bearer <token>`.
     Bearer(HeaderValue),
+    /// `Authorization: SharedAccessKey <key>` (namespace topics).
+    SharedAccessKey(HeaderValue),
 }
 
 impl AuthHeader {
@@ -81,6 +83,14 @@ impl AuthHeader {
     /// The header for a SAS token.
     pub fn sas_token(token: &Secret) -> Result<Self> {
         Ok(AuthHeader::SasToken(sensitive(token.expose())?))
+    }
+
+    /// The header for an access key to a namespace topic.
+    pub fn shared_access_key(key: &Secret) -> Result<Self> {
+        Ok(AuthHeader::SharedAccessKey(sensitive(&format!(
+            "SharedAccessKey {}",
+            key.expose()
+        ))?))
     }
 
     /// The header for a bearer token.
@@ -97,7 +107,7 @@ impl AuthHeader {
             AuthHeader::None => None,
             AuthHeader::AccessKey(v) => Some(("aeg-sas-key", v)),
             AuthHeader::SasToken(v) => Some(("aeg-sas-token", v)),
-            AuthHeader::Bearer(v) => Some(("authorization", v)),
+            AuthHeader::Bearer(v) | AuthHeader::SharedAccessKey(v) => Some(("authorization", v)),
         }
     }
 }
@@ -109,6 +119,7 @@ impl fmt::Debug for AuthHeader {
             AuthHeader::AccessKey(_) => "AuthHeader::AccessKey(***)",
             AuthHeader::SasToken(_) => "AuthHeader::SasToken(***)",
             AuthHeader::Bearer(_) => "AuthHeader::Bearer(***)",
+            AuthHeader::SharedAccessKey(_) => "AuthHeader::SharedAccessKey(***)",
         })
     }
 }
@@ -129,6 +140,7 @@ fn sensitive(value: &str) -> Result<HeaderValue> {
 pub struct KeyAuthorizer {
     credential: KeyCredential,
     endpoint: Endpoint,
+    namespace: bool,
     cached: Mutex<Option<(AuthHeader, OffsetDateTime)>>,
 }
 
@@ -138,13 +150,25 @@ impl KeyAuthorizer {
         Self {
             credential,
             endpoint,
+            namespace: false,
             cached: Mutex::new(None),
+        }
+    }
+
+    /// An authorizer of `credential` for a namespace topic at `endpoint`: an access key is
+    /// sent as `Authorization: SharedAccessKey <key>`. SAS credentials are refused by the
+    /// core when the topic is configured, before this is made.
+    pub fn for_namespace(credential: KeyCredential, endpoint: Endpoint) -> Self {
+        Self {
+            namespace: true,
+            ..Self::new(credential, endpoint)
         }
     }
 
     /// The header to send at time `now`.
     pub fn header(&self, now: OffsetDateTime) -> Result<AuthHeader> {
         match &self.credential {
+            KeyCredential::AccessKey(key) if self.namespace => AuthHeader::shared_access_key(key),
             KeyCredential::AccessKey(key) => AuthHeader::access_key(key),
             KeyCredential::SasToken(token) => AuthHeader::sas_token(token),
             KeyCredential::SasFromKey { key, validity } => {

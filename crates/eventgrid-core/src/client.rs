@@ -9,17 +9,21 @@ use std::time::Instant;
 use http::HeaderValue;
 
 use crate::auth::KeyAuthorizer;
+use crate::auth::KeyCredential;
 use crate::batch::{BatchStream, EncodedBatch, encode_all};
+use crate::cloud_event::CloudEvent;
+use crate::config::Schema;
 use crate::config::{EventGridConfig, EventGridTopicConfig};
 use crate::credential::Credential;
 use crate::delivery::Publish;
-use crate::engine::{Authorizer, Operation};
+use crate::engine::{Authorizer, Exchange, Operation};
 use crate::error::{Error, Result};
-use crate::event::Event;
+use crate::event::{Event, EventGridEvent};
+use crate::limits::{Limits, NAMESPACE_MAX_EVENTS_PER_REQUEST, NAMESPACE_MAX_REQUEST_BYTES};
 use crate::metrics::{MetricsRegistry, TopicCounters, TopicMetrics};
 use crate::options::ClientOptions;
 use crate::request::{RequestTemplate, refuse_plain_http, user_agent};
-use crate::retry::Jitter;
+use crate::retry::{Jitter, RetryOptions};
 use crate::token_cache::TokenCache;
 
 /// One configured topic, ready to publish to.
@@ -29,6 +33,7 @@ pub struct Topic {
     template: RequestTemplate,
     authorizer: Authorizer,
     counters: Arc<TopicCounters>,
+    limits: Limits,
 }
 
 impl Topic {
@@ -52,10 +57,21 @@ impl Topic {
         &self.authorizer
     }
 
+    /// The batch limits of the topic's requests: the client's, within a namespace's when it
+    /// is a namespace topic.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Refuses events of another schema than the topic's.
     pub fn check_schema<E: Event>(&self) -> Result<()> {
         if E::SCHEMA == self.config.schema() {
             Ok(())
+        } else if self.config.is_namespace() {
+            Err(Error::NotForNamespace {
+                topic: self.name().to_owned(),
+                what: format!("{} events (CloudEvents only)", E::SCHEMA),
+            })
         } else {
             Err(Error::SchemaMismatch {
                 topic: self.name().to_owned(),
@@ -179,21 +195,46 @@ impl ClientCore {
         batch: EncodedBatch,
         now: Instant,
     ) -> Operation<Publish> {
+        self.operation(Publish::new(topic.clone(), batch), self.options.retry, now)
+    }
+
+    /// The operation running `exchange` under `retry`, starting at `now`.
+    pub(crate) fn operation<X: Exchange>(
+        &self,
+        exchange: X,
+        retry: RetryOptions,
+        now: Instant,
+    ) -> Operation<X> {
         // Each operation gets its own jitter stream, derived from the client's seed.
         let seed = self
             .jitter
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-        Operation::new(
-            Publish::new(topic.clone(), batch),
-            self.options.retry,
-            Jitter::seeded(seed),
-            now,
-        )
+        Operation::new(exchange, retry, Jitter::seeded(seed), now)
     }
 
     /// Per-topic metrics since the client was made.
     pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
         self.metrics.snapshot()
+    }
+
+    /// The seed library's `emit_event`: one event of `event_type` about `subject` carrying
+    /// `data`, encoded for the topic named `topic`. An EventGridEvent for a basic topic; for a
+    /// namespace topic, a CloudEvent from the topic's configured `source`.
+    pub fn prepare_emit(
+        &self,
+        topic: &str,
+        event_type: String,
+        subject: String,
+        data: impl serde::Serialize,
+    ) -> Result<(Arc<Topic>, Vec<EncodedBatch>)> {
+        let found = self.topic(topic)?;
+        if found.config.is_namespace() {
+            let event =
+                CloudEvent::new(found.config.source(), event_type, data)?.with_subject(subject);
+            self.prepare(topic, [event])
+        } else {
+            self.prepare(topic, [EventGridEvent::new(event_type, subject, data)?])
+        }
     }
 
     /// Looks up the topic, checks the events' schema, then validates and encodes all events
@@ -205,7 +246,7 @@ impl ClientCore {
     ) -> Result<(Arc<Topic>, Vec<EncodedBatch>)> {
         let topic = self.topic(topic)?;
         topic.check_schema::<E>()?;
-        let batches = encode_all(events, self.options.limits)?;
+        let batches = encode_all(events, topic.limits)?;
         Ok((topic, batches))
     }
 
@@ -220,7 +261,8 @@ impl ClientCore {
     ) -> Result<(Arc<Topic>, BatchStream<I::IntoIter>)> {
         let topic = self.topic(topic)?;
         topic.check_schema::<E>()?;
-        Ok((topic, BatchStream::new(events, self.options.limits)))
+        let limits = topic.limits;
+        Ok((topic, BatchStream::new(events, limits)))
     }
 
     fn make_topic(&self, config: EventGridTopicConfig) -> Result<Topic> {
@@ -228,7 +270,19 @@ impl ClientCore {
             Credential::Key(key) => Some(key.clone()),
             _ => None,
         });
+        let mut limits = self.options.limits;
+        if config.is_namespace() {
+            refuse_for_namespace(&config, key.as_ref())?;
+            limits.max_events_per_request = limits
+                .max_events_per_request
+                .min(NAMESPACE_MAX_EVENTS_PER_REQUEST);
+            limits.max_request_bytes = limits.max_request_bytes.min(NAMESPACE_MAX_REQUEST_BYTES);
+            limits.max_event_bytes = limits.max_event_bytes.min(limits.max_request_bytes - 2);
+        }
         let authorizer = match (key, &self.tokens) {
+            (Some(key), _) if config.is_namespace() => Authorizer::Key(Box::new(
+                KeyAuthorizer::for_namespace(key, config.endpoint().clone()),
+            )),
             (Some(key), _) => {
                 Authorizer::Key(Box::new(KeyAuthorizer::new(key, config.endpoint().clone())))
             }
@@ -257,8 +311,32 @@ impl ClientCore {
             },
             authorizer,
             counters: self.metrics.counters(config.name()),
+            limits,
             config,
         })
+    }
+}
+
+/// What a namespace topic's configuration may not hold: events other than CloudEvents, a
+/// partner channel, a SAS credential (the service refuses them all).
+fn refuse_for_namespace(config: &EventGridTopicConfig, key: Option<&KeyCredential>) -> Result<()> {
+    let refuse = |what: &str| {
+        Err(Error::NotForNamespace {
+            topic: config.name().to_owned(),
+            what: what.to_owned(),
+        })
+    };
+    if config.schema() != Schema::CloudEvents {
+        return refuse(&format!("{} events (CloudEvents only)", config.schema()));
+    }
+    if config.channel_name().is_some() {
+        return refuse("a partner channel name");
+    }
+    match key {
+        Some(KeyCredential::SasToken(_) | KeyCredential::SasFromKey { .. }) => {
+            refuse("SAS tokens (use an access key or a Microsoft Entra ID credential)")
+        }
+        _ => Ok(()),
     }
 }
 

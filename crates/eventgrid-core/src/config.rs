@@ -83,6 +83,8 @@ pub struct EventGridTopicConfig {
     schema: Schema,
     credential: Option<KeyCredential>,
     channel_name: Option<String>,
+    namespace_topic: Option<String>,
+    source: Option<String>,
 }
 
 impl EventGridTopicConfig {
@@ -108,7 +110,68 @@ impl EventGridTopicConfig {
             schema: Schema::EventGrid,
             credential: None,
             channel_name: None,
+            namespace_topic: None,
+            source: None,
         })
+    }
+
+    /// A namespace topic named `name` (the name the client's methods take), the topic `topic`
+    /// of the namespace at `endpoint` (`https://<namespace>.<region>-1.eventgrid.azure.net`).
+    /// Namespace topics accept CloudEvents only: [`emit_event`] publishes a CloudEvent whose
+    /// `source` is [`with_source`](Self::with_source)'s (the topic's name unless set), and
+    /// pull delivery receives from its subscriptions. They authenticate with an access key
+    /// (`Authorization: SharedAccessKey`) or Microsoft Entra ID; SAS tokens are refused.
+    ///
+    /// [`emit_event`]: https://docs.rs/eventgrid-async/latest/eventgrid_async/struct.EventGridClient.html#method.emit_event
+    ///
+    /// ```
+    /// use eventgrid_core::{EventGridTopicConfig, Schema};
+    /// let topic = EventGridTopicConfig::namespace("orders", "https://ns.westus-1.eventgrid.azure.net", "orders")?
+    ///     .with_source("/shop/checkout");
+    /// assert_eq!((topic.namespace_topic(), topic.schema(), topic.source()),
+    ///     (Some("orders"), Schema::CloudEvents, "/shop/checkout"));
+    /// # Ok::<(), eventgrid_core::Error>(())
+    /// ```
+    pub fn namespace(
+        name: impl Into<String>,
+        endpoint: impl AsRef<str>,
+        topic: impl Into<String>,
+    ) -> Result<Self> {
+        let name = name.into();
+        let topic = topic.into();
+        let mut config = Self::new(name.clone(), "https://placeholder.invalid")?;
+        config.endpoint = Endpoint::namespace(endpoint.as_ref(), &topic).map_err(|reason| {
+            Error::InvalidTopic {
+                topic: name,
+                reason,
+            }
+        })?;
+        config.schema = Schema::CloudEvents;
+        config.namespace_topic = Some(topic);
+        Ok(config)
+    }
+
+    /// Sets the `source` of the CloudEvents [`emit_event`] makes for this topic.
+    ///
+    /// [`emit_event`]: https://docs.rs/eventgrid-async/latest/eventgrid_async/struct.EventGridClient.html#method.emit_event
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The namespace topic's name in its namespace, for a namespace topic.
+    pub fn namespace_topic(&self) -> Option<&str> {
+        self.namespace_topic.as_deref()
+    }
+
+    /// Whether this is a namespace topic.
+    pub fn is_namespace(&self) -> bool {
+        self.namespace_topic.is_some()
+    }
+
+    /// The `source` of the CloudEvents `emit_event` makes: the one set, or the topic's name.
+    pub fn source(&self) -> &str {
+        self.source.as_deref().unwrap_or(&self.name)
     }
 
     /// Sets the schema the topic accepts.

@@ -51,6 +51,10 @@ impl Exchange for Publish {
         Ok(())
     }
 
+    fn explain(&self, error: Error) -> Error {
+        crate::namespace::explain_not_found(&self.topic, error)
+    }
+
     fn span(&self) -> Span {
         tracing::info_span!(
             "eventgrid.publish",

@@ -7,6 +7,9 @@ use http::Uri;
 /// The only API version basic topics and domains speak.
 pub const API_VERSION: &str = "2018-01-01";
 
+/// The API version of namespace topics (publish, receive and settlement).
+pub const NAMESPACE_API_VERSION: &str = "2024-06-01";
+
 const EVENTS_PATH: &str = "/api/events";
 
 /// A topic's endpoint, normalized to the publish URL
@@ -97,6 +100,51 @@ impl Endpoint {
         })
     }
 
+    /// A namespace topic's endpoint: the namespace endpoint (`https://ns.westus-1.eventgrid.azure.net`,
+    /// no query string) and the topic's name, normalized to the publish URL
+    /// `{endpoint}/topics/{topic}:publish?api-version=2024-06-01`. [`resource`](Self::resource)
+    /// is then the namespace endpoint, which the receive and settlement paths extend.
+    ///
+    /// ```
+    /// use eventgrid_core::Endpoint;
+    /// let e = Endpoint::namespace("https://ns.westus-1.eventgrid.azure.net/", "orders").unwrap();
+    /// assert_eq!(e.publish_uri().to_string(),
+    ///     "https://ns.westus-1.eventgrid.azure.net/topics/orders:publish?api-version=2024-06-01");
+    /// // A basic topic's endpoint is the common mistake: said at once.
+    /// assert!(Endpoint::namespace("https://t.westus-1.eventgrid.azure.net/api/events", "orders")
+    ///     .unwrap_err().contains("basic topic"));
+    /// ```
+    pub fn namespace(text: &str, topic: &str) -> Result<Self, String> {
+        check_resource_name("namespace topic", topic)?;
+        let uri: Uri = text
+            .trim()
+            .parse()
+            .map_err(|e| format!("namespace endpoint is not a valid URL ({e})"))?;
+        if uri.query().is_some() {
+            return Err(
+                "a namespace endpoint takes no query string (the client adds api-version)"
+                    .to_owned(),
+            );
+        }
+        let path = uri.path().trim_end_matches('/');
+        if path.ends_with(EVENTS_PATH) {
+            return Err(format!(
+                "the endpoint ends with `{EVENTS_PATH}`, as a basic topic's does; a namespace endpoint is the namespace's host, such as https://<namespace>.<region>-1.eventgrid.azure.net"
+            ));
+        }
+        let base = Self::parse(text)?;
+        let resource = base.resource.trim_end_matches(EVENTS_PATH).to_owned();
+        let publish_uri: Uri =
+            format!("{resource}/topics/{topic}:publish?api-version={NAMESPACE_API_VERSION}")
+                .parse()
+                .map_err(|e| format!("namespace endpoint is not a valid URL ({e})"))?;
+        Ok(Self {
+            publish_uri,
+            resource,
+            ..base
+        })
+    }
+
     /// The URL events are POSTed to, with `api-version`.
     pub fn publish_uri(&self) -> &Uri {
         &self.publish_uri
@@ -129,6 +177,23 @@ impl Endpoint {
     pub fn allows_credentials(&self) -> bool {
         crate::request::refuse_plain_http(&self.publish_uri).is_ok()
     }
+}
+
+/// Refuses a namespace topic or subscription name that could not be a path segment as is:
+/// Azure allows letters, digits, `-` and `_` (3 to 50 of them); `.` is accepted too.
+pub(crate) fn check_resource_name(what: &str, name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(format!("{what} name is empty"));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "{what} name `{name}` may hold only letters, digits, `-`, `_` and `.`"
+        ));
+    }
+    Ok(())
 }
 
 /// Shows the URL without its query, which could carry a key.
@@ -210,6 +275,20 @@ mod tests {
                 .unwrap()
                 .allows_credentials()
         );
+    }
+
+    #[test]
+    fn namespace_endpoints() {
+        let e = Endpoint::namespace("http://127.0.0.1:8080", "orders").unwrap();
+        assert_eq!(
+            e.publish_uri().to_string(),
+            "http://127.0.0.1:8080/topics/orders:publish?api-version=2024-06-01"
+        );
+        assert_eq!(e.resource(), "http://127.0.0.1:8080");
+        assert!(Endpoint::namespace("https://h?x=1", "orders").is_err());
+        assert!(Endpoint::namespace("https://h", "a/b").is_err());
+        assert!(Endpoint::namespace("https://h", "").is_err());
+        assert!(Endpoint::namespace("ftp://h", "t").is_err());
     }
 
     #[test]

@@ -87,6 +87,12 @@ pub trait Exchange {
     /// Reads a successful (2xx) response.
     fn accept(&mut self, response: Response<Bytes>) -> Result<Self::Output>;
 
+    /// Makes a failure more telling before it is returned (a 404 that means the endpoint is
+    /// of the other kind, say). Unchanged by default.
+    fn explain(&self, error: Error) -> Error {
+        error
+    }
+
     /// The span the operation runs in, with `attempts`, `status` and `duration_ms` fields
     /// left empty for the engine to record.
     fn span(&self) -> Span;
@@ -322,6 +328,7 @@ impl<X: Exchange> Operation<X> {
     }
 
     fn finish(&mut self, outcome: Result<X::Output>, now: Instant) {
+        let outcome = outcome.map_err(|error| self.exchange.explain(error));
         self.exchange.on_outcome(outcome.is_ok());
         let elapsed = now.saturating_duration_since(self.retry.started());
         self.span.record("attempts", self.retry.attempts());

@@ -15,7 +15,10 @@ impl EventGridConfig {
     ///   `EVENTGRID_<NAME>_SAS` and `EVENTGRID_<NAME>_SCHEMA` (`eventgrid`, `cloudevents`,
     ///   `custom`), where `<NAME>` is the topic name upper-cased with `-` and `.` written as `_`
     ///   (`EVENTGRID_USER_EVENTS_ENDPOINT`). The seed library's form that keeps the `-`
-    ///   (`EVENTGRID_USER-EVENTS_ENDPOINT`) is accepted too.
+    ///   (`EVENTGRID_USER-EVENTS_ENDPOINT`) is accepted too;
+    /// - for a namespace topic, `EVENTGRID_<NAME>_NAMESPACE_TOPIC` names the topic in the
+    ///   namespace whose endpoint `EVENTGRID_<NAME>_ENDPOINT` is, and optionally
+    ///   `EVENTGRID_<NAME>_SOURCE` the `source` of the CloudEvents `emit_event` makes.
     ///
     /// A listed topic without an endpoint is an error naming the missing variable.
     pub fn from_env() -> Result<Self> {
@@ -86,7 +89,16 @@ fn topic_from_env(
         variable: topic_var(name, "ENDPOINT"),
         purpose: format!("endpoint of topic `{name}` listed in {TOPICS_VAR}"),
     })?;
-    let mut topic = EventGridTopicConfig::new(name, endpoint)?;
+    let mut topic = match read(name, "NAMESPACE_TOPIC", lookup) {
+        Some((_, namespace_topic)) => {
+            let topic = EventGridTopicConfig::namespace(name, endpoint, namespace_topic)?;
+            match read(name, "SOURCE", lookup) {
+                Some((_, source)) => topic.with_source(source),
+                None => topic,
+            }
+        }
+        None => EventGridTopicConfig::new(name, endpoint)?,
+    };
     if let Some((var, schema)) = read(name, "SCHEMA", lookup) {
         let schema: Schema = schema.parse().map_err(|reason| Error::InvalidEnvVar {
             variable: var,
@@ -187,6 +199,28 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("EVENTGRID_T_SCHEMA"), "{err}");
+    }
+
+    #[test]
+    fn reads_a_namespace_topic() {
+        let config = config(&[
+            ("EVENTGRID_TOPICS", "orders"),
+            (
+                "EVENTGRID_ORDERS_ENDPOINT",
+                "https://ns.westus-1.eventgrid.azure.net",
+            ),
+            ("EVENTGRID_ORDERS_NAMESPACE_TOPIC", "orders-v2"),
+            ("EVENTGRID_ORDERS_SOURCE", "/shop"),
+            ("EVENTGRID_ORDERS_KEY", "k"),
+        ])
+        .unwrap();
+        let topic = config.topic("orders").unwrap();
+        assert_eq!(topic.namespace_topic(), Some("orders-v2"));
+        assert_eq!(topic.source(), "/shop");
+        assert_eq!(
+            topic.endpoint().publish_uri().to_string(),
+            "https://ns.westus-1.eventgrid.azure.net/topics/orders-v2:publish?api-version=2024-06-01"
+        );
     }
 
     #[test]

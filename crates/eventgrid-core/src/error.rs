@@ -134,6 +134,52 @@ pub enum Error {
     #[error("internal error: {0}")]
     Internal(String),
 
+    /// A namespace topic was asked for what namespaces refuse (EventGridEvents, custom-schema
+    /// events, SAS credentials, a partner channel); nothing was sent.
+    #[error("topic `{topic}` is a namespace topic, which does not accept {what}")]
+    NotForNamespace {
+        /// The topic's name.
+        topic: String,
+        /// What it refuses.
+        what: String,
+    },
+
+    /// A basic topic was used as a namespace topic, or the reverse: pull delivery asked of a
+    /// basic topic (refused before sending), or the service answered 404 at a path that only
+    /// exists for the other kind.
+    #[error("topic `{topic}`: {hint}{}", .status.map(|s| format!(" (the service answered {s})")).unwrap_or_default())]
+    WrongTopicKind {
+        /// The topic's name.
+        topic: String,
+        /// What is probably wrong and how to fix it.
+        hint: String,
+        /// The service's status, when it answered.
+        status: Option<u16>,
+    },
+
+    /// A received event's data could not be read as the type asked for.
+    #[error("data of event `{event_id}`: {reason}")]
+    Data {
+        /// The event's id.
+        event_id: String,
+        /// Why its data could not be read.
+        reason: String,
+    },
+
+    /// An argument is out of the range the service accepts; nothing was sent.
+    #[error("invalid {argument}: {reason}")]
+    InvalidArgument {
+        /// The argument's name.
+        argument: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Some lock tokens of a settlement (acknowledge, release, reject, renew) failed: the
+    /// service answered 200 and named them.
+    #[error(transparent)]
+    Settlement(Box<crate::settlement::SettlementFailure>),
+
     /// The buffered publisher was closed: it accepts no more events (those accepted before
     /// were delivered or failed, each with its own outcome).
     #[error("the buffered publisher is closed and accepts no more events")]
@@ -145,6 +191,7 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Service(e) => Some(e.status),
+            Error::WrongTopicKind { status, .. } => *status,
             Error::RetriesExhausted { last, .. } => last.status(),
             Error::Delivery(d) => d.failed.first().and_then(|f| f.error.status()),
             _ => None,

@@ -79,12 +79,15 @@ mod event_ref;
 pub mod identity;
 mod limits;
 mod metrics;
+mod namespace;
 mod options;
+mod receive;
 mod request;
 mod response;
 mod retry;
 mod sas;
 mod secret;
+mod settlement;
 #[cfg(test)]
 mod testing;
 mod token_cache;
@@ -98,7 +101,7 @@ pub use config::{EventGridConfig, EventGridTopicConfig, Schema};
 pub use credential::{Credential, TokenCredential};
 pub use custom_event::CustomEvent;
 pub use delivery::SendSummary;
-pub use endpoint::{API_VERSION, Endpoint};
+pub use endpoint::{API_VERSION, Endpoint, NAMESPACE_API_VERSION};
 pub use env::{TOPICS_VAR, topic_var};
 pub use error::{
     CredentialError, DeliveryFailure, Error, ErrorDetail, FailedEvents, Result, ServiceError,
@@ -107,13 +110,19 @@ pub use error::{
 pub use event::{DEFAULT_DATA_VERSION, Event, EventGridEvent};
 pub use event_ref::EventGridEventRef;
 pub use limits::{
-    Limits, SERVICE_MAX_EVENT_BYTES, SERVICE_MAX_EVENTS_PER_REQUEST, SERVICE_MAX_REQUEST_BYTES,
+    Limits, NAMESPACE_MAX_EVENTS_PER_REQUEST, NAMESPACE_MAX_REQUEST_BYTES, SERVICE_MAX_EVENT_BYTES,
+    SERVICE_MAX_EVENTS_PER_REQUEST, SERVICE_MAX_REQUEST_BYTES,
 };
 pub use metrics::{LatencyStats, TopicMetrics};
+pub use namespace::{MAX_EVENTS_RANGE, MAX_WAIT_SECONDS_RANGE, RECEIVE_ANSWER_MARGIN};
 pub use options::ClientOptions;
+pub use receive::ReceivedEvent;
 pub use retry::RetryOptions;
 pub use sas::generate_sas;
 pub use secret::Secret;
+pub use settlement::{
+    FailedLockToken, ReleaseDelay, SettlementFailure, SettlementKind, SettlementResult,
+};
 pub use transport::{AsyncTransport, Transport};
 
 /// For writing a front end or a transport of your own: the operation engine and the pieces
@@ -133,11 +142,14 @@ pub mod frontend {
     pub use crate::delivery::{Publish, SendTracker};
     pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
     pub use crate::metrics::{MetricsRegistry, TopicCounters};
+    pub use crate::namespace::Subscription;
+    pub use crate::receive::Receive;
     pub use crate::request::{
         RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent,
     };
     pub use crate::response::{parse_service_error, retry_after};
     pub use crate::retry::{Decision, Jitter, RetryState, is_retryable_status};
+    pub use crate::settlement::Settle;
     pub use crate::token_cache::{
         TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
     };

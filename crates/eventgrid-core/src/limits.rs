@@ -9,6 +9,11 @@ pub const SERVICE_MAX_REQUEST_BYTES: usize = 1_536_000;
 /// The most events one request may carry.
 pub const SERVICE_MAX_EVENTS_PER_REQUEST: usize = 5_000;
 
+/// The most events one publish to a namespace topic may carry.
+pub const NAMESPACE_MAX_EVENTS_PER_REQUEST: usize = 1_000;
+/// The largest request body a namespace topic accepts (1 MB).
+pub const NAMESPACE_MAX_REQUEST_BYTES: usize = 1_048_576;
+
 /// Client-side limits. Defaults: 65,536 bytes per serialized event (the seed library's
 /// "keep events under 64 KB"), 1 MiB per request body, 5,000 events per request.
 ///
