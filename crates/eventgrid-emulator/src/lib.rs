@@ -70,6 +70,7 @@ mod json_fast_scan;
 mod json_scan;
 mod jwt;
 mod publish;
+mod push;
 mod response;
 mod router;
 mod running;
@@ -87,6 +88,10 @@ pub use background::EmulatorHandle;
 pub use config::{EmulatorConfig, EntraClient, Limits};
 pub use error::{Error, Result};
 pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
+pub use push::{
+    AdvancedFilter, BatchPolicy, DeadLetter, DeliveryAttempt, EventFilter, FilterOperator,
+    RetryPolicy, SubscriptionCounters, SubscriptionInfo, SubscriptionSpec, SubscriptionState,
+};
 pub use running::{Emulator, EmulatorControl, RunningEmulator};
 pub use store::{RecordedRequest, TopicCounters};
 pub use topic::{Schema, TopicSpec};

@@ -1,0 +1,290 @@
+//! Every event subscription of a running emulator, by topic: created (each with its worker task)
+//! from the configuration or at run time, removed at run time, and offered each accepted event.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+use tokio::runtime::Handle;
+use tokio::task::AbortHandle;
+
+use super::client::DeliveryClient;
+use super::dead_letter::DeadLetter;
+use super::log::{DeliveryAttempt, DeliveryLog};
+use super::state::{Queued, Subscription, SubscriptionInfo};
+use super::subscription::SubscriptionSpec;
+use super::worker;
+use crate::topic::Schema;
+
+/// Events one subscription holds at most (queued, in delivery, waiting for a retry); beyond,
+/// new events are dropped for it and counted.
+pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
+
+/// How deliveries are made, for every subscription of an emulator.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PushSettings {
+    /// Multiplies the retry schedule, the status minimums, event time-to-live and the
+    /// handshake's waits (1.0: the service's times).
+    pub time_scale: f64,
+    /// How long a subscriber has to answer (the service's 30 seconds).
+    pub timeout: Duration,
+    /// PEM certificates trusted for https endpoints besides the webpki roots.
+    pub extra_ca_pem: Option<Vec<u8>>,
+    pub queue_capacity: usize,
+    /// Attempts and dead letters kept for inspection.
+    pub retain: usize,
+}
+
+/// What every worker shares.
+#[derive(Debug)]
+pub(crate) struct PushContext {
+    pub client: DeliveryClient,
+    pub time_scale: f64,
+    pub log: DeliveryLog,
+}
+
+struct Entry {
+    subscription: Arc<Subscription>,
+    task: AbortHandle,
+}
+
+/// The subscriptions of one emulator.
+pub(crate) struct PushRegistry {
+    context: Arc<PushContext>,
+    queue_capacity: usize,
+    /// `scheme://host:port` for validation URLs.
+    base_url: String,
+    runtime: Handle,
+    by_topic: RwLock<HashMap<String, Vec<Entry>>>,
+    /// Whether any subscription exists: publishing checks this first.
+    any: AtomicBool,
+}
+
+impl std::fmt::Debug for PushRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushRegistry")
+            .field("subscriptions", &self.list().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PushRegistry {
+    /// A registry whose workers run on the current tokio runtime.
+    pub(crate) fn new(settings: &PushSettings, base_url: String) -> Result<Self, String> {
+        if !(settings.time_scale.is_finite() && settings.time_scale > 0.0) {
+            return Err(format!(
+                "the retry time scale must be a positive number, not {}",
+                settings.time_scale
+            ));
+        }
+        if settings.timeout.is_zero() {
+            return Err("the delivery time-out must be more than zero".to_owned());
+        }
+        let client = DeliveryClient::new(settings.extra_ca_pem.as_deref(), settings.timeout)?;
+        Ok(Self {
+            context: Arc::new(PushContext {
+                client,
+                time_scale: settings.time_scale,
+                log: DeliveryLog::new(settings.retain),
+            }),
+            queue_capacity: settings.queue_capacity.max(1),
+            base_url,
+            runtime: Handle::try_current().map_err(|error| error.to_string())?,
+            by_topic: RwLock::new(HashMap::new()),
+            any: AtomicBool::new(false),
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<String, Vec<Entry>>> {
+        self.by_topic
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<String, Vec<Entry>>> {
+        self.by_topic
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Creates the subscription on a topic of schema `topic_schema` and starts its handshake
+    /// (or deliveries, when validation is off). Fails for a name already taken on the topic or
+    /// an impossible schema.
+    pub(crate) fn add(&self, spec: SubscriptionSpec, topic_schema: Schema) -> Result<(), String> {
+        spec.validate()?;
+        let delivery_schema = spec.resolve_schema(topic_schema)?;
+        let mut by_topic = self.write();
+        let entries = by_topic.entry(spec.topic().to_owned()).or_default();
+        if entries.iter().any(|entry| {
+            entry
+                .subscription
+                .spec
+                .name()
+                .eq_ignore_ascii_case(spec.name())
+        }) {
+            return Err(format!(
+                "topic `{}` already has a subscription named `{}`",
+                spec.topic(),
+                spec.name()
+            ));
+        }
+        let (subscription, queue) = Subscription::new(
+            spec,
+            topic_schema,
+            delivery_schema,
+            &self.base_url,
+            self.queue_capacity,
+        );
+        let subscription = Arc::new(subscription);
+        let task = self
+            .runtime
+            .spawn(worker::run(
+                Arc::clone(&subscription),
+                Arc::clone(&self.context),
+                queue,
+            ))
+            .abort_handle();
+        entries.push(Entry { subscription, task });
+        self.any.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Removes the subscription and stops its worker (events it held are forgotten). `false`
+    /// when there is no such subscription.
+    pub(crate) fn remove(&self, topic: &str, name: &str) -> bool {
+        let mut by_topic = self.write();
+        let Some(entries) = by_topic.get_mut(topic) else {
+            return false;
+        };
+        let Some(index) = entries
+            .iter()
+            .position(|entry| entry.subscription.spec.name().eq_ignore_ascii_case(name))
+        else {
+            return false;
+        };
+        entries.remove(index).task.abort();
+        let any = by_topic.values().any(|entries| !entries.is_empty());
+        self.any.store(any, Ordering::Release);
+        true
+    }
+
+    /// Stops every worker (at shutdown).
+    pub(crate) fn stop_all(&self) {
+        let mut by_topic = self.write();
+        for entry in by_topic.values().flatten() {
+            entry.task.abort();
+        }
+        by_topic.clear();
+        self.any.store(false, Ordering::Release);
+    }
+
+    /// Whether the topic has subscriptions (so publishing keeps the events' texts).
+    pub(crate) fn has_subscriptions(&self, topic: &str) -> bool {
+        self.any.load(Ordering::Acquire)
+            && self
+                .read()
+                .get(topic)
+                .is_some_and(|entries| !entries.is_empty())
+    }
+
+    /// Offers accepted events to the topic's subscriptions; never waits.
+    pub(crate) fn publish(&self, topic: &str, events: impl Iterator<Item = Bytes>) {
+        if !self.any.load(Ordering::Acquire) {
+            return;
+        }
+        let by_topic = self.read();
+        let Some(entries) = by_topic.get(topic).filter(|entries| !entries.is_empty()) else {
+            return;
+        };
+        let (published_at, publish_time) = (Instant::now(), OffsetDateTime::now_utc());
+        for text in events {
+            for entry in entries {
+                entry.subscription.offer(Queued {
+                    text: text.clone(),
+                    published_at,
+                    publish_time,
+                });
+            }
+        }
+    }
+
+    /// Every subscription, by topic then creation order.
+    pub(crate) fn list(&self) -> Vec<SubscriptionInfo> {
+        let by_topic = self.read();
+        let mut topics: Vec<&String> = by_topic.keys().collect();
+        topics.sort();
+        topics
+            .into_iter()
+            .flat_map(|topic| {
+                by_topic[topic]
+                    .iter()
+                    .map(|entry| entry.subscription.info())
+            })
+            .collect()
+    }
+
+    pub(crate) fn get(&self, topic: &str, name: &str) -> Option<SubscriptionInfo> {
+        self.read().get(topic)?.iter().find_map(|entry| {
+            let spec = &entry.subscription.spec;
+            spec.name()
+                .eq_ignore_ascii_case(name)
+                .then(|| entry.subscription.info())
+        })
+    }
+
+    /// A GET of a validation URL: `id` is the subscription's validation code.
+    pub(crate) fn visit_validation_url(
+        &self,
+        name: &str,
+        id: &str,
+    ) -> Result<SubscriptionInfo, String> {
+        let by_topic = self.read();
+        let subscription = by_topic
+            .values()
+            .flatten()
+            .map(|entry| &entry.subscription)
+            .find(|subscription| {
+                subscription.spec.name().eq_ignore_ascii_case(name)
+                    && subscription.validation_code.eq_ignore_ascii_case(id)
+            })
+            .ok_or_else(|| {
+                format!("no subscription `{name}` is waiting for validation code `{id}`")
+            })?;
+        subscription.visit_validation_url()?;
+        Ok(subscription.info())
+    }
+
+    /// Delivery attempts, oldest first, of one topic and subscription when given.
+    pub(crate) fn attempts(
+        &self,
+        topic: Option<&str>,
+        subscription: Option<&str>,
+    ) -> Vec<DeliveryAttempt> {
+        self.context.log.attempts.list(|attempt| {
+            topic.is_none_or(|topic| attempt.topic == topic)
+                && subscription.is_none_or(|name| attempt.subscription.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Dead letters, oldest first, of one topic and subscription when given.
+    pub(crate) fn dead_letters(
+        &self,
+        topic: Option<&str>,
+        subscription: Option<&str>,
+    ) -> Vec<DeadLetter> {
+        self.context.log.dead_letters.list(|dead_letter| {
+            topic.is_none_or(|topic| dead_letter.topic == topic)
+                && subscription
+                    .is_none_or(|name| dead_letter.subscription.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Forgets the attempts and dead letters listed so far.
+    pub(crate) fn clear_log(&self) {
+        self.context.log.attempts.clear();
+        self.context.log.dead_letters.clear();
+    }
+}
