@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::document::SubscriptionDocument;
 use super::registry::PushRegistry;
-use crate::response::{Body, ServiceError, empty_response, json_response};
-use crate::topic::Schema;
+use crate::config::topic::Schema;
+use crate::serving::response::{Body, ServiceError, empty_response, json_response};
 
 /// Answers `/_emulator/{subscriptions|deliveries|dead-letters}/...`, or `None` when the path is
 /// not one of these. `topic_schema` names the schema of a configured topic.

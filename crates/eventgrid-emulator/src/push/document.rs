@@ -10,7 +10,7 @@ use super::batch::BatchPolicy;
 use super::filter::EventFilter;
 use super::retry::RetryPolicy;
 use super::subscription::{DEFAULT_NAME, SubscriptionSpec};
-use crate::topic::Schema;
+use crate::config::topic::Schema;
 
 /// One subscription as written.
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::advanced_filter::AdvancedFilter;
-use crate::topic::Schema;
+use crate::config::topic::Schema;
 
 /// Most advanced filters one subscription may have (the service's limit).
 pub const MAX_ADVANCED_FILTERS: usize = 25;

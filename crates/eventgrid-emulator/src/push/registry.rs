@@ -17,7 +17,7 @@ use super::log::{DeliveryAttempt, DeliveryLog};
 use super::state::{Queued, Subscription, SubscriptionInfo};
 use super::subscription::SubscriptionSpec;
 use super::worker;
-use crate::topic::Schema;
+use crate::config::topic::Schema;
 
 /// Events one subscription holds at most (queued, in delivery, waiting for a retry); beyond,
 /// new events are dropped for it and counted.

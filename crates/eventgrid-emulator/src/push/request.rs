@@ -6,8 +6,8 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderName, Method, Request, Uri};
 use serde_json::{Map, Value, json};
 
-use crate::delivery::topic_resource_id;
-use crate::topic::Schema;
+use crate::config::topic::Schema;
+use crate::inspection::delivery::topic_resource_id;
 
 pub(crate) const EVENT_TYPE: HeaderName = HeaderName::from_static("aeg-event-type");
 pub(crate) const SUBSCRIPTION_NAME: HeaderName = HeaderName::from_static("aeg-subscription-name");

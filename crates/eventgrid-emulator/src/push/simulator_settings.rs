@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::filter::EventFilter;
 use super::retry::RetryPolicy;
 use super::subscription::SubscriptionSpec;
-use crate::topic::{Schema, TopicSpec};
+use crate::config::topic::{Schema, TopicSpec};
 
 /// A topic of the settings file, served on its own port.
 #[derive(Debug, Clone, PartialEq)]

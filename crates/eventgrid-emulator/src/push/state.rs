@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Notify, mpsc};
 
 use super::subscription::SubscriptionSpec;
-use crate::topic::Schema;
+use crate::config::topic::Schema;
 
 /// Where a subscription stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -10,7 +10,7 @@ use http::Uri;
 use super::batch::BatchPolicy;
 use super::filter::EventFilter;
 use super::retry::RetryPolicy;
-use crate::topic::Schema;
+use crate::config::topic::Schema;
 
 /// One event subscription with a webhook endpoint.
 ///

@@ -17,7 +17,7 @@ use super::registry::PushContext;
 use super::request::{Notification, abuse_protection_request, delivered_event, validation_request};
 use super::retry::{AttemptResult, NextStep, next_step, scale};
 use super::state::{Queued, Subscription, SubscriptionState};
-use crate::topic::Schema;
+use crate::config::topic::Schema;
 
 /// How long the endpoint has to GET the validation URL (the service's 10 minutes).
 const VALIDATION_WINDOW: Duration = Duration::from_secs(600);
