@@ -71,7 +71,8 @@ pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
 pub use inspection::control::EmulatorControl;
 pub use push::{
     AdvancedFilter, BatchPolicy, DeadLetter, DeliveryAttempt, EventFilter, FilterOperator,
-    RetryPolicy, SubscriptionCounters, SubscriptionInfo, SubscriptionSpec, SubscriptionState,
+    MAX_ADVANCED_FILTERS, MAX_FILTER_STRING_CHARS, MAX_FILTER_VALUES, PushConfig, RetryPolicy,
+    SubscriptionCounters, SubscriptionInfo, SubscriptionSpec, SubscriptionState,
 };
 pub use serving::background::EmulatorHandle;
 /// For fuzzing the whole request path in-process; not part of the stable API.

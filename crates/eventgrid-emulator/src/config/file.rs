@@ -11,6 +11,7 @@ use crate::config::topic::{Schema, TopicSpec};
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
 use crate::faults::{FaultRule, FaultSpec};
+use crate::push::document::SubscriptionDocument;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +26,11 @@ struct FileConfig {
     topics: Vec<FileTopic>,
     #[serde(default)]
     entra_clients: BTreeMap<String, String>,
+    #[serde(default)]
+    subscriptions: Vec<SubscriptionDocument>,
+    retry_time_scale: Option<f64>,
+    delivery_timeout_secs: Option<f64>,
+    webhook_ca_certificate: Option<PathBuf>,
 }
 
 /// A topic in a file: either the command line's `NAME[:SCHEMA][=KEY]` text or a table.
@@ -136,6 +142,20 @@ pub(crate) fn parse(text: &str, is_json: bool) -> Result<EmulatorConfig, String>
             client_secret,
         })
         .collect();
+    for (index, document) in file.subscriptions.into_iter().enumerate() {
+        let spec = document
+            .into_spec(None, None)
+            .map_err(|reason| format!("subscriptions[{index}]: {reason}"))?;
+        config.push.subscriptions.push(spec);
+    }
+    if let Some(scale) = file.retry_time_scale {
+        config.push.retry_time_scale = scale;
+    }
+    if let Some(seconds) = file.delivery_timeout_secs {
+        config.push.delivery_timeout = std::time::Duration::try_from_secs_f64(seconds)
+            .map_err(|_| format!("delivery_timeout_secs {seconds} is not a duration"))?;
+    }
+    config.push.webhook_ca_certificate = file.webhook_ca_certificate;
     config.validate().map_err(|error| error.to_string())?;
     Ok(config)
 }

@@ -93,6 +93,8 @@ pub struct EmulatorConfig {
     /// Clients the token endpoint accepts; when empty (the default) it accepts any client id
     /// with a non-empty secret.
     pub entra_clients: Vec<EntraClient>,
+    /// Push delivery: event subscriptions and how they are delivered to.
+    pub push: crate::push::PushConfig,
 }
 
 impl Default for EmulatorConfig {
@@ -107,6 +109,7 @@ impl Default for EmulatorConfig {
             limits: Limits::default(),
             faults: BTreeMap::new(),
             entra_clients: Vec::new(),
+            push: crate::push::PushConfig::default(),
         }
     }
 }
@@ -207,6 +210,6 @@ impl EmulatorConfig {
             }
             spec.validate()?;
         }
-        Ok(())
+        self.push.validate(&self.topics)
     }
 }

@@ -10,8 +10,8 @@ use super::registry::PushRegistry;
 use crate::config::topic::Schema;
 use crate::serving::response::{Body, ServiceError, empty_response, json_response};
 
-/// Answers `/_emulator/{subscriptions|deliveries|dead-letters}/...`, or `None` when the path is
-/// not one of these. `topic_schema` names the schema of a configured topic.
+/// Answers `/_emulator/{subscriptions|deliveries|dead-letters}/...` (`segments` after
+/// `_emulator`). `topic_schema` names the schema of a configured topic.
 pub(crate) fn control(
     registry: &PushRegistry,
     topic_schema: impl Fn(&str) -> Option<Schema>,
@@ -19,10 +19,10 @@ pub(crate) fn control(
     segments: &[&str],
     query: Option<&str>,
     body: &Bytes,
-) -> Option<Result<Response<Body>, ServiceError>> {
+) -> Result<Response<Body>, ServiceError> {
     let topic = query_value(query, "topic");
     let subscription = query_value(query, "subscription");
-    let answer = match (method, segments) {
+    match (method, segments) {
         (&Method::GET, ["subscriptions"]) => Ok(json_ok(&registry.list())),
         (&Method::GET, ["subscriptions", topic]) => {
             let all = registry.list();
@@ -56,12 +56,14 @@ pub(crate) fn control(
             registry.clear_log();
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
-        (_, ["subscriptions", ..] | ["deliveries"] | ["dead-letters"]) => {
-            Err(ServiceError::method_not_allowed(method))
-        }
-        _ => return None,
-    };
-    Some(answer)
+        (_, ["subscriptions"] | ["subscriptions", _] | ["subscriptions", _, _])
+        | (_, ["deliveries"] | ["dead-letters"]) => Err(ServiceError::method_not_allowed(method)),
+        _ => Err(ServiceError::not_found(
+            &format!("/_emulator/{}", segments.join("/")),
+            " Use /_emulator/subscriptions[/{topic}[/{name}]], /_emulator/deliveries or \
+             /_emulator/dead-letters.",
+        )),
+    }
 }
 
 fn put_subscription(

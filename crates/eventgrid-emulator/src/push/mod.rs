@@ -6,6 +6,8 @@ pub(crate) mod advanced_filter;
 pub(crate) mod api;
 pub(crate) mod batch;
 pub(crate) mod client;
+pub(crate) mod config;
+mod control;
 pub(crate) mod dead_letter;
 pub(crate) mod document;
 pub(crate) mod filter;
@@ -23,6 +25,7 @@ pub use advanced_filter::{
     AdvancedFilter, FilterOperator, MAX_FILTER_STRING_CHARS, MAX_FILTER_VALUES,
 };
 pub use batch::BatchPolicy;
+pub use config::PushConfig;
 pub use dead_letter::DeadLetter;
 pub use filter::{EventFilter, MAX_ADVANCED_FILTERS};
 pub use log::DeliveryAttempt;

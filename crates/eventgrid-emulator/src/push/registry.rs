@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use time::OffsetDateTime;
@@ -12,6 +12,7 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use super::client::DeliveryClient;
+use super::config::PushConfig;
 use super::dead_letter::DeadLetter;
 use super::log::{DeliveryAttempt, DeliveryLog};
 use super::state::{Queued, Subscription, SubscriptionInfo};
@@ -22,21 +23,6 @@ use crate::config::topic::Schema;
 /// Events one subscription holds at most (queued, in delivery, waiting for a retry); beyond,
 /// new events are dropped for it and counted.
 pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
-
-/// How deliveries are made, for every subscription of an emulator.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct PushSettings {
-    /// Multiplies the retry schedule, the status minimums, event time-to-live and the
-    /// handshake's waits (1.0: the service's times).
-    pub time_scale: f64,
-    /// How long a subscriber has to answer (the service's 30 seconds).
-    pub timeout: Duration,
-    /// PEM certificates trusted for https endpoints besides the webpki roots.
-    pub extra_ca_pem: Option<Vec<u8>>,
-    pub queue_capacity: usize,
-    /// Attempts and dead letters kept for inspection.
-    pub retain: usize,
-}
 
 /// What every worker shares.
 #[derive(Debug)]
@@ -57,7 +43,8 @@ pub(crate) struct PushRegistry {
     queue_capacity: usize,
     /// `scheme://host:port` for validation URLs.
     base_url: String,
-    runtime: Handle,
+    /// `None` for an in-process emulator, which has no subscriptions.
+    runtime: Option<Handle>,
     by_topic: RwLock<HashMap<String, Vec<Entry>>>,
     /// Whether any subscription exists: publishing checks this first.
     any: AtomicBool,
@@ -71,28 +58,39 @@ impl std::fmt::Debug for PushRegistry {
     }
 }
 
+impl Drop for PushRegistry {
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}
+
 impl PushRegistry {
-    /// A registry whose workers run on the current tokio runtime.
-    pub(crate) fn new(settings: &PushSettings, base_url: String) -> Result<Self, String> {
-        if !(settings.time_scale.is_finite() && settings.time_scale > 0.0) {
-            return Err(format!(
-                "the retry time scale must be a positive number, not {}",
-                settings.time_scale
-            ));
-        }
-        if settings.timeout.is_zero() {
-            return Err("the delivery time-out must be more than zero".to_owned());
-        }
-        let client = DeliveryClient::new(settings.extra_ca_pem.as_deref(), settings.timeout)?;
+    /// A registry whose workers run on the current tokio runtime (if any), keeping `retain`
+    /// attempts and dead letters. `config` has been validated.
+    pub(crate) fn new(
+        config: &PushConfig,
+        retain: usize,
+        base_url: String,
+    ) -> Result<Self, String> {
+        let extra_ca = match &config.webhook_ca_certificate {
+            Some(path) => Some(std::fs::read(path).map_err(|error| {
+                format!(
+                    "cannot read the webhook CA certificate {}: {error}",
+                    path.display()
+                )
+            })?),
+            None => None,
+        };
+        let client = DeliveryClient::new(extra_ca.as_deref(), config.delivery_timeout)?;
         Ok(Self {
             context: Arc::new(PushContext {
                 client,
-                time_scale: settings.time_scale,
-                log: DeliveryLog::new(settings.retain),
+                time_scale: config.retry_time_scale,
+                log: DeliveryLog::new(retain),
             }),
-            queue_capacity: settings.queue_capacity.max(1),
+            queue_capacity: config.queue_capacity.max(1),
             base_url,
-            runtime: Handle::try_current().map_err(|error| error.to_string())?,
+            runtime: Handle::try_current().ok(),
             by_topic: RwLock::new(HashMap::new()),
             any: AtomicBool::new(false),
         })
@@ -139,8 +137,11 @@ impl PushRegistry {
             self.queue_capacity,
         );
         let subscription = Arc::new(subscription);
-        let task = self
+        let runtime = self
             .runtime
+            .as_ref()
+            .ok_or("push delivery needs an emulator started on a tokio runtime")?;
+        let task = runtime
             .spawn(worker::run(
                 Arc::clone(&subscription),
                 Arc::clone(&self.context),

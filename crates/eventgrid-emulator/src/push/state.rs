@@ -29,6 +29,18 @@ pub enum SubscriptionState {
     Failed,
 }
 
+impl SubscriptionState {
+    /// `validating`, `awaiting_validation`, `active` or `failed`, as the inspection API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Validating => "validating",
+            Self::AwaitingValidation => "awaiting_validation",
+            Self::Active => "active",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// A subscription's counters since it was created.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
 
@@ -39,7 +40,9 @@ pub(crate) async fn publish<B: RequestBody>(
 ) -> Result<Response<Body>, DropConnection> {
     topic.count_request();
     let (parts, body) = request.into_parts();
-    let buffer_pool = (!topic.keeps_events()).then_some(&shared.body_pool);
+    // Push delivery needs the events' texts even when the topic keeps none.
+    let keep_texts = topic.keeps_events() || shared.push.has_subscriptions(topic.spec.name());
+    let buffer_pool = (!keep_texts).then_some(&shared.body_pool);
     let body = read_body(body, shared.limits.max_request_bytes, buffer_pool)
         .await
         .map_err(|_| DropConnection)?;
@@ -99,13 +102,20 @@ fn process(
         }
     };
     check_content_type(topic.spec.schema(), parts)?;
-    let batch = validate_batch(
-        &body,
-        topic.spec.schema(),
-        &shared.limits,
-        topic.keeps_events(),
-    )?;
+    let keep_texts = matches!(body, BodyBytes::Kept(_));
+    let batch = validate_batch(&body, topic.spec.schema(), &shared.limits, keep_texts)?;
     match &body {
+        BodyBytes::Kept(body) if shared.push.has_subscriptions(topic.spec.name()) => {
+            let texts: Vec<Bytes> = batch
+                .events
+                .iter()
+                .map(|event| body.slice_ref(event.as_bytes()))
+                .collect();
+            shared
+                .push
+                .publish(topic.spec.name(), texts.iter().cloned());
+            topic.accept(batch.count, texts.into_iter());
+        }
         BodyBytes::Kept(body) => topic.accept(
             batch.count,
             batch

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::serving::router::route;
+use crate::serving::router::{route, to_topic_endpoint};
 use crate::serving::tls::RemoveOnDrop;
 use crate::store::shared::Shared;
 
@@ -33,13 +33,16 @@ async fn stop_requested(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-/// Serves until `shutdown` turns true, then lets requests in flight finish.
+/// Serves until `shutdown` turns true, then lets requests in flight finish. With
+/// `dedicated_topic`, `/api/events` is that topic's endpoint (a port of its own, as
+/// AzureEventGridSimulator serves topics).
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
     certificate_file: RemoveOnDrop,
+    dedicated_topic: Option<Arc<str>>,
 ) {
     let graceful = GracefulShutdown::new();
     loop {
@@ -59,9 +62,14 @@ pub(crate) async fn serve(
         let shared = Arc::clone(&shared);
         let watcher = graceful.watcher();
         let tls = tls.clone();
+        let dedicated_topic = dedicated_topic.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let shared = Arc::clone(&shared);
+                let request = match &dedicated_topic {
+                    Some(topic) => to_topic_endpoint(request, topic),
+                    None => request,
+                };
                 async move { route(shared, request).await }
             });
             let mut builder = http1::Builder::new();

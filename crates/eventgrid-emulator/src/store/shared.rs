@@ -1,11 +1,13 @@
 //! The state shared by every connection of one running emulator.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::auth::jwt::TokenAuthority;
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
+use crate::push::registry::PushRegistry;
 use crate::serving::body::BodyPool;
 use crate::store::TopicState;
 
@@ -29,6 +31,10 @@ pub(crate) struct Shared {
     /// Serving [`InProcessEmulator`](crate::serving::in_process::InProcessEmulator) calls:
     /// latency faults are decided and counted but not waited for.
     pub in_process: bool,
+    /// Event subscriptions, their workers and their delivery log.
+    pub push: PushRegistry,
+    /// Topics also served on ports of their own (AzureEventGridSimulator's layout), once bound.
+    pub topic_addresses: BTreeMap<String, SocketAddr>,
 }
 
 /// Spare body buffers kept for reuse: enough for dozens of connections sending large bodies.
@@ -51,6 +57,26 @@ impl Shared {
                 .ok_or_else(|| Error::UnknownTopic(topic.clone()))?
                 .set_faults(Some(faults.clone()));
         }
+        let base_url = format!(
+            "{}://{fallback_host}",
+            if config.tls { "https" } else { "http" }
+        );
+        let push =
+            PushRegistry::new(&config.push, config.retain, base_url.clone()).map_err(|reason| {
+                Error::InvalidSubscription {
+                    subscription: "*".to_owned(),
+                    reason,
+                }
+            })?;
+        for spec in &config.push.subscriptions {
+            let schema = topics[spec.topic()].spec.schema();
+            let name = format!("{}/{}", spec.topic(), spec.name());
+            push.add(spec.clone(), schema)
+                .map_err(|reason| Error::InvalidSubscription {
+                    subscription: name,
+                    reason,
+                })?;
+        }
         Ok(Self {
             topics,
             topic_order: config
@@ -62,13 +88,12 @@ impl Shared {
             scheme: if config.tls { "https" } else { "http" },
             tokens: TokenAuthority::generate(),
             entra_clients: config.entra_clients.clone(),
-            base_url: format!(
-                "{}://{fallback_host}",
-                if config.tls { "https" } else { "http" }
-            ),
+            base_url,
             fallback_host,
             body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES),
             in_process: false,
+            push,
+            topic_addresses: BTreeMap::new(),
         })
     }
 
