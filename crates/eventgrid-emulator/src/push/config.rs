@@ -274,4 +274,22 @@ mod tests {
                 .contains("/nonexistent/appsettings.json")
         );
     }
+
+    #[test]
+    fn the_documented_configuration_file_parses() {
+        let docs = include_str!("../../../../docs/emulator.md");
+        let start = docs
+            .find("retry_time_scale = 1.0")
+            .expect("the documented file");
+        let end = start + docs[start..].find("```").expect("its end");
+        let text = format!("topics = [\"orders\"]\n{}", &docs[start..end]);
+        let config =
+            crate::config::file::parse(&text, false).unwrap_or_else(|error| panic!("{error}"));
+        let spec = &config.push.subscriptions[0];
+        assert_eq!((spec.topic(), spec.name()), ("orders", "billing"));
+        assert_eq!(spec.event_filter.advanced_filters.len(), 2);
+        assert_eq!(spec.retry_policy.max_delivery_attempts, 5);
+        assert_eq!(spec.batching.max_events_per_batch, 10);
+        assert_eq!(config.push.delivery_timeout, Duration::from_secs(30));
+    }
 }
