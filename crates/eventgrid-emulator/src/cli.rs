@@ -63,8 +63,9 @@ struct Cli {
     max_events_per_request: Option<usize>,
     /// An event subscription delivering to a webhook: TOPIC=URL or TOPIC/NAME=URL. The
     /// validation handshake runs at start-up. Repeatable.
+    // Read as text: clap would repeat a refused value, and the URL's query may be a secret.
     #[arg(long = "webhook", value_name = "TOPIC=URL")]
-    webhooks: Vec<crate::SubscriptionSpec>,
+    webhooks: Vec<String>,
     /// Skip the validation handshake of the --webhook subscriptions (they deliver at once)
     #[arg(long)]
     skip_validation: bool,
@@ -142,12 +143,15 @@ impl Cli {
                 .simulator_settings(path)
                 .map_err(|error| error.to_string())?;
         }
-        let skip_validation = self.skip_validation;
-        config.push.subscriptions.extend(
-            self.webhooks
-                .into_iter()
-                .map(|spec| spec.validation(!skip_validation)),
-        );
+        for webhook in &self.webhooks {
+            let spec: crate::SubscriptionSpec = webhook
+                .parse()
+                .map_err(|reason| format!("--webhook: {reason}"))?;
+            config
+                .push
+                .subscriptions
+                .push(spec.validation(!self.skip_validation));
+        }
         config.push.name_unnamed_webhooks();
         if let Some(scale) = self.retry_time_scale {
             config.push.retry_time_scale = scale;
