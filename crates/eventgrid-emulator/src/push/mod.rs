@@ -11,6 +11,7 @@ mod control;
 pub(crate) mod dead_letter;
 pub(crate) mod document;
 pub(crate) mod filter;
+pub(crate) mod filter_operator;
 pub(crate) mod handshake;
 pub(crate) mod log;
 pub(crate) mod registry;

@@ -16,6 +16,11 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+use crate::support::{Client, publish_url};
+use eventgrid_emulator::{
+    EmulatorConfig, RunningEmulator, Schema, SubscriptionSpec, SubscriptionState, TopicSpec,
+};
+
 /// One request the webhook received.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -266,4 +271,46 @@ pub async fn eventually<T>(what: &str, check: impl Fn() -> Option<T>) -> T {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+// Helpers of the push delivery tests.
+
+/// Every test shrinks the service's times: 10 s becomes 10 ms.
+pub const SCALE: f64 = 0.001;
+
+pub fn config() -> EmulatorConfig {
+    EmulatorConfig::new()
+        .topic(TopicSpec::open("orders"))
+        .topic(TopicSpec::open("ce").with_schema(Schema::CloudEvents))
+        .retry_time_scale(SCALE)
+}
+
+pub fn spec(topic: &str, name: &str, webhook: &Webhook) -> SubscriptionSpec {
+    SubscriptionSpec::new(topic, name, &webhook.url).unwrap()
+}
+
+pub async fn publish(emulator: &RunningEmulator, topic: &str, events: Vec<Value>) {
+    let content_type = if topic == "ce" {
+        "application/cloudevents-batch+json; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    let reply = Client::new()
+        .send(
+            "POST",
+            &publish_url(emulator, topic),
+            &[("content-type", content_type)],
+            Value::Array(events).to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+pub async fn active(emulator: &RunningEmulator, topic: &str, name: &str) {
+    eventually(&format!("{topic}/{name} active"), || {
+        let info = emulator.subscription(topic, name)?;
+        assert_ne!(info.state, SubscriptionState::Failed, "{info:?}");
+        (info.state == SubscriptionState::Active).then_some(())
+    })
+    .await;
 }
