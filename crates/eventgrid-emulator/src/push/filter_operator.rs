@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The operator of an [`AdvancedFilter`], named as in the service's `operatorType`.
+/// The operator of an [`AdvancedFilter`](crate::AdvancedFilter), named as in the service's `operatorType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FilterOperator {
