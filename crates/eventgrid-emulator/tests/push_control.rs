@@ -210,3 +210,33 @@ async fn https_subscribers_are_trusted_through_the_extra_ca() {
         "{attempt:?}"
     );
 }
+
+#[test]
+fn blocking_code_adds_subscriptions_to_a_background_emulator() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let webhook = runtime.block_on(Webhook::accepting());
+    let emulator = eventgrid_emulator::Emulator::start_in_background(config()).unwrap();
+    emulator
+        .add_subscription(SubscriptionSpec::new("orders", "from-a-thread", &webhook.url).unwrap())
+        .unwrap();
+    let duplicate = SubscriptionSpec::new("orders", "FROM-A-THREAD", &webhook.url).unwrap();
+    let error = emulator
+        .add_subscription(duplicate)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("already has a subscription"), "{error}");
+    let unknown = SubscriptionSpec::new("nope", "abc", &webhook.url).unwrap();
+    assert!(emulator.add_subscription(unknown).is_err());
+    let body = Value::Array(vec![event(3)]).to_string();
+    let request = format!(
+        "POST /orders/api/events?api-version=2018-01-01 HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = support::raw_exchange(emulator.local_addr(), request.as_bytes()).unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    let events = runtime.block_on(webhook.wait_for_events(1));
+    assert_eq!(events[0]["id"], "3");
+    assert!(emulator.remove_subscription("orders", "from-a-thread"));
+    assert!(emulator.subscriptions().is_empty());
+}
