@@ -5,7 +5,9 @@
 mod support;
 mod webhook;
 
-use eventgrid_emulator::{BatchPolicy, Schema, SubscriptionSpec, SubscriptionState};
+use eventgrid_emulator::{
+    BatchPolicy, EmulatorConfig, Schema, SubscriptionSpec, SubscriptionState, TopicSpec,
+};
 use serde_json::{Value, json};
 use support::{Client, cloud_event, event, start};
 use webhook::{Answer, Webhook, active, config, eventually, publish, spec, validating};
@@ -298,4 +300,37 @@ async fn validation_can_be_skipped() {
         webhook.received().iter().all(|r| r.is_notification()),
         "no handshake"
     );
+}
+
+#[tokio::test]
+async fn custom_schema_topics_validate_like_event_grid_and_deliver_events_as_sent() {
+    let webhook = Webhook::accepting().await;
+    let emulator = start(
+        EmulatorConfig::new()
+            .topic(TopicSpec::open("custom").with_schema(Schema::Custom))
+            .retry_time_scale(webhook::SCALE)
+            .subscription(spec("custom", "raw", &webhook)),
+    )
+    .await;
+    active(&emulator, "custom", "raw").await;
+    assert_eq!(
+        webhook.received()[0].header("aeg-event-type"),
+        Some("SubscriptionValidation")
+    );
+    let reply = Client::new()
+        .post_json(
+            &support::publish_url(&emulator, "custom"),
+            &[],
+            json!([{"kind": "reading", "value": 21.5}]).to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    let events = webhook.wait_for_events(1).await;
+    assert_eq!(events[0], json!({"kind": "reading", "value": 21.5}));
+    let notification = &webhook.notifications()[0];
+    assert_eq!(
+        notification.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(notification.header("aeg-data-version"), None);
 }
