@@ -397,14 +397,17 @@ impl Deliveries {
                 subscription.spec.name(),
                 verdict.last_attempt,
             );
-            // A small write; a failure is reported, never fatal to delivery.
-            if let Err(error) = dead_letter::write(&path, &records) {
-                tracing::warn!(
-                    "subscription {}: cannot write dead letters to {}: {error}",
-                    subscription.spec.name(),
-                    path.display()
-                );
-            }
+            // Off the runtime's threads: a slow disk must not hold up other subscriptions. A
+            // failure is reported, never fatal to delivery.
+            let name = subscription.spec.name().to_owned();
+            tokio::task::spawn_blocking(move || {
+                if let Err(error) = dead_letter::write(&path, &records) {
+                    tracing::warn!(
+                        "subscription {name}: cannot write dead letters to {}: {error}",
+                        path.display()
+                    );
+                }
+            });
         }
     }
 }
