@@ -377,3 +377,33 @@ async fn a_dead_subscriber_never_slows_publishing() {
     assert_eq!(counters.queued_events, 5);
     assert_eq!(counters.dropped_events, 15);
 }
+
+#[tokio::test]
+async fn a_dead_letter_folder_that_cannot_be_written_is_reported() {
+    // A file where the folder should be: nothing can be created under it.
+    let blocker = std::env::temp_dir().join(format!("eg-not-a-folder-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&blocker, b"").unwrap();
+    let webhook = Webhook::start(|request, _| {
+        if request.is_notification() {
+            Answer::status(400)
+        } else {
+            validating(request)
+        }
+    })
+    .await;
+    let emulator = start(
+        config().subscription(spec("orders", "unwritable", &webhook).dead_letter_folder(&blocker)),
+    )
+    .await;
+    active(&emulator, "orders", "unwritable").await;
+    publish(&emulator, "orders", vec![event(1)]).await;
+    let error = eventually("the write failure", || {
+        emulator
+            .subscription("orders", "unwritable")?
+            .dead_letter_error
+    })
+    .await;
+    assert!(error.contains("cannot write"), "{error}");
+    assert_eq!(emulator.dead_letters().len(), 1, "still listed");
+    std::fs::remove_file(&blocker).unwrap();
+}

@@ -81,6 +81,9 @@ pub struct SubscriptionInfo {
     /// The URL whose GET validates it, while the handshake is under way.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validation_url: Option<String>,
+    /// Why the last dead-letter file could not be written, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_error: Option<String>,
     /// Its counters.
     pub counters: SubscriptionCounters,
 }
@@ -103,6 +106,7 @@ pub(crate) struct Subscription {
     pub validation_code: String,
     pub validation_url: String,
     phase: Mutex<(SubscriptionState, Option<String>)>,
+    dead_letter_error: Mutex<Option<String>>,
     /// Set by a GET of the validation URL (which may come before the POST is answered).
     url_visited: AtomicBool,
     pub visited: Notify,
@@ -151,6 +155,7 @@ impl Subscription {
             validation_code,
             validation_url,
             phase: Mutex::new((phase, None)),
+            dead_letter_error: Mutex::new(None),
             url_visited: AtomicBool::new(false),
             visited: Notify::new(),
             queue,
@@ -223,6 +228,10 @@ impl Subscription {
         self.url_visited.load(Ordering::Acquire)
     }
 
+    pub(crate) fn set_dead_letter_error(&self, error: String) {
+        *lock(&self.dead_letter_error) = Some(error);
+    }
+
     pub(crate) fn count_attempt(&self, succeeded: bool) {
         self.attempts.fetch_add(1, Ordering::Relaxed);
         if !succeeded {
@@ -265,6 +274,7 @@ impl Subscription {
             state,
             reason,
             validation_url: validating.then(|| self.validation_url.clone()),
+            dead_letter_error: lock(&self.dead_letter_error).clone(),
             counters: SubscriptionCounters {
                 queued_events: self.held.load(Ordering::Acquire) as u64,
                 delivered_events: self.delivered.load(Ordering::Relaxed),

@@ -399,13 +399,11 @@ impl Deliveries {
             );
             // Off the runtime's threads: a slow disk must not hold up other subscriptions. A
             // failure is reported, never fatal to delivery.
-            let name = subscription.spec.name().to_owned();
+            let subscription = Arc::clone(subscription);
             tokio::task::spawn_blocking(move || {
                 if let Err(error) = dead_letter::write(&path, &records) {
-                    tracing::warn!(
-                        "subscription {name}: cannot write dead letters to {}: {error}",
-                        path.display()
-                    );
+                    subscription
+                        .set_dead_letter_error(format!("cannot write {}: {error}", path.display()));
                 }
             });
         }
