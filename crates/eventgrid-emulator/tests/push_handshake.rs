@@ -194,7 +194,14 @@ async fn cloud_events_use_the_options_handshake_and_their_content_types() {
             .subscription(
                 spec("orders", "converted", &webhook)
                     .delivery_schema(Schema::CloudEvents)
-                    .batching(BatchPolicy::new(10, 64).unwrap()),
+                    .batching(BatchPolicy::new(10, 64).unwrap())
+                    // Filters use the topic's schema: Event Grid keys, even for CloudEvents out.
+                    .filter(
+                        serde_json::from_value(json!({"includedEventTypes": ["order.placed"],
+                            "advancedFilters": [{"operatorType": "StringIn", "key": "EventType",
+                                                 "values": ["order.placed"]}]}))
+                        .unwrap(),
+                    ),
             ),
     )
     .await;

@@ -20,30 +20,46 @@ const JSON: &str = "application/json; charset=utf-8";
 const CLOUD_EVENT: &str = "application/cloudevents+json; charset=utf-8";
 const CLOUD_EVENTS_BATCH: &str = "application/cloudevents-batch+json; charset=utf-8";
 
-/// One event of a topic of schema `topic_schema`, as a subscriber in `delivery_schema` receives
-/// it: Event Grid schema events carry the topic's resource id and `metadataVersion`; converted
-/// to CloudEvents, `eventType` becomes `type`, `eventTime` `time` and the topic `source`.
-pub(crate) fn delivered_event(
+/// One event of a topic of schema `topic_schema` as the topic's subscribers see it (and filters
+/// judge it): Event Grid schema events carry the topic's resource id and `metadataVersion`.
+pub(crate) fn stamped_event(topic_schema: Schema, topic: &str, text: &[u8]) -> Option<Value> {
+    let mut event: Value = serde_json::from_slice(text).ok()?;
+    if topic_schema == Schema::EventGrid {
+        let members = event.as_object_mut()?;
+        members
+            .entry("topic")
+            .or_insert_with(|| Value::String(topic_resource_id(topic)));
+        members
+            .entry("metadataVersion")
+            .or_insert_with(|| Value::String("1".to_owned()));
+    }
+    Some(event)
+}
+
+/// A stamped event in `delivery_schema`: converted to CloudEvents from the Event Grid schema,
+/// `eventType` becomes `type`, `eventTime` `time` and the topic `source`; otherwise as it is.
+pub(crate) fn in_delivery_schema(
+    topic_schema: Schema,
+    delivery_schema: Schema,
+    event: Value,
+) -> Value {
+    match (topic_schema, delivery_schema, event) {
+        (Schema::EventGrid, Schema::CloudEvents, Value::Object(mut members)) => {
+            Value::Object(to_cloud_event(&mut members))
+        }
+        (_, _, event) => event,
+    }
+}
+
+#[cfg(test)]
+fn delivered_event(
     topic_schema: Schema,
     delivery_schema: Schema,
     topic: &str,
     text: &[u8],
 ) -> Option<Value> {
-    let mut event: Value = serde_json::from_slice(text).ok()?;
-    if topic_schema != Schema::EventGrid {
-        return Some(event);
-    }
-    let members = event.as_object_mut()?;
-    members
-        .entry("topic")
-        .or_insert_with(|| Value::String(topic_resource_id(topic)));
-    if delivery_schema == Schema::CloudEvents {
-        return Some(Value::Object(to_cloud_event(members)));
-    }
-    members
-        .entry("metadataVersion")
-        .or_insert_with(|| Value::String("1".to_owned()));
-    Some(event)
+    let event = stamped_event(topic_schema, topic, text)?;
+    Some(in_delivery_schema(topic_schema, delivery_schema, event))
 }
 
 fn to_cloud_event(event: &mut Map<String, Value>) -> Map<String, Value> {

@@ -14,7 +14,9 @@ use super::dead_letter::{self, DeadLetter, Verdict, rfc3339};
 use super::handshake::{HandshakeAnswer, judge_options_answer, judge_validation_answer};
 use super::log::DeliveryAttempt;
 use super::registry::PushContext;
-use super::request::{Notification, abuse_protection_request, delivered_event, validation_request};
+use super::request::{
+    Notification, abuse_protection_request, in_delivery_schema, stamped_event, validation_request,
+};
 use super::retry::{AttemptResult, NextStep, next_step, scale};
 use super::state::{Queued, Subscription, SubscriptionState};
 use crate::config::topic::Schema;
@@ -239,9 +241,10 @@ impl Deliveries {
     /// Filters and shapes a published event.
     fn accept(&mut self, queued: Queued) {
         let subscription = &self.subscription;
-        let Some(event) = delivered_event(
+        // Filters judge events in the topic's schema (their keys are the topic's: `EventType`,
+        // `Subject`), whatever the delivery schema.
+        let Some(event) = stamped_event(
             subscription.topic_schema,
-            subscription.delivery_schema,
             subscription.spec.topic(),
             &queued.text,
         ) else {
@@ -251,11 +254,16 @@ impl Deliveries {
         if !subscription
             .spec
             .event_filter
-            .matches(subscription.delivery_schema, &event)
+            .matches(subscription.topic_schema, &event)
         {
             subscription.count_filtered();
             return;
         }
+        let event = in_delivery_schema(
+            subscription.topic_schema,
+            subscription.delivery_schema,
+            event,
+        );
         let size = serde_json::to_vec(&event).map_or(queued.text.len(), |text| text.len());
         self.ready.push_back(Ready {
             event,
