@@ -88,12 +88,9 @@ fn put_subscription(
     spec.resolve_schema(schema)
         .map_err(|reason| ServiceError::bad_request(format!("Invalid subscription: {reason}.")))?;
     let replaced = registry.remove(topic, name);
-    registry
+    let info = registry
         .add(spec, schema)
         .map_err(|reason| ServiceError::bad_request(format!("Invalid subscription: {reason}.")))?;
-    let info = registry
-        .get(topic, name)
-        .expect("the subscription was just added");
     let status = if replaced {
         StatusCode::OK
     } else {

@@ -29,6 +29,7 @@ impl EmulatorControl {
         self.shared
             .push
             .add(spec, schema)
+            .map(drop)
             .map_err(|reason| Error::InvalidSubscription {
                 subscription: name,
                 reason,

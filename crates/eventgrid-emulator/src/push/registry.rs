@@ -111,7 +111,11 @@ impl PushRegistry {
     /// Creates the subscription on a topic of schema `topic_schema` and starts its handshake
     /// (or deliveries, when validation is off). Fails for a name already taken on the topic or
     /// an impossible schema.
-    pub(crate) fn add(&self, spec: SubscriptionSpec, topic_schema: Schema) -> Result<(), String> {
+    pub(crate) fn add(
+        &self,
+        spec: SubscriptionSpec,
+        topic_schema: Schema,
+    ) -> Result<SubscriptionInfo, String> {
         spec.validate()?;
         let delivery_schema = spec.resolve_schema(topic_schema)?;
         let mut by_topic = self.write();
@@ -148,9 +152,10 @@ impl PushRegistry {
                 queue,
             ))
             .abort_handle();
+        let info = subscription.info();
         entries.push(Entry { subscription, task });
         self.any.store(true, Ordering::Release);
-        Ok(())
+        Ok(info)
     }
 
     /// Removes the subscription and stops its worker (events it held are forgotten). `false`

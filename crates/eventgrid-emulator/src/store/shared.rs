@@ -71,11 +71,12 @@ impl Shared {
         for spec in &config.push.subscriptions {
             let schema = topics[spec.topic()].spec.schema();
             let name = format!("{}/{}", spec.topic(), spec.name());
-            push.add(spec.clone(), schema)
-                .map_err(|reason| Error::InvalidSubscription {
+            push.add(spec.clone(), schema).map(drop).map_err(|reason| {
+                Error::InvalidSubscription {
                     subscription: name,
                     reason,
-                })?;
+                }
+            })?;
         }
         Ok(Self {
             topics,
