@@ -240,3 +240,18 @@ fn blocking_code_adds_subscriptions_to_a_background_emulator() {
     assert!(emulator.remove_subscription("orders", "from-a-thread"));
     assert!(emulator.subscriptions().is_empty());
 }
+
+#[tokio::test]
+async fn a_topic_has_at_most_500_subscriptions() {
+    let emulator = start(config()).await;
+    // Validation off and a closed port: nothing is sent, so adding is all this costs.
+    for n in 0..500 {
+        let spec = SubscriptionSpec::new("orders", format!("sub-{n}"), "http://127.0.0.1:9/")
+            .unwrap()
+            .validation(false);
+        emulator.add_subscription(spec).unwrap();
+    }
+    let one_more = SubscriptionSpec::new("orders", "sub-500", "http://127.0.0.1:9/").unwrap();
+    let error = emulator.add_subscription(one_more).unwrap_err().to_string();
+    assert!(error.contains("500 subscriptions"), "{error}");
+}

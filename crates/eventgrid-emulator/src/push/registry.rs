@@ -24,6 +24,10 @@ use crate::config::topic::Schema;
 /// new events are dropped for it and counted.
 pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
 
+/// Most event subscriptions one topic may have (the service's limit), which also bounds the
+/// tasks and queues the control API can create.
+pub(crate) const MAX_SUBSCRIPTIONS_PER_TOPIC: usize = 500;
+
 /// What every worker shares.
 #[derive(Debug)]
 pub(crate) struct PushContext {
@@ -131,6 +135,12 @@ impl PushRegistry {
                 "topic `{}` already has a subscription named `{}`",
                 spec.topic(),
                 spec.name()
+            ));
+        }
+        if entries.len() >= MAX_SUBSCRIPTIONS_PER_TOPIC {
+            return Err(format!(
+                "topic `{}` already has {MAX_SUBSCRIPTIONS_PER_TOPIC} subscriptions, the most a topic may have",
+                spec.topic()
             ));
         }
         let (subscription, queue) = Subscription::new(
