@@ -40,49 +40,64 @@ pub struct DeliveryAttempt {
     pub next: String,
 }
 
-/// The newest `retain` entries of a kind.
+/// The newest entries of a kind: at most `retain` of them, of at most `retain_bytes` together
+/// (an entry's size as its owner estimates it).
 #[derive(Debug)]
 pub(crate) struct Recent<T> {
-    entries: Mutex<VecDeque<T>>,
+    /// The entries with their sizes, and the sum of the sizes.
+    entries: Mutex<(VecDeque<(T, usize)>, usize)>,
     retain: usize,
+    retain_bytes: usize,
 }
 
 impl<T: Clone> Recent<T> {
-    pub(crate) fn new(retain: usize) -> Self {
+    pub(crate) fn new(retain: usize, retain_bytes: usize) -> Self {
         Self {
-            entries: Mutex::new(VecDeque::new()),
+            entries: Mutex::new((VecDeque::new(), 0)),
             retain,
+            retain_bytes,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, VecDeque<T>> {
+    fn lock(&self) -> MutexGuard<'_, (VecDeque<(T, usize)>, usize)> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn push(&self, entry: T) {
-        if self.retain == 0 {
+    /// Keeps `entry` of about `size` bytes, forgetting the oldest beyond the bounds. An entry
+    /// larger than the byte bound alone is not kept.
+    pub(crate) fn push(&self, entry: T, size: usize) {
+        if self.retain == 0 || size > self.retain_bytes {
             return;
         }
-        let mut entries = self.lock();
-        if entries.len() == self.retain {
-            entries.pop_front();
+        let mut guard = self.lock();
+        let (entries, bytes) = &mut *guard;
+        while entries.len() >= self.retain || *bytes + size > self.retain_bytes {
+            let Some((_, freed)) = entries.pop_front() else {
+                break;
+            };
+            *bytes -= freed;
         }
-        entries.push_back(entry);
+        entries.push_back((entry, size));
+        *bytes += size;
     }
 
     /// The entries passing `keep`, oldest first.
     pub(crate) fn list(&self, keep: impl Fn(&T) -> bool) -> Vec<T> {
         self.lock()
+            .0
             .iter()
+            .map(|(entry, _)| entry)
             .filter(|entry| keep(entry))
             .cloned()
             .collect()
     }
 
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let mut guard = self.lock();
+        guard.0.clear();
+        guard.1 = 0;
     }
 }
 
@@ -94,10 +109,38 @@ pub(crate) struct DeliveryLog {
 }
 
 impl DeliveryLog {
-    pub(crate) fn new(retain: usize) -> Self {
+    /// Keeps an attempt (its size: its strings, and some for the rest).
+    pub(crate) fn record_attempt(&self, attempt: DeliveryAttempt) {
+        let size = 256
+            + attempt
+                .event_ids
+                .iter()
+                .map(|id| id.len() + 24)
+                .sum::<usize>()
+            + attempt.error.as_ref().map_or(0, String::len)
+            + attempt.topic.len()
+            + attempt.subscription.len()
+            + attempt.next.len();
+        self.attempts.push(attempt, size);
+    }
+
+    /// Keeps a dead letter whose event's JSON text is about `event_bytes` long.
+    pub(crate) fn record_dead_letter(&self, dead_letter: DeadLetter, event_bytes: usize) {
+        // The added fields and the names take about as much again as a small event.
+        self.dead_letters.push(dead_letter, event_bytes + 512);
+    }
+}
+
+/// Attempts kept at most, whatever the retention (as request records).
+const MAX_ATTEMPTS: usize = crate::store::MAX_RECORDS;
+
+impl DeliveryLog {
+    /// Keeps up to `retain` dead letters of `retain_bytes` together, and up to `retain` (at most
+    /// 1,000) attempts.
+    pub(crate) fn new(retain: usize, retain_bytes: usize) -> Self {
         Self {
-            attempts: Recent::new(retain),
-            dead_letters: Recent::new(retain),
+            attempts: Recent::new(retain.min(MAX_ATTEMPTS), retain_bytes),
+            dead_letters: Recent::new(retain, retain_bytes),
         }
     }
 }
@@ -108,16 +151,33 @@ mod tests {
 
     #[test]
     fn keeps_the_newest_entries() {
-        let recent = Recent::new(2);
+        let recent = Recent::new(2, 1000);
         for n in 0..5 {
-            recent.push(n);
+            recent.push(n, 1);
         }
         assert_eq!(recent.list(|_| true), [3, 4]);
         assert_eq!(recent.list(|n| *n == 4), [4]);
         recent.clear();
         assert!(recent.list(|_| true).is_empty());
-        let none = Recent::new(0);
-        none.push(1);
+        let none = Recent::new(0, 1000);
+        none.push(1, 1);
         assert!(none.list(|_| true).is_empty());
+    }
+
+    #[test]
+    fn keeps_within_the_byte_bound() {
+        let recent = Recent::new(100, 10);
+        recent.push("a", 4);
+        recent.push("b", 4);
+        recent.push("c", 4);
+        assert_eq!(recent.list(|_| true), ["b", "c"]);
+        recent.push("huge", 11);
+        assert_eq!(
+            recent.list(|_| true),
+            ["b", "c"],
+            "too large alone: not kept"
+        );
+        recent.push("d", 10);
+        assert_eq!(recent.list(|_| true), ["d"]);
     }
 }

@@ -69,11 +69,13 @@ impl Drop for PushRegistry {
 }
 
 impl PushRegistry {
-    /// A registry whose workers run on the current tokio runtime (if any), keeping `retain`
-    /// attempts and dead letters. `config` has been validated.
+    /// A registry whose workers run on the current tokio runtime (if any), keeping up to
+    /// `retain` attempts (at most 1,000) and dead letters (of `retain_bytes` together). `config`
+    /// has been validated.
     pub(crate) fn new(
         config: &PushConfig,
         retain: usize,
+        retain_bytes: usize,
         base_url: String,
     ) -> Result<Self, String> {
         let extra_ca = match &config.webhook_ca_certificate {
@@ -90,7 +92,7 @@ impl PushRegistry {
             context: Arc::new(PushContext {
                 client,
                 time_scale: config.retry_time_scale,
-                log: DeliveryLog::new(retain),
+                log: DeliveryLog::new(retain, retain_bytes),
             }),
             queue_capacity: config.queue_capacity.max(1),
             base_url,

@@ -103,7 +103,7 @@ async fn handshake(subscription: &Subscription, context: &PushContext) -> bool {
             HandshakeAnswer::Pending => "waiting for a GET of the validation URL".to_owned(),
             HandshakeAnswer::Refused(reason) => reason.clone(),
         };
-        context.log.attempts.push(DeliveryAttempt {
+        context.log.record_attempt(DeliveryAttempt {
             topic: subscription.spec.topic().to_owned(),
             subscription: subscription.spec.name().to_owned(),
             kind: if cloud_events {
@@ -329,7 +329,7 @@ impl Deliveries {
             &subscription.spec.retry_policy,
             self.context.time_scale,
         );
-        self.context.log.attempts.push(DeliveryAttempt {
+        self.context.log.record_attempt(DeliveryAttempt {
             topic: subscription.spec.topic().to_owned(),
             subscription: subscription.spec.name().to_owned(),
             kind: "Notification".to_owned(),
@@ -390,12 +390,15 @@ impl Deliveries {
                 .mark(&ready.event)
             })
             .collect();
-        for record in &records {
-            self.context.log.dead_letters.push(DeadLetter {
-                topic: subscription.spec.topic().to_owned(),
-                subscription: subscription.spec.name().to_owned(),
-                event: record.clone(),
-            });
+        for (record, ready) in records.iter().zip(events) {
+            self.context.log.record_dead_letter(
+                DeadLetter {
+                    topic: subscription.spec.topic().to_owned(),
+                    subscription: subscription.spec.name().to_owned(),
+                    event: record.clone(),
+                },
+                ready.size,
+            );
         }
         subscription.count_dead_lettered(events.len());
         if let Some(folder) = &subscription.spec.dead_letter_folder {

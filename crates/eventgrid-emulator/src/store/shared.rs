@@ -72,13 +72,16 @@ impl Shared {
             "{}://{fallback_host}",
             if config.tls { "https" } else { "http" }
         );
-        let push =
-            PushRegistry::new(&config.push, config.retain, base_url.clone()).map_err(|reason| {
-                Error::InvalidSubscription {
-                    subscription: "*".to_owned(),
-                    reason,
-                }
-            })?;
+        let push = PushRegistry::new(
+            &config.push,
+            config.retain,
+            config.retain_bytes,
+            base_url.clone(),
+        )
+        .map_err(|reason| Error::InvalidSubscription {
+            subscription: "*".to_owned(),
+            reason,
+        })?;
         for spec in &config.push.subscriptions {
             let schema = topics[spec.topic()].spec.schema();
             let name = format!("{}/{}", spec.topic(), spec.name());
