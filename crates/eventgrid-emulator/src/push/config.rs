@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::registry::DEFAULT_QUEUE_CAPACITY;
+use super::registry::{DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_CAPACITY_BYTES};
 use super::simulator_settings;
 use super::subscription::SubscriptionSpec;
 use crate::config::EmulatorConfig;
@@ -33,6 +33,9 @@ pub struct PushConfig {
     /// beyond, new events are dropped for it and counted, so a slow subscriber never slows
     /// publishing (default 10,000).
     pub queue_capacity: usize,
+    /// Bytes of published event text each subscription holds at most, the same way (default
+    /// 64 MiB).
+    pub queue_capacity_bytes: usize,
     /// Topics also served on a port of their own at `/api/events`, as AzureEventGridSimulator
     /// serves them.
     pub topic_ports: BTreeMap<String, u16>,
@@ -46,6 +49,7 @@ impl Default for PushConfig {
             delivery_timeout: Duration::from_secs(30),
             webhook_ca_certificate: None,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            queue_capacity_bytes: DEFAULT_QUEUE_CAPACITY_BYTES,
             topic_ports: BTreeMap::new(),
         }
     }

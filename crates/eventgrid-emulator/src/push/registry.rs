@@ -23,6 +23,8 @@ use crate::config::topic::Schema;
 /// Events one subscription holds at most (queued, in delivery, waiting for a retry); beyond,
 /// new events are dropped for it and counted.
 pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
+/// Bytes of event text one subscription holds at most, the same way.
+pub(crate) const DEFAULT_QUEUE_CAPACITY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Most event subscriptions one topic may have (the service's limit), which also bounds the
 /// tasks and queues the control API can create.
@@ -45,6 +47,7 @@ struct Entry {
 pub(crate) struct PushRegistry {
     context: Arc<PushContext>,
     queue_capacity: usize,
+    queue_capacity_bytes: usize,
     /// `scheme://host:port` for validation URLs.
     base_url: String,
     /// `None` for an in-process emulator, which has no subscriptions.
@@ -95,6 +98,7 @@ impl PushRegistry {
                 log: DeliveryLog::new(retain, retain_bytes),
             }),
             queue_capacity: config.queue_capacity.max(1),
+            queue_capacity_bytes: config.queue_capacity_bytes,
             base_url,
             runtime: Handle::try_current().ok(),
             by_topic: RwLock::new(HashMap::new()),
@@ -151,6 +155,7 @@ impl PushRegistry {
             delivery_schema,
             &self.base_url,
             self.queue_capacity,
+            self.queue_capacity_bytes,
         );
         let subscription = Arc::new(subscription);
         let runtime = self

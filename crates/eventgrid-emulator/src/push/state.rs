@@ -1,7 +1,7 @@
 //! The live state of one event subscription: its validation phase, its bounded queue and its
 //! counters. Publishing only offers events to it, never waits on it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -111,9 +111,11 @@ pub(crate) struct Subscription {
     url_visited: AtomicBool,
     pub visited: Notify,
     queue: mpsc::UnboundedSender<Queued>,
-    /// Events queued, in delivery or waiting for a retry; bounded by `capacity`.
-    held: AtomicUsize,
+    /// Events queued, in delivery or waiting for a retry, and their texts' bytes; bounded by
+    /// `capacity` and `capacity_bytes`.
+    held: Mutex<(usize, usize)>,
     capacity: usize,
+    capacity_bytes: usize,
     delivered: AtomicU64,
     attempts: AtomicU64,
     failed_attempts: AtomicU64,
@@ -136,6 +138,7 @@ impl Subscription {
         delivery_schema: Schema,
         validation_base: &str,
         capacity: usize,
+        capacity_bytes: usize,
     ) -> (Self, mpsc::UnboundedReceiver<Queued>) {
         let (queue, receiver) = mpsc::unbounded_channel();
         let validation_code = uuid::Uuid::new_v4().to_string().to_ascii_uppercase();
@@ -159,8 +162,9 @@ impl Subscription {
             url_visited: AtomicBool::new(false),
             visited: Notify::new(),
             queue,
-            held: AtomicUsize::new(0),
+            held: Mutex::new((0, 0)),
             capacity,
+            capacity_bytes,
             delivered: AtomicU64::new(0),
             attempts: AtomicU64::new(0),
             failed_attempts: AtomicU64::new(0),
@@ -178,25 +182,32 @@ impl Subscription {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let taken = self
-            .held
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
-                (held < self.capacity).then_some(held + 1)
-            })
-            .is_ok();
+        let bytes = event.text.len();
+        let taken = {
+            let mut held = lock(&self.held);
+            let fits = held.0 < self.capacity && held.1 + bytes <= self.capacity_bytes;
+            if fits {
+                held.0 += 1;
+                held.1 += bytes;
+            }
+            fits
+        };
         if !taken {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
         if self.queue.send(event).is_err() {
-            self.release(1);
+            self.release(1, bytes);
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// `count` held events are done with (delivered, dead-lettered, filtered or dropped).
-    pub(crate) fn release(&self, count: usize) {
-        self.held.fetch_sub(count, Ordering::AcqRel);
+    /// `events` held events of `bytes` bytes are done with (delivered, dead-lettered, filtered
+    /// or dropped).
+    fn release(&self, events: usize, bytes: usize) {
+        let mut held = lock(&self.held);
+        held.0 = held.0.saturating_sub(events);
+        held.1 = held.1.saturating_sub(bytes);
     }
 
     pub(crate) fn state(&self) -> SubscriptionState {
@@ -239,25 +250,25 @@ impl Subscription {
         }
     }
 
-    pub(crate) fn count_delivered(&self, events: usize) {
+    pub(crate) fn count_delivered(&self, events: usize, bytes: usize) {
         self.delivered.fetch_add(events as u64, Ordering::Relaxed);
-        self.release(events);
+        self.release(events, bytes);
     }
 
-    pub(crate) fn count_dead_lettered(&self, events: usize) {
+    pub(crate) fn count_dead_lettered(&self, events: usize, bytes: usize) {
         self.dead_lettered
             .fetch_add(events as u64, Ordering::Relaxed);
-        self.release(events);
+        self.release(events, bytes);
     }
 
-    pub(crate) fn count_filtered(&self) {
+    pub(crate) fn count_filtered(&self, bytes: usize) {
         self.filtered.fetch_add(1, Ordering::Relaxed);
-        self.release(1);
+        self.release(1, bytes);
     }
 
-    pub(crate) fn count_dropped(&self, events: usize) {
+    pub(crate) fn count_dropped(&self, events: usize, bytes: usize) {
         self.dropped.fetch_add(events as u64, Ordering::Relaxed);
-        self.release(events);
+        self.release(events, bytes);
     }
 
     pub(crate) fn info(&self) -> SubscriptionInfo {
@@ -276,7 +287,7 @@ impl Subscription {
             validation_url: validating.then(|| self.validation_url.clone()),
             dead_letter_error: lock(&self.dead_letter_error).clone(),
             counters: SubscriptionCounters {
-                queued_events: self.held.load(Ordering::Acquire) as u64,
+                queued_events: lock(&self.held).0 as u64,
                 delivered_events: self.delivered.load(Ordering::Relaxed),
                 delivery_attempts: self.attempts.load(Ordering::Relaxed),
                 failed_attempts: self.failed_attempts.load(Ordering::Relaxed),
@@ -303,15 +314,42 @@ mod tests {
     #[test]
     fn a_full_queue_drops_instead_of_waiting() {
         let spec: SubscriptionSpec = "t=http://127.0.0.1:9/".parse().unwrap();
-        let (subscription, mut receiver) =
-            Subscription::new(spec, Schema::EventGrid, Schema::EventGrid, "http://e", 2);
+        let (subscription, mut receiver) = Subscription::new(
+            spec,
+            Schema::EventGrid,
+            Schema::EventGrid,
+            "http://e",
+            2,
+            1024,
+        );
         for _ in 0..5 {
             subscription.offer(queued());
         }
         let counters = subscription.info().counters;
         assert_eq!((counters.queued_events, counters.dropped_events), (2, 3));
         assert!(receiver.try_recv().is_ok());
-        subscription.count_delivered(1);
+        subscription.count_delivered(1, 2);
+        subscription.offer(queued());
+        assert_eq!(subscription.info().counters.queued_events, 2);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes_too() {
+        let spec: SubscriptionSpec = "t=http://127.0.0.1:9/".parse().unwrap();
+        let (subscription, _receiver) = Subscription::new(
+            spec,
+            Schema::EventGrid,
+            Schema::EventGrid,
+            "http://e",
+            100,
+            5,
+        );
+        for _ in 0..3 {
+            subscription.offer(queued()); // 2 bytes each: the third does not fit in 5
+        }
+        let counters = subscription.info().counters;
+        assert_eq!((counters.queued_events, counters.dropped_events), (2, 1));
+        subscription.count_filtered(2);
         subscription.offer(queued());
         assert_eq!(subscription.info().counters.queued_events, 2);
     }
@@ -319,8 +357,14 @@ mod tests {
     #[test]
     fn a_failed_subscription_takes_nothing_and_says_why() {
         let spec: SubscriptionSpec = "t=http://127.0.0.1:9/".parse().unwrap();
-        let (subscription, _receiver) =
-            Subscription::new(spec, Schema::EventGrid, Schema::EventGrid, "http://e", 10);
+        let (subscription, _receiver) = Subscription::new(
+            spec,
+            Schema::EventGrid,
+            Schema::EventGrid,
+            "http://e",
+            10,
+            1024,
+        );
         assert_eq!(subscription.state(), SubscriptionState::Validating);
         assert!(
             subscription

@@ -31,7 +31,10 @@ const HANDSHAKE_REFUSALS: u32 = 2;
 /// An event ready for delivery.
 struct Ready {
     event: Value,
+    /// Its delivered JSON text's length, for batching.
     size: usize,
+    /// Its published text's length, as the queue's byte bound counts it.
+    text_len: usize,
     published_at: Instant,
     publish_time: OffsetDateTime,
 }
@@ -42,6 +45,14 @@ struct Batch {
     attempts: u32,
 }
 
+/// How many events `events` are and how many bytes the queue counts for them.
+fn load(events: &[Ready]) -> (usize, usize) {
+    (
+        events.len(),
+        events.iter().map(|ready| ready.text_len).sum(),
+    )
+}
+
 pub(crate) async fn run(
     subscription: Arc<Subscription>,
     context: Arc<PushContext>,
@@ -50,11 +61,12 @@ pub(crate) async fn run(
     if subscription.spec.validate && !handshake(&subscription, &context).await {
         // Whatever waited is not delivered; `offer` takes nothing more.
         queue.close();
-        let mut dropped = 0;
-        while queue.try_recv().is_ok() {
+        let (mut dropped, mut bytes) = (0, 0);
+        while let Ok(queued) = queue.try_recv() {
             dropped += 1;
+            bytes += queued.text.len();
         }
-        subscription.count_dropped(dropped);
+        subscription.count_dropped(dropped, bytes);
         return;
     }
     Deliveries::new(subscription, context).run(queue).await;
@@ -248,7 +260,7 @@ impl Deliveries {
             subscription.spec.topic(),
             &queued.text,
         ) else {
-            subscription.count_filtered();
+            subscription.count_filtered(queued.text.len());
             return;
         };
         if !subscription
@@ -256,7 +268,7 @@ impl Deliveries {
             .event_filter
             .matches(subscription.topic_schema, &event)
         {
-            subscription.count_filtered();
+            subscription.count_filtered(queued.text.len());
             return;
         }
         let event = in_delivery_schema(
@@ -268,6 +280,7 @@ impl Deliveries {
         self.ready.push_back(Ready {
             event,
             size,
+            text_len: queued.text.len(),
             published_at: queued.published_at,
             publish_time: queued.publish_time,
         });
@@ -356,7 +369,10 @@ impl Deliveries {
             },
         });
         match step {
-            NextStep::Done => subscription.count_delivered(batch.events.len()),
+            NextStep::Done => {
+                let (events, bytes) = load(&batch.events);
+                subscription.count_delivered(events, bytes);
+            }
             NextStep::RetryAfter(wait) => {
                 self.sequence += 1;
                 self.retries
@@ -400,7 +416,8 @@ impl Deliveries {
                 ready.size,
             );
         }
-        subscription.count_dead_lettered(events.len());
+        let (count, bytes) = load(events);
+        subscription.count_dead_lettered(count, bytes);
         if let Some(folder) = &subscription.spec.dead_letter_folder {
             let path = dead_letter::file_path(
                 folder,
