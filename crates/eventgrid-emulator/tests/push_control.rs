@@ -109,6 +109,21 @@ async fn the_control_api_adds_lists_and_removes_subscriptions() {
         .await;
     assert_eq!(removed.status, 204);
     assert!(emulator.subscriptions().is_empty());
+    // The endpoint hears of it, as from the service.
+    let received = webhook
+        .wait_until("the deletion event", |r| {
+            r.iter()
+                .any(|r| r.header("aeg-event-type") == Some("SubscriptionDeletion"))
+        })
+        .await;
+    let deletion = received
+        .iter()
+        .find(|r| r.header("aeg-event-type") == Some("SubscriptionDeletion"))
+        .unwrap();
+    assert_eq!(
+        deletion.json()[0]["eventType"],
+        "Microsoft.EventGrid.SubscriptionDeletedEvent"
+    );
     let again = client
         .send(
             "DELETE",

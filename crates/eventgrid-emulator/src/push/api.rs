@@ -40,7 +40,7 @@ pub(crate) fn control(
             put_subscription(registry, &topic_schema, topic, name, body)
         }
         (&Method::DELETE, ["subscriptions", topic, name]) => {
-            if registry.remove(topic, name) {
+            if registry.remove(topic, name, true) {
                 Ok(empty_response(StatusCode::NO_CONTENT))
             } else {
                 Err(unknown_subscription(topic, name))
@@ -87,7 +87,7 @@ fn put_subscription(
     // Checked before the old one goes, so a bad replacement leaves it in place.
     spec.resolve_schema(schema)
         .map_err(|reason| ServiceError::bad_request(format!("Invalid subscription: {reason}.")))?;
-    let replaced = registry.remove(topic, name);
+    let replaced = registry.remove(topic, name, false);
     let info = registry
         .add(spec, schema)
         .map_err(|reason| ServiceError::bad_request(format!("Invalid subscription: {reason}.")))?;

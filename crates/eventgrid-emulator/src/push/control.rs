@@ -36,10 +36,11 @@ impl EmulatorControl {
             })
     }
 
-    /// Removes a subscription; the events it still held are not delivered. `false` when there
-    /// was none.
+    /// Removes a subscription; the events it still held are not delivered, and a validated
+    /// endpoint is sent the `SubscriptionDeletion` event, as the service does. `false` when
+    /// there was none.
     pub fn remove_subscription(&self, topic: &str, name: &str) -> bool {
-        self.shared.push.remove(topic, name)
+        self.shared.push.remove(topic, name, true)
     }
 
     /// Every request sent to subscribers (handshakes included), oldest first: the newest N,

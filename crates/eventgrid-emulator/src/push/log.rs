@@ -16,8 +16,8 @@ pub struct DeliveryAttempt {
     pub topic: String,
     /// The subscription.
     pub subscription: String,
-    /// `Notification`, `SubscriptionValidation` or `AbuseProtection` (the CloudEvents
-    /// `OPTIONS`).
+    /// `Notification`, `SubscriptionValidation`, `AbuseProtection` (the CloudEvents `OPTIONS`)
+    /// or `SubscriptionDeletion`.
     pub kind: String,
     /// The ids of the events sent (empty for handshakes).
     pub event_ids: Vec<String>,

@@ -15,7 +15,7 @@ use super::client::DeliveryClient;
 use super::config::PushConfig;
 use super::dead_letter::DeadLetter;
 use super::log::{DeliveryAttempt, DeliveryLog};
-use super::state::{Queued, Subscription, SubscriptionInfo};
+use super::state::{Queued, Subscription, SubscriptionInfo, SubscriptionState};
 use super::subscription::SubscriptionSpec;
 use super::worker;
 use crate::config::topic::Schema;
@@ -175,9 +175,11 @@ impl PushRegistry {
         Ok(info)
     }
 
-    /// Removes the subscription and stops its worker (events it held are forgotten). `false`
-    /// when there is no such subscription.
-    pub(crate) fn remove(&self, topic: &str, name: &str) -> bool {
+    /// Removes the subscription and stops its worker (events it held are forgotten); with
+    /// `notify`, a validated endpoint is sent the `SubscriptionDeletion` event, as the service
+    /// does when a subscription is deleted (not when it is replaced). `false` when there is no
+    /// such subscription.
+    pub(crate) fn remove(&self, topic: &str, name: &str, notify: bool) -> bool {
         let mut by_topic = self.write();
         let Some(entries) = by_topic.get_mut(topic) else {
             return false;
@@ -188,9 +190,19 @@ impl PushRegistry {
         else {
             return false;
         };
-        entries.remove(index).task.abort();
+        let removed = entries.remove(index);
+        removed.task.abort();
         let any = by_topic.values().any(|entries| !entries.is_empty());
         self.any.store(any, Ordering::Release);
+        if notify
+            && removed.subscription.state() == SubscriptionState::Active
+            && let Some(runtime) = &self.runtime
+        {
+            runtime.spawn(worker::announce_deletion(
+                removed.subscription,
+                Arc::clone(&self.context),
+            ));
+        }
         true
     }
 

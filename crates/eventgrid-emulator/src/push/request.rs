@@ -157,6 +157,39 @@ pub(crate) fn validation_request(
     request
 }
 
+/// The `Microsoft.EventGrid.SubscriptionDeletedEvent` a validated endpoint gets when its
+/// subscription is deleted (`aeg-event-type: SubscriptionDeletion`), in the delivery schema.
+pub(crate) fn deletion_request(
+    endpoint: &Uri,
+    subscription: &str,
+    topic: &str,
+    schema: Schema,
+    now: &str,
+) -> Request<Bytes> {
+    let source = topic_resource_id(topic);
+    let data = json!({
+        "eventSubscriptionId": format!("{source}/providers/Microsoft.EventGrid/eventSubscriptions/{subscription}")
+    });
+    let id = uuid::Uuid::new_v4().to_string();
+    let event_type = "Microsoft.EventGrid.SubscriptionDeletedEvent";
+    let (content_type, body) = if schema == Schema::CloudEvents {
+        let event = json!({"specversion": "1.0", "id": id, "source": source, "type": event_type,
+            "time": now, "datacontenttype": "application/json", "data": data});
+        (CLOUD_EVENT, event)
+    } else {
+        let event = json!([{"id": id, "topic": source, "subject": "", "eventType": event_type,
+            "eventTime": now, "data": data, "dataVersion": "1", "metadataVersion": "1"}]);
+        (JSON, event)
+    };
+    let body = serde_json::to_vec(&body).expect("JSON values serialize");
+    let mut request = base_request(endpoint, Method::POST, subscription, body);
+    let headers = request.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(EVENT_TYPE, HeaderValue::from_static("SubscriptionDeletion"));
+    headers.insert(DELIVERY_COUNT, HeaderValue::from_static("0"));
+    request
+}
+
 /// The CloudEvents abuse-protection `OPTIONS` request, with a callback the endpoint may GET
 /// later instead of granting at once.
 pub(crate) fn abuse_protection_request(endpoint: &Uri, callback: &str) -> Request<Bytes> {
@@ -305,6 +338,35 @@ mod tests {
         );
         assert_eq!(converted["data"]["n"], 1);
         assert!(converted.get("eventType").is_none());
+    }
+
+    #[test]
+    fn the_deletion_event_follows_the_delivery_schema() {
+        let endpoint: Uri = "https://example.com/hook".parse().unwrap();
+        let now = "2024-01-01T00:00:00Z";
+        let event_grid = deletion_request(&endpoint, "sub", "orders", Schema::EventGrid, now);
+        assert_eq!(
+            header(&event_grid, "aeg-event-type"),
+            Some("SubscriptionDeletion")
+        );
+        let body: Value = serde_json::from_slice(event_grid.body()).unwrap();
+        assert_eq!(
+            body[0]["eventType"],
+            "Microsoft.EventGrid.SubscriptionDeletedEvent"
+        );
+        assert!(
+            body[0]["data"]["eventSubscriptionId"]
+                .as_str()
+                .unwrap()
+                .ends_with("/eventSubscriptions/sub")
+        );
+        let cloud = deletion_request(&endpoint, "sub", "orders", Schema::CloudEvents, now);
+        assert_eq!(
+            header(&cloud, "content-type"),
+            Some("application/cloudevents+json; charset=utf-8")
+        );
+        let body: Value = serde_json::from_slice(cloud.body()).unwrap();
+        assert_eq!(body["type"], "Microsoft.EventGrid.SubscriptionDeletedEvent");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use super::handshake::{HandshakeAnswer, judge_options_answer, judge_validation_a
 use super::log::DeliveryAttempt;
 use super::registry::PushContext;
 use super::request::{
-    Notification, abuse_protection_request, in_delivery_schema, stamped_event, validation_request,
+    Notification, abuse_protection_request, deletion_request, in_delivery_schema, stamped_event,
+    validation_request,
 };
 use super::retry::{AttemptResult, NextStep, next_step, scale};
 use super::state::{Queued, Subscription, SubscriptionState};
@@ -180,6 +181,32 @@ async fn handshake(subscription: &Subscription, context: &PushContext) -> bool {
             }
         }
     }
+}
+
+/// Sends the `SubscriptionDeletion` event once, and logs the attempt; not retried.
+pub(crate) async fn announce_deletion(subscription: Arc<Subscription>, context: Arc<PushContext>) {
+    let sent = OffsetDateTime::now_utc();
+    let request = deletion_request(
+        subscription.spec.endpoint(),
+        subscription.spec.name(),
+        subscription.spec.topic(),
+        subscription.delivery_schema,
+        &rfc3339(sent),
+    );
+    let exchange = context.client.exchange(request).await;
+    context.log.record_attempt(DeliveryAttempt {
+        topic: subscription.spec.topic().to_owned(),
+        subscription: subscription.spec.name().to_owned(),
+        kind: "SubscriptionDeletion".to_owned(),
+        event_ids: Vec::new(),
+        delivery_count: 0,
+        time: rfc3339(sent),
+        latency_ms: exchange.latency.as_millis() as u64,
+        status: exchange.result.status(),
+        outcome: exchange.result.outcome().to_owned(),
+        error: error_of(&exchange),
+        next: "done".to_owned(),
+    });
 }
 
 fn error_of(exchange: &Exchange) -> Option<String> {
