@@ -128,10 +128,10 @@ def main():
                                     "deliverySchema": "cloudevents", "maxEventsPerBatch": 10}),
     ]
     for topic, name, document in subscriptions:
-        emulator(f"/_emulator/subscriptions/{topic}/{name}", "PUT", document)
+        emulator(f"/_emulator/webhooks/{topic}/{name}", "PUT", document)
     for topic, name, _ in subscriptions:
         wait_for(f"{name} validated",
-                 lambda: emulator(f"/_emulator/subscriptions/{topic}/{name}")["state"] == "active")
+                 lambda: emulator(f"/_emulator/webhooks/{topic}/{name}")["state"] == "active")
     # The handshake follows the delivery schema: CloudEvents deliveries use the OPTIONS one.
     kinds = sorted((kind, path) for kind, path, _ in HANDSHAKES)
     check(kinds == [("OPTIONS", "/ce"), ("OPTIONS", "/converted"), ("SubscriptionValidation", "/eg")],

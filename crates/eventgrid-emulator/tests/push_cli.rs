@@ -74,13 +74,10 @@ async fn webhooks_from_the_command_line_receive_what_is_published() {
         "0.001",
     ]);
     let base = after(&lines, "listening on ");
-    let subscriptions: Vec<&String> = lines
-        .iter()
-        .filter(|l| l.starts_with("subscription "))
-        .collect();
+    let subscriptions: Vec<&String> = lines.iter().filter(|l| l.starts_with("webhook ")).collect();
     assert_eq!(subscriptions.len(), 2, "{lines:?}");
     assert!(
-        subscriptions[0].starts_with("subscription orders/webhook -> http://127.0.0.1:"),
+        subscriptions[0].starts_with("webhook orders/webhook -> http://127.0.0.1:"),
         "{lines:?}"
     );
     assert!(
@@ -88,7 +85,7 @@ async fn webhooks_from_the_command_line_receive_what_is_published() {
         "the query stays hidden: {lines:?}"
     );
     assert!(
-        subscriptions[1].starts_with("subscription orders/webhook-2 -> "),
+        subscriptions[1].starts_with("webhook orders/webhook-2 -> "),
         "{lines:?}"
     );
     let reply = Client::new()
@@ -125,7 +122,7 @@ async fn the_simulator_settings_file_is_served_from_the_command_line() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("subscription SimTopic/SimSubscriber -> ")),
+            .any(|l| l.starts_with("webhook SimTopic/SimSubscriber -> ")),
         "{lines:?}"
     );
     webhook

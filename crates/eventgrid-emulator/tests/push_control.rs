@@ -4,7 +4,7 @@
 mod support;
 mod webhook;
 
-use eventgrid_emulator::{EmulatorConfig, RetryPolicy, SubscriptionSpec, TopicSpec};
+use eventgrid_emulator::{EmulatorConfig, RetryPolicy, TopicSpec, WebhookSubscription};
 use serde_json::{Value, json};
 use support::{Client, event, start};
 use webhook::{Answer, SCALE, Webhook, active, config, eventually, publish};
@@ -23,7 +23,7 @@ async fn the_control_api_adds_lists_and_removes_subscriptions() {
     let created = client
         .send(
             "PUT",
-            &format!("{base}/_emulator/subscriptions/orders/api-made"),
+            &format!("{base}/_emulator/webhooks/orders/api-made"),
             &[("content-type", "application/json")],
             document.to_string(),
         )
@@ -41,7 +41,7 @@ async fn the_control_api_adds_lists_and_removes_subscriptions() {
 
     eventually("the other event filtered", || {
         (emulator
-            .subscription("orders", "api-made")?
+            .webhook_subscription("orders", "api-made")?
             .counters
             .filtered_events
             == 1)
@@ -49,7 +49,7 @@ async fn the_control_api_adds_lists_and_removes_subscriptions() {
     })
     .await;
     let listed = client
-        .get(&format!("{base}/_emulator/subscriptions"))
+        .get(&format!("{base}/_emulator/webhooks"))
         .await
         .json();
     assert_eq!(listed[0]["state"], "active");
@@ -79,7 +79,7 @@ async fn the_control_api_adds_lists_and_removes_subscriptions() {
     let bad = client
         .send(
             "PUT",
-            &format!("{base}/_emulator/subscriptions/orders/xyz1"),
+            &format!("{base}/_emulator/webhooks/orders/xyz1"),
             &[],
             r#"{"endpoint": "ftp://x/"}"#,
         )
@@ -93,7 +93,7 @@ async fn the_control_api_adds_lists_and_removes_subscriptions() {
     let unknown_topic = client
         .send(
             "PUT",
-            &format!("{base}/_emulator/subscriptions/nope/xyz1"),
+            &format!("{base}/_emulator/webhooks/nope/xyz1"),
             &[],
             document.to_string(),
         )
@@ -102,13 +102,13 @@ async fn the_control_api_adds_lists_and_removes_subscriptions() {
     let removed = client
         .send(
             "DELETE",
-            &format!("{base}/_emulator/subscriptions/orders/api-made"),
+            &format!("{base}/_emulator/webhooks/orders/api-made"),
             &[],
             "",
         )
         .await;
     assert_eq!(removed.status, 204);
-    assert!(emulator.subscriptions().is_empty());
+    assert!(emulator.webhook_subscriptions().is_empty());
     // The endpoint hears of it, as from the service.
     let received = webhook
         .wait_until("the deletion event", |r| {
@@ -127,7 +127,7 @@ async fn the_control_api_adds_lists_and_removes_subscriptions() {
     let again = client
         .send(
             "DELETE",
-            &format!("{base}/_emulator/subscriptions/orders/api-made"),
+            &format!("{base}/_emulator/webhooks/orders/api-made"),
             &[],
             "",
         )
@@ -186,8 +186,8 @@ async fn https_subscribers_are_trusted_through_the_extra_ca() {
     );
     let ca = receiver.ca_certificate_path().unwrap().to_owned();
     let trusting = start(
-        config().webhook_ca_certificate(&ca).subscription(
-            SubscriptionSpec::new("orders", "secure", &endpoint)
+        config().webhook_ca_certificate(&ca).webhook(
+            WebhookSubscription::new("orders", "secure", &endpoint)
                 .unwrap()
                 .validation(false),
         ),
@@ -201,8 +201,8 @@ async fn https_subscribers_are_trusted_through_the_extra_ca() {
     assert_eq!(receiver.events("inbox")[0]["id"], "1");
 
     let untrusting = start(
-        config().subscription(
-            SubscriptionSpec::new("orders", "insecure", &endpoint)
+        config().webhook(
+            WebhookSubscription::new("orders", "insecure", &endpoint)
                 .unwrap()
                 .validation(false)
                 .retry(RetryPolicy::new(1, 1440).unwrap()),
@@ -232,16 +232,13 @@ fn blocking_code_adds_subscriptions_to_a_background_emulator() {
     let webhook = runtime.block_on(Webhook::accepting());
     let emulator = eventgrid_emulator::Emulator::start_in_background(config()).unwrap();
     emulator
-        .add_subscription(SubscriptionSpec::new("orders", "from-a-thread", &webhook.url).unwrap())
+        .add_webhook(WebhookSubscription::new("orders", "from-a-thread", &webhook.url).unwrap())
         .unwrap();
-    let duplicate = SubscriptionSpec::new("orders", "FROM-A-THREAD", &webhook.url).unwrap();
-    let error = emulator
-        .add_subscription(duplicate)
-        .unwrap_err()
-        .to_string();
+    let duplicate = WebhookSubscription::new("orders", "FROM-A-THREAD", &webhook.url).unwrap();
+    let error = emulator.add_webhook(duplicate).unwrap_err().to_string();
     assert!(error.contains("already has a subscription"), "{error}");
-    let unknown = SubscriptionSpec::new("nope", "abc", &webhook.url).unwrap();
-    assert!(emulator.add_subscription(unknown).is_err());
+    let unknown = WebhookSubscription::new("nope", "abc", &webhook.url).unwrap();
+    assert!(emulator.add_webhook(unknown).is_err());
     let body = Value::Array(vec![event(3)]).to_string();
     let request = format!(
         "POST /orders/api/events?api-version=2018-01-01 HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
@@ -252,8 +249,8 @@ fn blocking_code_adds_subscriptions_to_a_background_emulator() {
     assert!(answer.starts_with(b"HTTP/1.1 200"));
     let events = runtime.block_on(webhook.wait_for_events(1));
     assert_eq!(events[0]["id"], "3");
-    assert!(emulator.remove_subscription("orders", "from-a-thread"));
-    assert!(emulator.subscriptions().is_empty());
+    assert!(emulator.remove_webhook("orders", "from-a-thread"));
+    assert!(emulator.webhook_subscriptions().is_empty());
 }
 
 #[tokio::test]
@@ -261,12 +258,12 @@ async fn a_topic_has_at_most_500_subscriptions() {
     let emulator = start(config()).await;
     // Validation off and a closed port: nothing is sent, so adding is all this costs.
     for n in 0..500 {
-        let spec = SubscriptionSpec::new("orders", format!("sub-{n}"), "http://127.0.0.1:9/")
+        let spec = WebhookSubscription::new("orders", format!("sub-{n}"), "http://127.0.0.1:9/")
             .unwrap()
             .validation(false);
-        emulator.add_subscription(spec).unwrap();
+        emulator.add_webhook(spec).unwrap();
     }
-    let one_more = SubscriptionSpec::new("orders", "sub-500", "http://127.0.0.1:9/").unwrap();
-    let error = emulator.add_subscription(one_more).unwrap_err().to_string();
+    let one_more = WebhookSubscription::new("orders", "sub-500", "http://127.0.0.1:9/").unwrap();
+    let error = emulator.add_webhook(one_more).unwrap_err().to_string();
     assert!(error.contains("500 subscriptions"), "{error}");
 }

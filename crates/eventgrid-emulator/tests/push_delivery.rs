@@ -22,9 +22,10 @@ async fn the_preferred_batch_size_closes_batches() {
         }
     })
     .await;
-    let emulator = start(config().subscription(
-        spec("orders", "sized", &webhook).batching(BatchPolicy::new(100, 1).unwrap()),
-    ))
+    let emulator = start(
+        config()
+            .webhook(spec("orders", "sized", &webhook).batching(BatchPolicy::new(100, 1).unwrap())),
+    )
     .await;
     let padded = |n: usize| {
         let mut event = event(n);
@@ -32,7 +33,8 @@ async fn the_preferred_batch_size_closes_batches() {
         event
     };
     eventually("awaiting", || {
-        (emulator.subscription("orders", "sized")?.state == SubscriptionState::AwaitingValidation)
+        (emulator.webhook_subscription("orders", "sized")?.state
+            == SubscriptionState::AwaitingValidation)
             .then_some(())
     })
     .await;
@@ -68,7 +70,7 @@ async fn failures_are_retried_with_the_delivery_count() {
         }
     })
     .await;
-    let emulator = start(config().subscription(spec("orders", "flaky", &webhook))).await;
+    let emulator = start(config().webhook(spec("orders", "flaky", &webhook))).await;
     active(&emulator, "orders", "flaky").await;
     publish(&emulator, "orders", vec![event(1)]).await;
     webhook
@@ -103,7 +105,10 @@ async fn failures_are_retried_with_the_delivery_count() {
             (Some(200), "Succeeded", "done"),
         ]
     );
-    let counters = emulator.subscription("orders", "flaky").unwrap().counters;
+    let counters = emulator
+        .webhook_subscription("orders", "flaky")
+        .unwrap()
+        .counters;
     assert_eq!(
         (
             counters.delivered_events,
@@ -129,7 +134,7 @@ async fn never_retried_statuses_dead_letter_at_once_into_the_folder() {
             }
         })
         .await;
-        config = config.subscription(
+        config = config.webhook(
             spec("orders", &format!("status-{status}"), &webhook).dead_letter_folder(&folder),
         );
         webhooks.push(webhook);
@@ -140,7 +145,7 @@ async fn never_retried_statuses_dead_letter_at_once_into_the_folder() {
     }
     publish(&emulator, "orders", vec![event(7)]).await;
     let dead_letters = eventually("four dead letters", || {
-        let dead_letters = emulator.dead_letters();
+        let dead_letters = emulator.webhook_dead_letters();
         (dead_letters.len() == 4).then_some(dead_letters)
     })
     .await;
@@ -237,20 +242,16 @@ async fn max_attempts_and_time_to_live_dead_letter_whichever_comes_first() {
     let (few, short) = (failing().await, failing().await);
     let emulator = start(
         config()
-            .subscription(
-                spec("orders", "few-attempts", &few).retry(RetryPolicy::new(3, 1440).unwrap()),
-            )
+            .webhook(spec("orders", "few-attempts", &few).retry(RetryPolicy::new(3, 1440).unwrap()))
             // A minute scaled by 0.001: 60 ms, reached after the waits of 10 and 30 ms.
-            .subscription(
-                spec("orders", "short-lived", &short).retry(RetryPolicy::new(30, 1).unwrap()),
-            ),
+            .webhook(spec("orders", "short-lived", &short).retry(RetryPolicy::new(30, 1).unwrap())),
     )
     .await;
     active(&emulator, "orders", "few-attempts").await;
     active(&emulator, "orders", "short-lived").await;
     publish(&emulator, "orders", vec![event(1)]).await;
     let dead_letters = eventually("two dead letters", || {
-        let dead_letters = emulator.dead_letters();
+        let dead_letters = emulator.webhook_dead_letters();
         (dead_letters.len() == 2).then_some(dead_letters)
     })
     .await;
@@ -289,7 +290,7 @@ async fn a_subscriber_that_does_not_answer_in_time_is_retried() {
     let emulator = start(
         config()
             .delivery_timeout(Duration::from_secs(1))
-            .subscription(spec("orders", "slow", &webhook)),
+            .webhook(spec("orders", "slow", &webhook)),
     )
     .await;
     active(&emulator, "orders", "slow").await;
@@ -319,8 +320,7 @@ async fn filters_choose_the_events_delivered() {
         "advancedFilters": [{"operatorType": "NumberGreaterThanOrEquals", "key": "data.order", "value": 2}]
     }))
     .unwrap();
-    let emulator =
-        start(config().subscription(spec("orders", "big", &webhook).filter(filter))).await;
+    let emulator = start(config().webhook(spec("orders", "big", &webhook).filter(filter))).await;
     active(&emulator, "orders", "big").await;
     let mut other_type = event(5);
     other_type["eventType"] = json!("order.cancelled");
@@ -333,7 +333,7 @@ async fn filters_choose_the_events_delivered() {
     )
     .await;
     let info = eventually("all five handled", || {
-        let info = emulator.subscription("orders", "big")?;
+        let info = emulator.webhook_subscription("orders", "big")?;
         (info.counters.queued_events == 0
             && info.counters.delivered_events + info.counters.filtered_events == 5)
             .then_some(info)
@@ -365,7 +365,7 @@ async fn a_dead_subscriber_never_slows_publishing() {
         }
     })
     .await;
-    let mut config = config().subscription(spec("orders", "stuck", &webhook));
+    let mut config = config().webhook(spec("orders", "stuck", &webhook));
     config.push.queue_capacity = 5;
     let emulator = start(config).await;
     active(&emulator, "orders", "stuck").await;
@@ -373,7 +373,10 @@ async fn a_dead_subscriber_never_slows_publishing() {
         publish(&emulator, "orders", vec![event(n)]).await;
     }
     assert_eq!(emulator.counters("orders").accepted_events, 20);
-    let counters = emulator.subscription("orders", "stuck").unwrap().counters;
+    let counters = emulator
+        .webhook_subscription("orders", "stuck")
+        .unwrap()
+        .counters;
     assert_eq!(counters.queued_events, 5);
     assert_eq!(counters.dropped_events, 15);
 }
@@ -392,18 +395,18 @@ async fn a_dead_letter_folder_that_cannot_be_written_is_reported() {
     })
     .await;
     let emulator = start(
-        config().subscription(spec("orders", "unwritable", &webhook).dead_letter_folder(&blocker)),
+        config().webhook(spec("orders", "unwritable", &webhook).dead_letter_folder(&blocker)),
     )
     .await;
     active(&emulator, "orders", "unwritable").await;
     publish(&emulator, "orders", vec![event(1)]).await;
     let error = eventually("the write failure", || {
         emulator
-            .subscription("orders", "unwritable")?
+            .webhook_subscription("orders", "unwritable")?
             .dead_letter_error
     })
     .await;
     assert!(error.contains("cannot write"), "{error}");
-    assert_eq!(emulator.dead_letters().len(), 1, "still listed");
+    assert_eq!(emulator.webhook_dead_letters().len(), 1, "still listed");
     std::fs::remove_file(&blocker).unwrap();
 }

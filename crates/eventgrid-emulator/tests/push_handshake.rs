@@ -6,7 +6,7 @@ mod support;
 mod webhook;
 
 use eventgrid_emulator::{
-    BatchPolicy, EmulatorConfig, Schema, SubscriptionSpec, SubscriptionState, TopicSpec,
+    BatchPolicy, EmulatorConfig, Schema, SubscriptionState, TopicSpec, WebhookSubscription,
 };
 use serde_json::{Value, json};
 use support::{Client, cloud_event, event, start};
@@ -15,7 +15,7 @@ use webhook::{Answer, Webhook, active, config, eventually, publish, spec, valida
 #[tokio::test]
 async fn event_grid_handshake_then_deliveries_with_the_services_headers() {
     let webhook = Webhook::accepting().await;
-    let emulator = start(config().subscription(spec("orders", "audit", &webhook))).await;
+    let emulator = start(config().webhook(spec("orders", "audit", &webhook))).await;
     active(&emulator, "orders", "audit").await;
     let validation = &webhook.received()[0];
     assert_eq!(validation.method, "POST");
@@ -66,7 +66,7 @@ async fn event_grid_handshake_then_deliveries_with_the_services_headers() {
             .ends_with("/topics/orders")
     );
     let counters = eventually("counters", || {
-        let counters = emulator.subscription("orders", "audit")?.counters;
+        let counters = emulator.webhook_subscription("orders", "audit")?.counters;
         (counters.delivered_events == 2).then_some(counters)
     })
     .await;
@@ -102,12 +102,13 @@ async fn a_get_of_the_validation_url_validates_and_events_wait_until_then() {
         }
     })
     .await;
-    let emulator = start(config().subscription(
-        spec("orders", "manual", &webhook).batching(BatchPolicy::new(3, 64).unwrap()),
-    ))
+    let emulator = start(
+        config()
+            .webhook(spec("orders", "manual", &webhook).batching(BatchPolicy::new(3, 64).unwrap())),
+    )
     .await;
     let info = eventually("awaiting validation", || {
-        let info = emulator.subscription("orders", "manual")?;
+        let info = emulator.webhook_subscription("orders", "manual")?;
         (info.state == SubscriptionState::AwaitingValidation).then_some(info)
     })
     .await;
@@ -145,25 +146,25 @@ async fn a_get_of_the_validation_url_validates_and_events_wait_until_then() {
 #[tokio::test]
 async fn a_subscription_that_does_not_validate_gets_nothing_and_says_why() {
     let webhook = Webhook::start(|_, _| Answer::status(404)).await;
-    let emulator = start(config().subscription(spec("orders", "refused", &webhook))).await;
+    let emulator = start(config().webhook(spec("orders", "refused", &webhook))).await;
     let info = eventually("failed", || {
-        let info = emulator.subscription("orders", "refused")?;
+        let info = emulator.webhook_subscription("orders", "refused")?;
         (info.state == SubscriptionState::Failed).then_some(info)
     })
     .await;
     assert!(info.reason.as_deref().unwrap().contains("404"), "{info:?}");
     assert_eq!(webhook.received().len(), 2, "a refusal is retried once");
     publish(&emulator, "orders", vec![event(1)]).await;
-    let info = emulator.subscription("orders", "refused").unwrap();
+    let info = emulator.webhook_subscription("orders", "refused").unwrap();
     assert_eq!(info.counters.dropped_events, 1);
     assert!(webhook.notifications().is_empty());
     // 202 is not a validation either.
     let accepted_only = Webhook::start(|_, _| Answer::status(202)).await;
     emulator
-        .add_subscription(spec("orders", "accepted-only", &accepted_only))
+        .add_webhook(spec("orders", "accepted-only", &accepted_only))
         .unwrap();
     let info = eventually("failed", || {
-        let info = emulator.subscription("orders", "accepted-only")?;
+        let info = emulator.webhook_subscription("orders", "accepted-only")?;
         (info.state == SubscriptionState::Failed).then_some(info)
     })
     .await;
@@ -172,13 +173,13 @@ async fn a_subscription_that_does_not_validate_gets_nothing_and_says_why() {
 
 #[tokio::test]
 async fn an_unreachable_endpoint_fails_validation_when_the_window_closes() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    drop(listener);
+    // Port 1 is outside the range that other tests' listeners get, so it stays closed (a port
+    // freed here could be taken by a webhook of a test running beside this one).
+    let url = "http://127.0.0.1:1/";
     let emulator =
-        start(config().subscription(SubscriptionSpec::new("orders", "gone", &url).unwrap())).await;
+        start(config().webhook(WebhookSubscription::new("orders", "gone", url).unwrap())).await;
     let info = eventually("failed", || {
-        let info = emulator.subscription("orders", "gone")?;
+        let info = emulator.webhook_subscription("orders", "gone")?;
         (info.state == SubscriptionState::Failed).then_some(info)
     })
     .await;
@@ -189,20 +190,18 @@ async fn an_unreachable_endpoint_fails_validation_when_the_window_closes() {
 async fn cloud_events_use_the_options_handshake_and_their_content_types() {
     let webhook = Webhook::accepting().await;
     let emulator = start(
-        config()
-            .subscription(spec("ce", "single", &webhook))
-            .subscription(
-                spec("orders", "converted", &webhook)
-                    .delivery_schema(Schema::CloudEvents)
-                    .batching(BatchPolicy::new(10, 64).unwrap())
-                    // Filters use the topic's schema: Event Grid keys, even for CloudEvents out.
-                    .filter(
-                        serde_json::from_value(json!({"includedEventTypes": ["order.placed"],
+        config().webhook(spec("ce", "single", &webhook)).webhook(
+            spec("orders", "converted", &webhook)
+                .delivery_schema(Schema::CloudEvents)
+                .batching(BatchPolicy::new(10, 64).unwrap())
+                // Filters use the topic's schema: Event Grid keys, even for CloudEvents out.
+                .filter(
+                    serde_json::from_value(json!({"includedEventTypes": ["order.placed"],
                             "advancedFilters": [{"operatorType": "StringIn", "key": "EventType",
                                                  "values": ["order.placed"]}]}))
-                        .unwrap(),
-                    ),
-            ),
+                    .unwrap(),
+                ),
+        ),
     )
     .await;
     active(&emulator, "ce", "single").await;
@@ -259,13 +258,13 @@ async fn a_cloud_events_endpoint_that_does_not_grant_is_refused() {
     let silent = Webhook::start(|_, _| Answer::status(200)).await;
     let emulator = start(
         config()
-            .subscription(spec("ce", "refusing", &refusing))
-            .subscription(spec("ce", "silent", &silent)),
+            .webhook(spec("ce", "refusing", &refusing))
+            .webhook(spec("ce", "silent", &silent)),
     )
     .await;
     for (name, reason) in [("refusing", "405"), ("silent", "not visited in time")] {
         let info = eventually(name, || {
-            let info = emulator.subscription("ce", name)?;
+            let info = emulator.webhook_subscription("ce", name)?;
             (info.state == SubscriptionState::Failed).then_some(info)
         })
         .await;
@@ -280,7 +279,7 @@ async fn the_cloud_events_callback_grants_later() {
     let emulator = start(
         config()
             .retry_time_scale(0.1)
-            .subscription(spec("ce", "later", &webhook)),
+            .webhook(spec("ce", "later", &webhook)),
     )
     .await;
     let received = webhook.wait_until("the OPTIONS", |r| !r.is_empty()).await;
@@ -296,9 +295,12 @@ async fn the_cloud_events_callback_grants_later() {
 async fn validation_can_be_skipped() {
     let webhook = Webhook::start(|_, _| Answer::status(200)).await;
     let emulator =
-        start(config().subscription(spec("orders", "trusted", &webhook).validation(false))).await;
+        start(config().webhook(spec("orders", "trusted", &webhook).validation(false))).await;
     assert_eq!(
-        emulator.subscription("orders", "trusted").unwrap().state,
+        emulator
+            .webhook_subscription("orders", "trusted")
+            .unwrap()
+            .state,
         SubscriptionState::Active
     );
     publish(&emulator, "orders", vec![event(1)]).await;
@@ -316,7 +318,7 @@ async fn custom_schema_topics_validate_like_event_grid_and_deliver_events_as_sen
         EmulatorConfig::new()
             .topic(TopicSpec::open("custom").with_schema(Schema::Custom))
             .retry_time_scale(webhook::SCALE)
-            .subscription(spec("custom", "raw", &webhook)),
+            .webhook(spec("custom", "raw", &webhook)),
     )
     .await;
     active(&emulator, "custom", "raw").await;

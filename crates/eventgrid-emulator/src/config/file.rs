@@ -12,6 +12,7 @@ use crate::config::topic::{Schema, TopicSpec};
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
 use crate::faults::{FaultRule, FaultSpec};
+use crate::namespace::config::{FileNamespaceTopic, FileSubscription};
 use crate::push::document::SubscriptionDocument;
 
 /// A file's settings (no `Debug`: it holds secrets).
@@ -34,7 +35,11 @@ struct FileConfig {
     #[serde(default)]
     entra_clients: BTreeMap<String, String>,
     #[serde(default)]
-    subscriptions: Vec<SubscriptionDocument>,
+    namespace_topics: Vec<FileNamespaceTopic>,
+    #[serde(default)]
+    subscriptions: Vec<FileSubscription>,
+    #[serde(default)]
+    webhooks: Vec<SubscriptionDocument>,
     retry_time_scale: Option<f64>,
     delivery_timeout_secs: Option<f64>,
     webhook_ca_certificate: Option<PathBuf>,
@@ -162,10 +167,18 @@ pub(crate) fn parse(text: &str, is_json: bool) -> Result<EmulatorConfig, String>
             client_secret,
         })
         .collect();
-    for (index, document) in file.subscriptions.into_iter().enumerate() {
+    config.namespace_topics = file
+        .namespace_topics
+        .into_iter()
+        .map(|topic| topic.0)
+        .collect();
+    for subscription in file.subscriptions {
+        config.subscriptions.push(subscription.into_spec()?);
+    }
+    for (index, document) in file.webhooks.into_iter().enumerate() {
         let spec = document
             .into_spec(None, None)
-            .map_err(|reason| format!("subscriptions[{index}]: {reason}"))?;
+            .map_err(|reason| format!("webhooks[{index}]: {reason}"))?;
         config.push.subscriptions.push(spec);
     }
     if let Some(scale) = file.retry_time_scale {

@@ -66,13 +66,21 @@ pub(crate) async fn inspect<B: RequestBody>(
                 .topics
                 .values()
                 .for_each(|topic| topic.set_faults(None));
+            shared
+                .namespace
+                .topics
+                .values()
+                .for_each(|topic| topic.set_faults(None));
             Ok(empty_response(StatusCode::NO_CONTENT))
+        }
+        (_, ["namespace", rest @ ..]) => {
+            crate::namespace::inspection::inspect_namespace(shared, method, rest, body).await
         }
         (_, ["faults", name]) => match shared.topics.get(*name) {
             None => Err(unknown_topic(shared, name)),
             Some(topic) => faults_resource(topic, method, body, shared.body_read_timeout).await,
         },
-        (_, ["subscriptions" | "deliveries" | "dead-letters", ..]) => {
+        (_, ["webhooks" | "deliveries" | "dead-letters", ..]) => {
             let body = if *method == Method::PUT {
                 read_small_body(body, shared.body_read_timeout).await
             } else {
@@ -93,7 +101,7 @@ pub(crate) async fn inspect<B: RequestBody>(
             parts.uri.path(),
             " The emulator's API has /_emulator/health, /_emulator/topics, \
              /_emulator/topics/{topic}/events|requests|counters, /_emulator/faults[/{topic}], \
-             /_emulator/subscriptions[/{topic}[/{name}]], /_emulator/deliveries and \
+             /_emulator/webhooks[/{topic}[/{name}]], /_emulator/deliveries and \
              /_emulator/dead-letters.",
         )),
     };

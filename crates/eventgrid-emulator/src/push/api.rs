@@ -1,4 +1,4 @@
-//! The HTTP side of push delivery: the control API under `/_emulator/` (subscriptions, delivery
+//! The HTTP side of push delivery: the control API under `/_emulator/` (webhook subscriptions, delivery
 //! attempts, dead letters) and the validation URL subscribers GET.
 
 use bytes::Bytes;
@@ -10,7 +10,7 @@ use super::registry::PushRegistry;
 use crate::config::topic::Schema;
 use crate::serving::response::{Body, ServiceError, empty_response, json_response};
 
-/// Answers `/_emulator/{subscriptions|deliveries|dead-letters}/...` (`segments` after
+/// Answers `/_emulator/{webhooks|deliveries|dead-letters}/...` (`segments` after
 /// `_emulator`). `topic_schema` names the schema of a configured topic.
 pub(crate) fn control(
     registry: &PushRegistry,
@@ -23,8 +23,8 @@ pub(crate) fn control(
     let topic = query_value(query, "topic");
     let subscription = query_value(query, "subscription");
     match (method, segments) {
-        (&Method::GET, ["subscriptions"]) => Ok(json_ok(&registry.list())),
-        (&Method::GET, ["subscriptions", topic]) => {
+        (&Method::GET, ["webhooks"]) => Ok(json_ok(&registry.list())),
+        (&Method::GET, ["webhooks", topic]) => {
             let all = registry.list();
             Ok(json_ok(
                 &all.into_iter()
@@ -32,14 +32,14 @@ pub(crate) fn control(
                     .collect::<Vec<_>>(),
             ))
         }
-        (&Method::GET, ["subscriptions", topic, name]) => registry
+        (&Method::GET, ["webhooks", topic, name]) => registry
             .get(topic, name)
             .map(|info| json_ok(&info))
             .ok_or_else(|| unknown_subscription(topic, name)),
-        (&Method::PUT, ["subscriptions", topic, name]) => {
+        (&Method::PUT, ["webhooks", topic, name]) => {
             put_subscription(registry, &topic_schema, topic, name, body)
         }
-        (&Method::DELETE, ["subscriptions", topic, name]) => {
+        (&Method::DELETE, ["webhooks", topic, name]) => {
             if registry.remove(topic, name, true) {
                 Ok(empty_response(StatusCode::NO_CONTENT))
             } else {
@@ -56,11 +56,11 @@ pub(crate) fn control(
             registry.clear_log();
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
-        (_, ["subscriptions"] | ["subscriptions", _] | ["subscriptions", _, _])
+        (_, ["webhooks"] | ["webhooks", _] | ["webhooks", _, _])
         | (_, ["deliveries"] | ["dead-letters"]) => Err(ServiceError::method_not_allowed(method)),
         _ => Err(ServiceError::not_found(
             &format!("/_emulator/{}", segments.join("/")),
-            " Use /_emulator/subscriptions[/{topic}[/{name}]], /_emulator/deliveries or \
+            " Use /_emulator/webhooks[/{topic}[/{name}]], /_emulator/deliveries or \
              /_emulator/dead-letters.",
         )),
     }
@@ -75,7 +75,7 @@ fn put_subscription(
 ) -> Result<Response<Body>, ServiceError> {
     let schema = topic_schema(topic).ok_or_else(|| {
         ServiceError::not_found(
-            &format!("/_emulator/subscriptions/{topic}/{name}"),
+            &format!("/_emulator/webhooks/{topic}/{name}"),
             &format!(" Topic '{topic}' is not configured."),
         )
     })?;
@@ -131,7 +131,7 @@ pub(crate) fn validation_url(
 
 fn unknown_subscription(topic: &str, name: &str) -> ServiceError {
     ServiceError::not_found(
-        &format!("/_emulator/subscriptions/{topic}/{name}"),
+        &format!("/_emulator/webhooks/{topic}/{name}"),
         &format!(" Topic '{topic}' has no subscription '{name}'."),
     )
 }

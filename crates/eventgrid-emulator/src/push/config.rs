@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::registry::{DEFAULT_QUEUE_CAPACITY, DEFAULT_QUEUE_CAPACITY_BYTES};
 use super::simulator_settings;
-use super::subscription::SubscriptionSpec;
+use super::subscription::WebhookSubscription;
 use crate::config::EmulatorConfig;
 use crate::config::topic::TopicSpec;
 use crate::error::{Error, Result};
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 #[non_exhaustive]
 pub struct PushConfig {
     /// Event subscriptions created at start-up.
-    pub subscriptions: Vec<SubscriptionSpec>,
+    pub subscriptions: Vec<WebhookSubscription>,
     /// Multiplies every time of the service's delivery rules: the retry schedule (10 s, 30 s,
     /// 1 min, ...), the per-status minimum waits, the event time-to-live and the handshake's
     /// waits (5 s between attempts, 10 min for a GET of the validation URL). Default 1.0; tests
@@ -124,7 +124,7 @@ impl PushConfig {
 
 impl EmulatorConfig {
     /// Adds an event subscription created at start-up.
-    pub fn subscription(mut self, spec: SubscriptionSpec) -> Self {
+    pub fn webhook(mut self, spec: WebhookSubscription) -> Self {
         self.push.subscriptions.push(spec);
         self
     }
@@ -188,14 +188,14 @@ mod tests {
     fn subscriptions_must_name_configured_topics_and_possible_schemas() {
         let config = EmulatorConfig::new()
             .topic(TopicSpec::open("orders"))
-            .subscription("other=http://127.0.0.1:9/".parse().unwrap());
+            .webhook("other=http://127.0.0.1:9/".parse().unwrap());
         let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("topic `other` is not configured"), "{error}");
         let config = EmulatorConfig::new()
             .topic(TopicSpec::open("ce").with_schema(crate::Schema::CloudEvents))
-            .subscription(
+            .webhook(
                 "ce=http://127.0.0.1:9/"
-                    .parse::<SubscriptionSpec>()
+                    .parse::<WebhookSubscription>()
                     .unwrap()
                     .delivery_schema(crate::Schema::EventGrid),
             );
@@ -244,8 +244,8 @@ mod tests {
         );
         let config = EmulatorConfig::new()
             .topic(TopicSpec::open("a"))
-            .subscription("a=http://x/".parse().unwrap())
-            .subscription("a=http://y/".parse().unwrap());
+            .webhook("a=http://x/".parse().unwrap())
+            .webhook("a=http://y/".parse().unwrap());
         assert!(
             config
                 .validate()

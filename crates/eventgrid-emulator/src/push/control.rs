@@ -7,23 +7,23 @@ use crate::inspection::control::EmulatorControl;
 use super::dead_letter::DeadLetter;
 use super::log::DeliveryAttempt;
 use super::state::SubscriptionInfo;
-use super::subscription::SubscriptionSpec;
+use super::subscription::WebhookSubscription;
 
 impl EmulatorControl {
     /// Every event subscription with its state and counters.
-    pub fn subscriptions(&self) -> Vec<SubscriptionInfo> {
+    pub fn webhook_subscriptions(&self) -> Vec<SubscriptionInfo> {
         self.shared.push.list()
     }
 
     /// The subscription `name` on `topic`, if it exists.
-    pub fn subscription(&self, topic: &str, name: &str) -> Option<SubscriptionInfo> {
+    pub fn webhook_subscription(&self, topic: &str, name: &str) -> Option<SubscriptionInfo> {
         self.shared.push.get(topic, name)
     }
 
     /// Creates an event subscription at run time; its validation handshake starts at once
-    /// (unless [`SubscriptionSpec::validation`] turned it off). Fails for an unknown topic, a
+    /// (unless [`WebhookSubscription::validation`] turned it off). Fails for an unknown topic, a
     /// name already used on the topic, an impossible delivery schema or invalid settings.
-    pub fn add_subscription(&self, spec: SubscriptionSpec) -> Result<()> {
+    pub fn add_webhook(&self, spec: WebhookSubscription) -> Result<()> {
         let schema = self.shared.topic(spec.topic())?.spec.schema();
         let name = format!("{}/{}", spec.topic(), spec.name());
         self.shared
@@ -39,7 +39,7 @@ impl EmulatorControl {
     /// Removes a subscription; the events it still held are not delivered, and a validated
     /// endpoint is sent the `SubscriptionDeletion` event, as the service does. `false` when
     /// there was none.
-    pub fn remove_subscription(&self, topic: &str, name: &str) -> bool {
+    pub fn remove_webhook(&self, topic: &str, name: &str) -> bool {
         self.shared.push.remove(topic, name, true)
     }
 
@@ -50,7 +50,7 @@ impl EmulatorControl {
     }
 
     /// Every dead-lettered event, oldest first (the newest N).
-    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+    pub fn webhook_dead_letters(&self) -> Vec<DeadLetter> {
         self.shared.push.dead_letters(None, None)
     }
 

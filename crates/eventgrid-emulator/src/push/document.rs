@@ -1,5 +1,5 @@
 //! The written form of an event subscription, for configuration files (`[[subscriptions]]`) and
-//! the control API (`PUT /_emulator/subscriptions/{topic}/{name}`). Names follow the service
+//! the control API (`PUT /_emulator/webhooks/{topic}/{name}`). Names follow the service
 //! (`maxEventsPerBatch`) or snake case (`max_events_per_batch`), as the file prefers.
 
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::batch::BatchPolicy;
 use super::filter::EventFilter;
 use super::retry::RetryPolicy;
-use super::subscription::{DEFAULT_NAME, SubscriptionSpec};
+use super::subscription::{DEFAULT_NAME, WebhookSubscription};
 use crate::config::topic::Schema;
 
 /// One subscription as written.
@@ -41,7 +41,7 @@ impl SubscriptionDocument {
         self,
         topic: Option<&str>,
         name: Option<&str>,
-    ) -> Result<SubscriptionSpec, String> {
+    ) -> Result<WebhookSubscription, String> {
         let topic = topic
             .map(str::to_owned)
             .or(self.topic)
@@ -50,7 +50,7 @@ impl SubscriptionDocument {
             .map(str::to_owned)
             .or(self.name)
             .unwrap_or_else(|| DEFAULT_NAME.to_owned());
-        let mut spec = SubscriptionSpec::new(topic, name, &self.endpoint)?;
+        let mut spec = WebhookSubscription::new(topic, name, &self.endpoint)?;
         if let Some(schema) = self.delivery_schema {
             spec = spec.delivery_schema(schema.parse::<Schema>()?);
         }

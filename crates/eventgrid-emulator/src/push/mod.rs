@@ -32,4 +32,4 @@ pub use filter::{EventFilter, MAX_ADVANCED_FILTERS};
 pub use log::DeliveryAttempt;
 pub use retry::RetryPolicy;
 pub use state::{SubscriptionCounters, SubscriptionInfo, SubscriptionState};
-pub use subscription::SubscriptionSpec;
+pub use subscription::WebhookSubscription;

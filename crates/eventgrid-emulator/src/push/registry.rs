@@ -16,7 +16,7 @@ use super::config::PushConfig;
 use super::dead_letter::DeadLetter;
 use super::log::{DeliveryAttempt, DeliveryLog};
 use super::state::{Queued, Subscription, SubscriptionInfo, SubscriptionState};
-use super::subscription::SubscriptionSpec;
+use super::subscription::WebhookSubscription;
 use super::worker;
 use crate::config::topic::Schema;
 
@@ -123,7 +123,7 @@ impl PushRegistry {
     /// an impossible schema.
     pub(crate) fn add(
         &self,
-        spec: SubscriptionSpec,
+        spec: WebhookSubscription,
         topic_schema: Schema,
     ) -> Result<SubscriptionInfo, String> {
         spec.validate()?;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::filter::EventFilter;
 use super::retry::RetryPolicy;
-use super::subscription::SubscriptionSpec;
+use super::subscription::WebhookSubscription;
 use crate::config::topic::{Schema, TopicSpec};
 
 /// A topic of the settings file, served on its own port.
@@ -25,7 +25,7 @@ pub(crate) struct SimulatorTopic {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SimulatorSettings {
     pub topics: Vec<SimulatorTopic>,
-    pub subscriptions: Vec<SubscriptionSpec>,
+    pub subscriptions: Vec<WebhookSubscription>,
     /// Parts the emulator does not serve (Service Bus and Storage Queue subscribers), said once.
     pub warnings: Vec<String>,
 }
@@ -167,8 +167,8 @@ pub(crate) fn parse(text: &str) -> Result<SimulatorSettings, String> {
     Ok(settings)
 }
 
-fn subscription(topic: &str, http: Http) -> Result<SubscriptionSpec, String> {
-    let mut spec = SubscriptionSpec::new(topic, http.name, &http.endpoint)?
+fn subscription(topic: &str, http: Http) -> Result<WebhookSubscription, String> {
+    let mut spec = WebhookSubscription::new(topic, http.name, &http.endpoint)?
         .validation(!http.disable_validation);
     match http
         .delivery_schema

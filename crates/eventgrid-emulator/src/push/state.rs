@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, mpsc};
 
-use super::subscription::SubscriptionSpec;
+use super::subscription::WebhookSubscription;
 use crate::config::topic::Schema;
 
 /// Where a subscription stands.
@@ -99,7 +99,7 @@ pub(crate) struct Queued {
 /// One subscription while it runs.
 #[derive(Debug)]
 pub(crate) struct Subscription {
-    pub spec: SubscriptionSpec,
+    pub spec: WebhookSubscription,
     pub topic_schema: Schema,
     pub delivery_schema: Schema,
     /// The `validationCode`, also the `id` of the validation URL.
@@ -133,7 +133,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Subscription {
     /// A subscription and the receiving end of its queue (for its worker).
     pub(crate) fn new(
-        spec: SubscriptionSpec,
+        spec: WebhookSubscription,
         topic_schema: Schema,
         delivery_schema: Schema,
         validation_base: &str,
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_instead_of_waiting() {
-        let spec: SubscriptionSpec = "t=http://127.0.0.1:9/".parse().unwrap();
+        let spec: WebhookSubscription = "t=http://127.0.0.1:9/".parse().unwrap();
         let (subscription, mut receiver) = Subscription::new(
             spec,
             Schema::EventGrid,
@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn the_queue_is_bounded_in_bytes_too() {
-        let spec: SubscriptionSpec = "t=http://127.0.0.1:9/".parse().unwrap();
+        let spec: WebhookSubscription = "t=http://127.0.0.1:9/".parse().unwrap();
         let (subscription, _receiver) = Subscription::new(
             spec,
             Schema::EventGrid,
@@ -356,7 +356,7 @@ mod tests {
 
     #[test]
     fn a_failed_subscription_takes_nothing_and_says_why() {
-        let spec: SubscriptionSpec = "t=http://127.0.0.1:9/".parse().unwrap();
+        let spec: WebhookSubscription = "t=http://127.0.0.1:9/".parse().unwrap();
         let (subscription, _receiver) = Subscription::new(
             spec,
             Schema::EventGrid,

@@ -15,22 +15,22 @@ use crate::config::topic::Schema;
 /// One event subscription with a webhook endpoint.
 ///
 /// ```
-/// use eventgrid_emulator::{EventFilter, RetryPolicy, Schema, SubscriptionSpec};
+/// use eventgrid_emulator::{EventFilter, RetryPolicy, Schema, WebhookSubscription};
 ///
-/// let spec = SubscriptionSpec::new("orders", "audit", "http://127.0.0.1:8080/events?code=s3cret")
+/// let spec = WebhookSubscription::new("orders", "audit", "http://127.0.0.1:8080/events?code=s3cret")
 ///     .unwrap()
 ///     .delivery_schema(Schema::CloudEvents)
 ///     .filter(EventFilter::new().subject_begins_with("orders/"))
 ///     .retry(RetryPolicy::new(3, 5).unwrap());
 /// assert_eq!(spec.endpoint_base_url(), "http://127.0.0.1:8080/events");
 /// // The command line's form: TOPIC=URL, or TOPIC/NAME=URL.
-/// let parsed: SubscriptionSpec = "orders/audit=http://127.0.0.1:8080/".parse().unwrap();
+/// let parsed: WebhookSubscription = "orders/audit=http://127.0.0.1:8080/".parse().unwrap();
 /// assert_eq!((parsed.topic(), parsed.name()), ("orders", "audit"));
 /// // The endpoint's query (often a secret) never shows in Debug output.
 /// assert!(!format!("{spec:?}").contains("s3cret"));
 /// ```
 #[derive(Clone, PartialEq)]
-pub struct SubscriptionSpec {
+pub struct WebhookSubscription {
     topic: String,
     name: String,
     endpoint: Uri,
@@ -52,7 +52,7 @@ pub struct SubscriptionSpec {
 /// The name a subscription gets from `TOPIC=URL`.
 pub(crate) const DEFAULT_NAME: &str = "webhook";
 
-impl SubscriptionSpec {
+impl WebhookSubscription {
     /// A subscription `name` on `topic` delivering to `endpoint` (an `http` or `https` URL),
     /// with the topic's schema, no filter, the service's default batching and retry policy,
     /// and the validation handshake.
@@ -170,9 +170,9 @@ impl SubscriptionSpec {
     }
 }
 
-impl fmt::Debug for SubscriptionSpec {
+impl fmt::Debug for WebhookSubscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SubscriptionSpec")
+        f.debug_struct("WebhookSubscription")
             .field("topic", &self.topic)
             .field("name", &self.name)
             .field("endpoint", &self.endpoint_base_url())
@@ -187,7 +187,7 @@ impl fmt::Debug for SubscriptionSpec {
 }
 
 /// `TOPIC=URL` or `TOPIC/NAME=URL`, as given to `--webhook`.
-impl FromStr for SubscriptionSpec {
+impl FromStr for WebhookSubscription {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
@@ -243,17 +243,18 @@ mod tests {
 
     #[test]
     fn parses_the_command_line_forms() {
-        let plain: SubscriptionSpec = "orders=https://example.com/hook".parse().unwrap();
+        let plain: WebhookSubscription = "orders=https://example.com/hook".parse().unwrap();
         assert_eq!((plain.topic(), plain.name()), ("orders", "webhook"));
         assert!(plain.validate);
-        let named: SubscriptionSpec = "orders/billing-1=http://127.0.0.1:9/x?a=b".parse().unwrap();
+        let named: WebhookSubscription =
+            "orders/billing-1=http://127.0.0.1:9/x?a=b".parse().unwrap();
         assert_eq!(named.name(), "billing-1");
         assert_eq!(named.endpoint().query(), Some("a=b"));
     }
 
     #[test]
     fn bad_specs_say_why_without_the_query() {
-        let error = |text: &str| text.parse::<SubscriptionSpec>().unwrap_err();
+        let error = |text: &str| text.parse::<WebhookSubscription>().unwrap_err();
         assert!(error("orders").contains("TOPIC=URL"));
         assert!(error("=http://x/").contains("topic is empty"));
         assert!(error("orders=ftp://x/?key=secret").contains("http:// or https://"));
@@ -265,7 +266,7 @@ mod tests {
 
     #[test]
     fn schemas_convert_only_from_event_grid_to_cloud_events() {
-        let spec: SubscriptionSpec = "t=http://x/".parse().unwrap();
+        let spec: WebhookSubscription = "t=http://x/".parse().unwrap();
         assert_eq!(spec.resolve_schema(Schema::Custom), Ok(Schema::Custom));
         let cloud = spec.clone().delivery_schema(Schema::CloudEvents);
         assert_eq!(

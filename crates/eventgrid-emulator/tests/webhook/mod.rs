@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 
 use crate::support::{Client, publish_url};
 use eventgrid_emulator::{
-    EmulatorConfig, RunningEmulator, Schema, SubscriptionSpec, SubscriptionState, TopicSpec,
+    EmulatorConfig, RunningEmulator, Schema, SubscriptionState, TopicSpec, WebhookSubscription,
 };
 
 /// One request the webhook received.
@@ -285,8 +285,8 @@ pub fn config() -> EmulatorConfig {
         .retry_time_scale(SCALE)
 }
 
-pub fn spec(topic: &str, name: &str, webhook: &Webhook) -> SubscriptionSpec {
-    SubscriptionSpec::new(topic, name, &webhook.url).unwrap()
+pub fn spec(topic: &str, name: &str, webhook: &Webhook) -> WebhookSubscription {
+    WebhookSubscription::new(topic, name, &webhook.url).unwrap()
 }
 
 pub async fn publish(emulator: &RunningEmulator, topic: &str, events: Vec<Value>) {
@@ -308,7 +308,7 @@ pub async fn publish(emulator: &RunningEmulator, topic: &str, events: Vec<Value>
 
 pub async fn active(emulator: &RunningEmulator, topic: &str, name: &str) {
     eventually(&format!("{topic}/{name} active"), || {
-        let info = emulator.subscription(topic, name)?;
+        let info = emulator.webhook_subscription(topic, name)?;
         assert_ne!(info.state, SubscriptionState::Failed, "{info:?}");
         (info.state == SubscriptionState::Active).then_some(())
     })
