@@ -187,7 +187,13 @@ async fn never_retried_statuses_dead_letter_at_once_into_the_folder() {
     }
     // The folder has one file per dead-lettered batch, where the service puts blobs.
     let files = eventually("four files", || {
-        let files = files_under(&folder);
+        let files: Vec<_> = files_under(&folder)
+            .into_iter()
+            .filter(|file| {
+                file.extension()
+                    .is_some_and(|extension| extension == "json")
+            })
+            .collect();
         (files.len() == 4).then_some(files)
     })
     .await;

@@ -89,13 +89,16 @@ pub(crate) fn file_path(
         .join(format!("{}.json", uuid::Uuid::new_v4()))
 }
 
-/// Writes `records` (already marked) as one JSON array file.
+/// Writes `records` (already marked) as one JSON array file. It appears whole: written beside
+/// its name first, then renamed, so that a reader watching the folder never sees half a file.
 pub(crate) fn write(path: &Path, records: &[Value]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let text = serde_json::to_vec_pretty(records).map_err(std::io::Error::other)?;
-    std::fs::write(path, text)
+    let partial = path.with_extension("json.partial");
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path)
 }
 
 #[cfg(test)]
