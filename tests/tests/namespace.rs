@@ -1,12 +1,15 @@
 //! Namespace topics through both clients against the emulator in-process: every scenario runs
 //! once with the async client and once with the blocking one, through the same calls.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use eventgrid::asynchronous as nonblocking;
 use eventgrid::{
     CloudEvent, Credential, Error, EventGridConfig, EventGridEvent, EventGridTopicConfig,
-    KeyCredential, ReceivedEvent, ReleaseDelay, Result, SettlementResult,
+    HandlerError, KeyCredential, ProcessOptions, ProcessReport, ReceivedEvent, ReleaseDelay,
+    Result, SettlementResult, Shutdown,
 };
 use eventgrid_emulator::{
     Emulator, EmulatorConfig, EmulatorHandle, NamespaceTopicSpec, SubscriptionSpec, TopicSpec,
@@ -108,7 +111,48 @@ impl Client {
     }
 }
 
+/// The processor scenario's handler: `ok` succeeds, `never` can never succeed, `flaky` fails
+/// on its first delivery; after `calls` handler runs it asks the loop to stop.
+fn judge(
+    event: &ReceivedEvent,
+    seen: &AtomicUsize,
+    calls: usize,
+    shutdown: &Shutdown,
+) -> std::result::Result<(), HandlerError> {
+    if seen.fetch_add(1, Ordering::SeqCst) + 1 == calls {
+        shutdown.trigger();
+    }
+    match (event.event.event_type(), event.delivery_count) {
+        ("never", _) => Err(HandlerError::never("malformed")),
+        ("flaky", 1) => Err(HandlerError::retry("not yet")),
+        _ => Ok(()),
+    }
+}
+
 impl Receiver<'_> {
+    fn process(&self, calls: usize) -> ProcessReport {
+        let shutdown = Shutdown::new();
+        let options = ProcessOptions::default()
+            .with_max_concurrency(3)
+            .with_max_wait(WAIT);
+        let seen = Arc::new(AtomicUsize::new(0));
+        match self {
+            Receiver::Async(rt, r) => {
+                let stop = shutdown.clone();
+                let handler = move |event: ReceivedEvent| {
+                    let (seen, stop) = (seen.clone(), stop.clone());
+                    async move { judge(&event, &seen, calls, &stop) }
+                };
+                rt.block_on(r.process(handler, options, &shutdown))
+            }
+            Receiver::Blocking(r) => r.process(
+                |event| judge(&event, &seen, calls, &shutdown),
+                options,
+                &shutdown,
+            ),
+        }
+    }
+
     fn receive(&self, max_events: usize, max_wait: Duration) -> Result<Vec<ReceivedEvent>> {
         match self {
             Receiver::Async(rt, r) => rt.block_on(r.receive(max_events, max_wait)),
@@ -355,6 +399,36 @@ fn a_waiting_receive_is_answered_when_an_event_arrives() {
             .unwrap()
             .into_result()
             .unwrap();
+        let shipping = client.receiver("shipping").unwrap();
+        let left = shipping.receive(10, WAIT).unwrap();
+        let _ = shipping.settle("acknowledge", &tokens(&left)).unwrap();
+    }
+}
+
+#[test]
+fn the_processor_acknowledges_releases_and_rejects_by_the_handlers_word() {
+    let emulator = emulator();
+    for client in both(&emulator) {
+        let side = client.name();
+        let events = ["ok", "never", "flaky", "ok"]
+            .into_iter()
+            .map(|kind| CloudEvent::new("/shop", kind, json!({})).unwrap())
+            .collect();
+        client.send("orders", events).unwrap();
+        let billing = client.receiver("billing").unwrap();
+        let before = emulator.subscription_counts("orders", "billing");
+        // Five handler runs: the flaky event twice.
+        let report = billing.process(5).into_result().unwrap();
+        assert_eq!(
+            (report.acknowledged, report.released, report.rejected),
+            (3, 1, 1),
+            "{side}"
+        );
+        assert_eq!((report.settlement_failures, report.handler_panics), (0, 0));
+        let after = emulator.subscription_counts("orders", "billing");
+        assert_eq!((after.available, after.locked), (0, 0), "{side}");
+        assert_eq!(after.acknowledged - before.acknowledged, 3, "{side}");
+        assert_eq!(after.rejected - before.rejected, 1, "{side}");
         let shipping = client.receiver("shipping").unwrap();
         let left = shipping.receive(10, WAIT).unwrap();
         let _ = shipping.settle("acknowledge", &tokens(&left)).unwrap();

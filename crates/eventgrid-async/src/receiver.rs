@@ -1,10 +1,18 @@
 //! [`Receiver`]: pull delivery from a namespace topic's subscription, each call one operation
 //! of the core's engine.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eventgrid_core::frontend::Subscription;
-use eventgrid_core::{ReceivedEvent, ReleaseDelay, Result, SettlementKind, SettlementResult};
+use eventgrid_core::frontend::{HeldLocks, Subscription};
+use eventgrid_core::{
+    HandlerError, ProcessOptions, ProcessReport, ReceivedEvent, ReleaseDelay, Result,
+    SettlementKind, SettlementResult, Shutdown,
+};
+use futures::FutureExt;
+use tokio::task::JoinSet;
 
 use crate::EventGridClient;
 
@@ -77,4 +85,97 @@ impl Receiver {
         let operation = core.settle(&self.subscription, kind, lock_tokens, Instant::now())?;
         self.client.run(operation).await
     }
+
+    /// Processes events until `shutdown` is triggered or a receive fails: receives as
+    /// handlers free up, runs up to `options.max_concurrency` handlers on tasks, renews the
+    /// locks of events held, acknowledges on `Ok`, releases on [`HandlerError::Retry`] (with
+    /// the options' delay; a panic counts as one) and rejects on [`HandlerError::Never`] or past
+    /// the delivery count limit. On shutdown (noticed between receives) the running handlers
+    /// finish and their events are settled before the report is returned.
+    pub async fn process<H, F>(
+        &self,
+        handler: H,
+        options: ProcessOptions,
+        shutdown: &Shutdown,
+    ) -> ProcessReport
+    where
+        H: Fn(ReceivedEvent) -> F + Send + Sync + 'static,
+        F: Future<Output = std::result::Result<(), HandlerError>> + Send + 'static,
+    {
+        let mut report = ProcessReport::default();
+        if let Err(error) = options.validate() {
+            report.stopped_by = Some(error);
+            return report;
+        }
+        let (handler, options) = (Arc::new(handler), Arc::new(options));
+        let held = Arc::new(HeldLocks::default());
+        let renewer = tokio::spawn({
+            let (receiver, held) = (self.clone(), held.clone());
+            let every = options.lock_renewal_interval;
+            async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let tokens = held.snapshot();
+                    if !tokens.is_empty() {
+                        // A lock that could not be renewed shows when its event is settled.
+                        let _renewed = receiver.renew_locks(&tokens).await;
+                    }
+                }
+            }
+        });
+        let mut tasks = JoinSet::new();
+        while !shutdown.is_triggered() {
+            while let Some(done) = tasks.try_join_next() {
+                report.merge(done.unwrap_or_else(panicked));
+            }
+            if options.receive_count(tasks.len()) == 0 {
+                if let Some(done) = tasks.join_next().await {
+                    report.merge(done.unwrap_or_else(panicked));
+                }
+                continue;
+            }
+            let count = options.receive_count(tasks.len());
+            let events = match self.receive(count, options.max_wait).await {
+                Ok(events) => events,
+                Err(error) => {
+                    report.stopped_by = Some(error);
+                    break;
+                }
+            };
+            held.hold(&events);
+            for event in events {
+                let (receiver, handler) = (self.clone(), handler.clone());
+                let (options, held) = (options.clone(), held.clone());
+                tasks.spawn(async move {
+                    let mut report = ProcessReport::default();
+                    let (token, count) = (event.lock_token.clone(), event.delivery_count);
+                    let verdict = match options.before_handling(&event) {
+                        Some(verdict) => verdict,
+                        None => {
+                            let ran = AssertUnwindSafe(handler(event)).catch_unwind().await;
+                            report.handler_panics += u64::from(ran.is_err());
+                            let outcome = ran.unwrap_or_else(|_| Err(HandlerError::retry("panic")));
+                            options.after_handling(count, &outcome)
+                        }
+                    };
+                    held.release(&token);
+                    let settled = receiver.settle(verdict.settlement(), &[token]).await;
+                    report.record(verdict, settled);
+                    report
+                });
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            report.merge(done.unwrap_or_else(panicked));
+        }
+        renewer.abort();
+        report
+    }
+}
+
+/// A task that panicked outside the handler (which is caught): counted, not lost silently.
+fn panicked(_: tokio::task::JoinError) -> ProcessReport {
+    let mut report = ProcessReport::default();
+    report.handler_panics = 1;
+    report
 }

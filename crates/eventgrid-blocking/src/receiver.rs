@@ -1,10 +1,16 @@
 //! [`Receiver`]: pull delivery from a namespace topic's subscription, each call one operation
 //! of the core's engine.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{RecvTimeoutError, channel, sync_channel};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use eventgrid_core::frontend::Subscription;
-use eventgrid_core::{ReceivedEvent, ReleaseDelay, Result, SettlementKind, SettlementResult};
+use eventgrid_core::frontend::{HeldLocks, Subscription};
+use eventgrid_core::{
+    HandlerError, ProcessOptions, ProcessReport, ReceivedEvent, ReleaseDelay, Result,
+    SettlementKind, SettlementResult, Shutdown,
+};
 
 use crate::EventGridClient;
 
@@ -71,5 +77,99 @@ impl Receiver {
         let core = self.client.core();
         let operation = core.settle(&self.subscription, kind, lock_tokens, Instant::now())?;
         self.client.inner.run(operation)
+    }
+
+    /// Processes events until `shutdown` is triggered or a receive fails: receives as
+    /// handlers free up, runs up to `options.max_concurrency` handlers on threads, renews the
+    /// locks of events held (on a thread of its own), acknowledges on `Ok`, releases on
+    /// [`HandlerError::Retry`] (with the options' delay; a panic counts as one) and rejects on
+    /// [`HandlerError::Never`] or past the delivery count limit. On shutdown (noticed between
+    /// receives) the running handlers finish and their events are settled before the report
+    /// is returned.
+    pub fn process<H>(
+        &self,
+        handler: H,
+        options: ProcessOptions,
+        shutdown: &Shutdown,
+    ) -> ProcessReport
+    where
+        H: Fn(ReceivedEvent) -> std::result::Result<(), HandlerError> + Sync,
+    {
+        let mut report = ProcessReport::default();
+        if let Err(error) = options.validate() {
+            report.stopped_by = Some(error);
+            return report;
+        }
+        let (held, total) = (HeldLocks::default(), Mutex::new(ProcessReport::default()));
+        let busy = Mutex::new(0_usize);
+        // The renewer runs until every worker has dropped its end of this channel.
+        let (workers_alive, renewer_stop) = channel::<()>();
+        let (held, options, handler) = (&held, &options, &handler);
+        let (total, busy) = (&total, &busy);
+        let (work, queue) = sync_channel::<ReceivedEvent>(0);
+        let queue = &Mutex::new(queue);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) =
+                    renewer_stop.recv_timeout(options.lock_renewal_interval)
+                {
+                    let tokens = held.snapshot();
+                    if !tokens.is_empty() {
+                        // A lock that could not be renewed shows when its event is settled.
+                        let _renewed = self.renew_locks(&tokens);
+                    }
+                }
+            });
+            for _ in 0..options.max_concurrency {
+                let alive = workers_alive.clone();
+                scope.spawn(move || {
+                    let mut report = ProcessReport::default();
+                    loop {
+                        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                        let Ok(event) = next else { break };
+                        let (token, count) = (event.lock_token.clone(), event.delivery_count);
+                        let verdict = options.before_handling(&event).unwrap_or_else(|| {
+                            let ran = catch_unwind(AssertUnwindSafe(|| handler(event)));
+                            report.handler_panics += u64::from(ran.is_err());
+                            let outcome = ran.unwrap_or_else(|_| Err(HandlerError::retry("panic")));
+                            options.after_handling(count, &outcome)
+                        });
+                        held.release(&token);
+                        report.record(verdict, self.settle(verdict.settlement(), &[token]));
+                        *busy.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+                    }
+                    total
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .merge(report);
+                    drop(alive);
+                });
+            }
+            while !shutdown.is_triggered() {
+                let free =
+                    options.receive_count(*busy.lock().unwrap_or_else(PoisonError::into_inner));
+                // All handlers busy: ask for one event, handed over when a worker is free.
+                let events = match self.receive(free.max(1), options.max_wait) {
+                    Ok(events) => events,
+                    Err(error) => {
+                        report.stopped_by = Some(error);
+                        break;
+                    }
+                };
+                held.hold(&events);
+                *busy.lock().unwrap_or_else(PoisonError::into_inner) += events.len();
+                for event in events {
+                    if work.send(event).is_err() {
+                        break;
+                    }
+                }
+            }
+            // The workers end when the queue is closed and empty; then the renewer.
+            drop((work, workers_alive));
+        });
+        report.merge(std::mem::take(
+            &mut *total.lock().unwrap_or_else(PoisonError::into_inner),
+        ));
+        report
     }
 }

@@ -81,6 +81,7 @@ mod limits;
 mod metrics;
 mod namespace;
 mod options;
+mod processor;
 mod receive;
 mod request;
 mod response;
@@ -116,6 +117,9 @@ pub use limits::{
 pub use metrics::{LatencyStats, TopicMetrics};
 pub use namespace::{MAX_EVENTS_RANGE, MAX_WAIT_SECONDS_RANGE, RECEIVE_ANSWER_MARGIN};
 pub use options::ClientOptions;
+pub use processor::{
+    HandlerError, ProcessOptions, ProcessReport, REPORT_ERRORS_KEPT, Shutdown, Verdict,
+};
 pub use receive::ReceivedEvent;
 pub use retry::RetryOptions;
 pub use sas::generate_sas;
@@ -143,6 +147,7 @@ pub mod frontend {
     pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
     pub use crate::metrics::{MetricsRegistry, TopicCounters};
     pub use crate::namespace::Subscription;
+    pub use crate::processor::HeldLocks;
     pub use crate::receive::Receive;
     pub use crate::request::{
         RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent,

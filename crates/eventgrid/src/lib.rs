@@ -68,10 +68,11 @@ pub use client::EventGridClient;
 pub use eventgrid_core::{
     AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CredentialError,
     CustomEvent, DeliveryFailure, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
-    EventGridEvent, EventGridTopicConfig, FailedEvents, FailedLockToken, KeyCredential,
-    LatencyStats, Limits, ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret,
-    SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult,
-    TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
+    EventGridEvent, EventGridTopicConfig, FailedEvents, FailedLockToken, HandlerError,
+    KeyCredential, LatencyStats, Limits, ProcessOptions, ProcessReport, ReceivedEvent,
+    ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
+    SettlementFailure, SettlementKind, SettlementResult, Shutdown, TokenCredential, TopicMetrics,
+    TransportError, TransportErrorKind, Verdict, generate_sas,
 };
 
 // Compile-time promises: the unified client and errors can be shared across threads and
