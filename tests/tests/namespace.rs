@@ -434,3 +434,60 @@ fn the_processor_acknowledges_releases_and_rejects_by_the_handlers_word() {
         let _ = shipping.settle("acknowledge", &tokens(&left)).unwrap();
     }
 }
+
+#[test]
+fn the_processor_renews_locks_while_a_handler_outlives_them() {
+    let slow = "orders/slow".parse::<SubscriptionSpec>().unwrap();
+    let emulator = Emulator::start_in_background(
+        EmulatorConfig::new()
+            .port(0)
+            .namespace_topic(NamespaceTopicSpec::keyed("orders", KEY))
+            .subscription(slow.with_lock_duration(Duration::from_secs(2))),
+    )
+    .unwrap();
+    let options = || {
+        ProcessOptions::default()
+            .with_max_wait(WAIT)
+            .with_lock_renewal_interval(Duration::from_secs(1))
+    };
+    // The handler takes longer than the 2 s lock: only renewal keeps its token valid, so
+    // that acknowledging succeeds (an expired token fails with TokenLost).
+    let handling = Duration::from_millis(3500);
+    for client in both(&emulator) {
+        let side = client.name();
+        client.emit("orders", "slow", json!(1)).unwrap();
+        let shutdown = Shutdown::new();
+        let report = match &client {
+            Client::Async(rt, c) => {
+                let stop = shutdown.clone();
+                let handler = move |_event: ReceivedEvent| {
+                    let stop = stop.clone();
+                    async move {
+                        tokio::time::sleep(handling).await;
+                        stop.trigger();
+                        Ok(())
+                    }
+                };
+                let receiver = c.receiver("orders", "slow").unwrap();
+                rt.block_on(receiver.process(handler, options(), &shutdown))
+            }
+            Client::Blocking(c) => {
+                let handler = |_event: ReceivedEvent| {
+                    std::thread::sleep(handling);
+                    shutdown.trigger();
+                    Ok(())
+                };
+                let receiver = c.receiver("orders", "slow").unwrap();
+                receiver.process(handler, options(), &shutdown)
+            }
+        };
+        let report = report.into_result().unwrap();
+        assert_eq!(
+            (report.acknowledged, report.settlement_failures),
+            (1, 0),
+            "{side}"
+        );
+        let counts = emulator.subscription_counts("orders", "slow");
+        assert_eq!((counts.available, counts.locked), (0, 0), "{side}");
+    }
+}
