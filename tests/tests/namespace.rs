@@ -491,3 +491,45 @@ fn the_processor_renews_locks_while_a_handler_outlives_them() {
         assert_eq!((counts.available, counts.locked), (0, 0), "{side}");
     }
 }
+
+#[test]
+fn the_buffered_publisher_publishes_to_a_namespace_topic_within_its_limits() {
+    let emulator = emulator();
+    let [Client::Async(rt, client), _] = both(&emulator) else {
+        panic!("the async client comes first")
+    };
+    rt.block_on(async {
+        // Batches of up to 5,000 events on a basic topic; a namespace takes at most 1,000.
+        let options = nonblocking::BufferedOptions::default()
+            .with_max_events_per_batch(5_000)
+            .with_linger(Duration::from_millis(200));
+        let publisher = client.buffered(options).unwrap();
+        publisher
+            .emit_event("orders", "order.placed", "orders/1", json!(1))
+            .await
+            .unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..1_500 {
+            let publisher = publisher.clone();
+            let event = CloudEvent::new("/shop", "bulk", n).unwrap();
+            tasks.spawn(async move { publisher.publish("orders", event).await });
+        }
+        while let Some(outcome) = tasks.join_next().await {
+            outcome.unwrap().unwrap();
+        }
+        let err = publisher
+            .publish("orders", EventGridEvent::without_data("t", "s"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::NotForNamespace { .. }), "{err}");
+        let billing = client.receiver("orders", "billing").unwrap();
+        let first = billing.receive(1, WAIT).await.unwrap();
+        let first = &first[0].event;
+        assert_eq!(
+            (first.source(), first.event_type()),
+            ("/shop", "order.placed")
+        );
+    });
+    let counts = emulator.subscription_counts("orders", "billing");
+    assert_eq!(counts.enqueued, 1_501);
+}

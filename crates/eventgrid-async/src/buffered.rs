@@ -202,7 +202,8 @@ impl BufferedPublisher {
     /// Publishes one event of `event_type` about `subject` carrying `data`, with a new id, the
     /// current time and data version `"v1"`, as [`EventGridClient::emit_event`] does, but in
     /// the next batch; `data` is serialized once, with the event, with no intermediate
-    /// [`EventGridEvent`](crate::EventGridEvent). Data that cannot be serialized is refused as
+    /// [`EventGridEvent`](crate::EventGridEvent) (to a namespace topic, a CloudEvent from its
+    /// configured `source`). Data that cannot be serialized is refused as
     /// event 0 ([`Error::InvalidEvent`]). See
     /// [`publish`](Self::publish).
     pub async fn emit_event(
@@ -213,6 +214,10 @@ impl BufferedPublisher {
         data: impl Serialize,
     ) -> Result<()> {
         let (event_type, subject) = (event_type.into(), subject.into());
+        let core = self.client().core();
+        if let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)? {
+            return self.publish(topic, event).await;
+        }
         let room = self.room().await?;
         let event = EventGridEventRef::new(&event_type, &subject, &data);
         let outcome = self.accept(topic, &event, room)?;

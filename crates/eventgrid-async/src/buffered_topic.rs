@@ -74,8 +74,8 @@ impl TopicBuffer {
         TopicBuffer {
             requests: Semaphore::new(shared.requests_per_topic),
             state: Mutex::new(State {
+                encoder: BatchEncoder::new(shared.limits.within(topic.limits())),
                 topic,
-                encoder: BatchEncoder::new(shared.limits),
                 open: None,
                 next_batch: 0,
                 in_flight: HashMap::new(),
@@ -139,7 +139,11 @@ impl TopicBuffer {
         let (tell, outcome) = oneshot::channel();
         let open = state.open.as_mut().expect("just opened");
         open.waiters.push(tell);
-        if state.encoder.pending() >= shared.limits.max_events_per_request {
+        let most = shared
+            .limits
+            .within(state.topic.limits())
+            .max_events_per_request;
+        if state.encoder.pending() >= most {
             self.close_open(&mut state, shared);
         }
         Ok(Outcome(outcome))

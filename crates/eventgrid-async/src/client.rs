@@ -81,10 +81,8 @@ impl EventGridClient {
     ) -> Result<()> {
         let core = &self.inner.core;
         let (topic, batches) = core.prepare_emit(topic, event_type.into(), subject.into(), data)?;
-        for batch in batches {
-            self.deliver(&topic, batch).await?;
-        }
-        Ok(())
+        let batches = batches.into_iter().map(Ok);
+        self.deliver_all(&topic, batches).await.map(drop)
     }
 
     /// Publishes one [`EventGridEvent`] built with its own id, event time, data version or

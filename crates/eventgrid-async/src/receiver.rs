@@ -16,12 +16,8 @@ use tokio::task::JoinSet;
 
 use crate::EventGridClient;
 
-/// Receives events from one subscription of a namespace topic and settles them. Made by
-/// [`EventGridClient::receiver`]; cheap to clone.
-///
-/// Every settlement answers which lock tokens succeeded and which failed (the service answers
-/// 200 either way): the [`SettlementResult`] must be used, and
-/// [`into_result`](SettlementResult::into_result) turns any failed token into an error.
+/// Receives and settles events of one subscription of a namespace topic; cheap to clone. Each
+/// settlement's [`SettlementResult`] says which tokens failed (the service answers 200 anyway).
 #[derive(Debug, Clone)]
 pub struct Receiver {
     client: EventGridClient,
@@ -128,13 +124,13 @@ impl Receiver {
             while let Some(done) = tasks.try_join_next() {
                 report.merge(done.unwrap_or_else(panicked));
             }
-            if options.receive_count(tasks.len()) == 0 {
+            let count = options.receive_count(tasks.len());
+            if count == 0 {
                 if let Some(done) = tasks.join_next().await {
                     report.merge(done.unwrap_or_else(panicked));
                 }
                 continue;
             }
-            let count = options.receive_count(tasks.len());
             let events = match self.receive(count, options.max_wait).await {
                 Ok(events) => events,
                 Err(error) => {
@@ -175,7 +171,5 @@ impl Receiver {
 
 /// A task that panicked outside the handler (which is caught): counted, not lost silently.
 fn panicked(_: tokio::task::JoinError) -> ProcessReport {
-    let mut report = ProcessReport::default();
-    report.handler_panics = 1;
-    report
+    ProcessReport::handler_panicked()
 }

@@ -14,12 +14,8 @@ use eventgrid_core::{
 
 use crate::EventGridClient;
 
-/// Receives events from one subscription of a namespace topic and settles them. Made by
-/// [`EventGridClient::receiver`]; cheap to clone.
-///
-/// Every settlement answers which lock tokens succeeded and which failed (the service answers
-/// 200 either way): the [`SettlementResult`] must be used, and
-/// [`into_result`](SettlementResult::into_result) turns any failed token into an error.
+/// Receives and settles events of one subscription of a namespace topic; cheap to clone. Each
+/// settlement's [`SettlementResult`] says which tokens failed (the service answers 200 anyway).
 #[derive(Debug, Clone)]
 pub struct Receiver {
     client: EventGridClient,

@@ -227,14 +227,27 @@ impl ClientCore {
         subject: String,
         data: impl serde::Serialize,
     ) -> Result<(Arc<Topic>, Vec<EncodedBatch>)> {
-        let found = self.topic(topic)?;
-        if found.config.is_namespace() {
-            let event =
-                CloudEvent::new(found.config.source(), event_type, data)?.with_subject(subject);
-            self.prepare(topic, [event])
-        } else {
-            self.prepare(topic, [EventGridEvent::new(event_type, subject, data)?])
+        match self.namespace_event(topic, &event_type, &subject, &data)? {
+            Some(event) => self.prepare(topic, [event]),
+            None => self.prepare(topic, [EventGridEvent::new(event_type, subject, data)?]),
         }
+    }
+
+    /// The CloudEvent `emit_event` publishes to `topic` when it is a namespace topic (from the
+    /// topic's configured `source`); `None` for a basic topic.
+    pub fn namespace_event(
+        &self,
+        topic: &str,
+        event_type: &str,
+        subject: &str,
+        data: &impl serde::Serialize,
+    ) -> Result<Option<CloudEvent>> {
+        let found = self.topic(topic)?;
+        if !found.config.is_namespace() {
+            return Ok(None);
+        }
+        let event = CloudEvent::new(found.config.source(), event_type, data)?;
+        Ok(Some(event.with_subject(subject)))
     }
 
     /// Looks up the topic, checks the events' schema, then validates and encodes all events
@@ -273,11 +286,11 @@ impl ClientCore {
         let mut limits = self.options.limits;
         if config.is_namespace() {
             refuse_for_namespace(&config, key.as_ref())?;
-            limits.max_events_per_request = limits
-                .max_events_per_request
-                .min(NAMESPACE_MAX_EVENTS_PER_REQUEST);
-            limits.max_request_bytes = limits.max_request_bytes.min(NAMESPACE_MAX_REQUEST_BYTES);
-            limits.max_event_bytes = limits.max_event_bytes.min(limits.max_request_bytes - 2);
+            limits = limits.within(Limits {
+                max_event_bytes: NAMESPACE_MAX_REQUEST_BYTES,
+                max_request_bytes: NAMESPACE_MAX_REQUEST_BYTES,
+                max_events_per_request: NAMESPACE_MAX_EVENTS_PER_REQUEST,
+            });
         }
         let authorizer = match (key, &self.tokens) {
             (Some(key), _) if config.is_namespace() => Authorizer::Key(Box::new(

@@ -67,6 +67,22 @@ impl Limits {
         self
     }
 
+    /// The tighter of these limits and `other`'s, each (a buffered publisher's limits on a
+    /// namespace topic, say).
+    pub fn within(self, other: Limits) -> Limits {
+        let max_request_bytes = self.max_request_bytes.min(other.max_request_bytes);
+        Limits {
+            max_event_bytes: self
+                .max_event_bytes
+                .min(other.max_event_bytes)
+                .min(max_request_bytes.saturating_sub(2)),
+            max_request_bytes,
+            max_events_per_request: self
+                .max_events_per_request
+                .min(other.max_events_per_request),
+        }
+    }
+
     /// Checks the limits are within the service's and consistent with each other.
     pub fn validate(&self) -> Result<()> {
         let fail = |reason: String| Err(Error::InvalidOption(reason));

@@ -256,6 +256,15 @@ pub struct ProcessReport {
 }
 
 impl ProcessReport {
+    /// The report of one handler that panicked where it could not be caught, so its event
+    /// was not settled (it comes back when its lock expires).
+    pub fn handler_panicked() -> Self {
+        Self {
+            handler_panics: 1,
+            ..Self::default()
+        }
+    }
+
     /// Records the settlement of a `verdict`.
     pub fn record(&mut self, verdict: Verdict, settled: Result<SettlementResult>) {
         match settled.and_then(SettlementResult::into_result) {
