@@ -36,6 +36,7 @@ mod jsonl;
 mod line_event;
 mod progress;
 mod publish;
+mod receive;
 mod sas;
 mod table;
 mod target;
@@ -47,6 +48,7 @@ use clap::{Parser, Subcommand};
 
 pub use error::CliError;
 pub use publish::PublishArgs;
+pub use receive::{ReceiveArgs, Settle};
 pub use sas::SasArgs;
 pub use target::TargetArgs;
 
@@ -71,6 +73,9 @@ pub enum Command {
     Demo,
     /// Publish one event from flags, or many from a JSON Lines file
     Publish(Box<PublishArgs>),
+    /// Receive events from a namespace topic's subscription as JSON Lines (and acknowledge,
+    /// release or leave them locked; --follow to keep receiving)
+    Receive(Box<ReceiveArgs>),
     /// Print a SAS token for a topic, signed with its access key
     Sas(SasArgs),
     /// Run the local Event Grid emulator (the `eventgrid-emulator` command line)
@@ -92,6 +97,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     let outcome = match cli.command {
         Command::Demo => demo::run(),
         Command::Publish(args) => publish::run(&args),
+        Command::Receive(args) => receive::run(&args),
         Command::Sas(args) => sas::run(&args),
         Command::Emulator(args) => return emulator::run(args),
     };

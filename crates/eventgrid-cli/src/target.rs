@@ -36,6 +36,11 @@ pub struct TargetArgs {
     /// Authenticate with Microsoft Entra ID (the default credential chain)
     #[arg(long, group = "auth")]
     pub entra: bool,
+    /// With --endpoint: the endpoint is an Event Grid namespace's and this its topic's name
+    /// (CloudEvents only; `receive` needs one). From the environment:
+    /// `EVENTGRID_<TOPIC>_NAMESPACE_TOPIC`
+    #[arg(long, value_name = "NAME", requires = "endpoint")]
+    pub namespace_topic: Option<String>,
     /// The schema the topic accepts: eventgrid (default), cloudevents or custom
     #[arg(long, value_name = "SCHEMA", value_parser = parse_schema)]
     pub schema: Option<Schema>,
@@ -65,9 +70,12 @@ pub struct Target {
 impl TargetArgs {
     /// Resolves the topic and credential and builds the client. Nothing is sent.
     pub fn resolve(&self) -> Result<Target, CliError> {
-        let mut topic = match &self.endpoint {
-            Some(endpoint) => EventGridTopicConfig::new(&self.topic, endpoint)?,
-            None => self.topic_from_env()?,
+        let mut topic = match (&self.endpoint, &self.namespace_topic) {
+            (Some(endpoint), Some(name)) => {
+                EventGridTopicConfig::namespace(&self.topic, endpoint, name)?
+            }
+            (Some(endpoint), None) => EventGridTopicConfig::new(&self.topic, endpoint)?,
+            (None, _) => self.topic_from_env()?,
         };
         if let Some(schema) = self.schema {
             topic = topic.with_schema(schema);
@@ -149,6 +157,13 @@ fn entra(extra_ca: Option<&[u8]>) -> Result<Credential, CliError> {
 }
 
 fn without_credential(topic: &EventGridTopicConfig) -> Result<EventGridTopicConfig, CliError> {
+    if let Some(name) = topic.namespace_topic() {
+        let endpoint = topic.endpoint().resource();
+        return Ok(
+            EventGridTopicConfig::namespace(topic.name(), endpoint, name)?
+                .with_source(topic.source()),
+        );
+    }
     let mut bare =
         EventGridTopicConfig::new(topic.name(), topic.endpoint().publish_uri().to_string())?
             .with_schema(topic.schema());

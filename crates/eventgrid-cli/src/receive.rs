@@ -1,0 +1,87 @@
+//! `eventgrid receive`: events of a namespace topic's subscription as JSON Lines, settled as
+//! asked; `--follow` keeps receiving (a tail for development).
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use eventgrid::{ReceivedEvent, ReleaseDelay};
+use serde_json::json;
+
+use crate::error::CliError;
+use crate::target::TargetArgs;
+
+/// Which subscription to read and what to do with what is read.
+#[derive(Debug, Clone, Args)]
+pub struct ReceiveArgs {
+    /// The namespace topic and credential.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The subscription's name
+    #[arg(long, value_name = "NAME")]
+    pub subscription: String,
+    /// The most events per receive, 1 to 100
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_events: usize,
+    /// Seconds to wait for events, 10 to 120 (within the request time-out of 30 s: 25 at most)
+    #[arg(long = "wait", value_name = "SECONDS", default_value_t = 10)]
+    pub wait: u64,
+    /// What to do with the events received
+    #[arg(long, value_enum, default_value_t = Settle::Leave)]
+    pub settle: Settle,
+    /// Keep receiving (and settling) until interrupted
+    #[arg(long)]
+    pub follow: bool,
+}
+
+/// What `receive` does with the events it printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Settle {
+    /// Acknowledge them: they are done.
+    Acknowledge,
+    /// Release them: they can be received again at once.
+    Release,
+    /// Leave them locked: they come back when their locks expire.
+    Leave,
+}
+
+/// Runs `eventgrid receive`.
+pub fn run(args: &ReceiveArgs) -> Result<(), CliError> {
+    let target = args.target.resolve()?;
+    let receiver = target.client.receiver(&target.topic, &args.subscription)?;
+    let wait = Duration::from_secs(args.wait);
+    loop {
+        let events = receiver.receive(args.max_events, wait)?;
+        print(&events)?;
+        let tokens: Vec<&str> = events.iter().map(|e| e.lock_token.as_str()).collect();
+        if !tokens.is_empty() {
+            let settled = match args.settle {
+                Settle::Acknowledge => Some(receiver.acknowledge(&tokens)?),
+                Settle::Release => Some(receiver.release(&tokens, ReleaseDelay::None)?),
+                Settle::Leave => None,
+            };
+            if let Some(settled) = settled {
+                settled.into_result()?;
+            }
+        }
+        if !args.follow {
+            return Ok(());
+        }
+    }
+}
+
+/// One line per event: `{"lockToken":..,"deliveryCount":..,"event":{..}}`.
+fn print(events: &[ReceivedEvent]) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    for received in events {
+        let line = json!({
+            "lockToken": received.lock_token,
+            "deliveryCount": received.delivery_count,
+            "event": received.event,
+        });
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .map_err(|error| CliError::failure(format!("writing to stdout: {error}")))?;
+    }
+    Ok(())
+}
