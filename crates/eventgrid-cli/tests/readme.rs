@@ -200,7 +200,10 @@ fn every_shell_command_of_the_readme_works() {
     let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
     let lines = shell_lines(&readme);
     assert!(lines.len() >= 10, "found the README's commands: {lines:?}");
-    let mut vars = HashMap::from([("ORDERS_ACCESS_KEY".to_owned(), "a2V5".to_owned())]);
+    let mut vars = HashMap::from([
+        ("ORDERS_ACCESS_KEY".to_owned(), "a2V5".to_owned()),
+        ("NAMESPACE_KEY".to_owned(), "a2V5".to_owned()),
+    ]);
     for line in &lines {
         let words = words(line, &vars);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
