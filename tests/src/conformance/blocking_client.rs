@@ -1,0 +1,108 @@
+//! The blocking client (`eventgrid-blocking`'s `EventGridClient`) as a [`Subject`].
+
+use std::time::Duration;
+
+use eventgrid::blocking::EventGridClient;
+use eventgrid::{EventGridTopicConfig, Result, SendSummary, TopicMetrics};
+
+use super::subject::{Events, Outcome, Setup, Subject};
+
+/// The blocking client, called on the test's thread (and on threads of its own for
+/// concurrent sends).
+#[derive(Debug)]
+pub struct BlockingClient {
+    client: EventGridClient,
+}
+
+impl BlockingClient {
+    /// Builds the client as a user would, from `setup`.
+    pub fn build(setup: Setup) -> Result<Self> {
+        let options = setup.options;
+        let mut builder = EventGridClient::builder(setup.config)
+            .credential(setup.credential)
+            .retry(options.retry)
+            .limits(options.limits)
+            .connect_timeout(options.connect_timeout)
+            .request_timeout(options.request_timeout)
+            .max_concurrent_requests(options.max_concurrent_requests);
+        if let Some(pem) = &setup.extra_ca_pem {
+            builder = builder.extra_ca_pem(pem);
+        }
+        Ok(Self {
+            client: builder.build()?,
+        })
+    }
+
+    /// The client.
+    pub fn client(&self) -> &EventGridClient {
+        &self.client
+    }
+}
+
+fn send(client: &EventGridClient, topic: &str, events: Events) -> Result<SendSummary> {
+    match events {
+        Events::Grid(events) => client.send(topic, events),
+        Events::Cloud(events) => client.send(topic, events),
+        Events::Custom(events) => client.send(topic, events),
+    }
+}
+
+impl Subject for BlockingClient {
+    fn coalesces(&self) -> bool {
+        false
+    }
+
+    fn send(&self, topic: &str, events: Events) -> Outcome {
+        Outcome::Call(send(&self.client, topic, events))
+    }
+
+    fn send_concurrently(&self, sends: Vec<(String, Events)>) -> Vec<Outcome> {
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = sends
+                .into_iter()
+                .map(|(topic, events)| scope.spawn(move || send(&self.client, &topic, events)))
+                .collect();
+            threads
+                .into_iter()
+                .map(|thread| Outcome::Call(thread.join().expect("the send thread ends")))
+                .collect()
+        })
+    }
+
+    fn send_stream(&self, topic: &str, events: Events) -> Option<Outcome> {
+        let client = &self.client;
+        let result = match events {
+            Events::Grid(events) => client.send_stream(topic, events),
+            Events::Cloud(events) => client.send_stream(topic, events),
+            Events::Custom(events) => client.send_stream(topic, events),
+        };
+        Some(Outcome::Call(result))
+    }
+
+    /// A blocking call returns only when done: there is no caller's future to drop.
+    fn abandon_after(&self, _topic: &str, _events: Events, _after: Duration) -> Option<bool> {
+        None
+    }
+
+    fn flush(&self) {}
+
+    fn add_topic(&self, topic: EventGridTopicConfig) -> Result<()> {
+        self.client.add_topic(topic)
+    }
+
+    fn remove_topic(&self, name: &str) -> Result<()> {
+        self.client.remove_topic(name).map(drop)
+    }
+
+    fn topics(&self) -> Vec<String> {
+        self.client.topics()
+    }
+
+    fn metrics(&self, topic: &str) -> TopicMetrics {
+        self.client
+            .metrics()
+            .get(topic)
+            .copied()
+            .unwrap_or_default()
+    }
+}
