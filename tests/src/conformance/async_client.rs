@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use eventgrid::asynchronous::EventGridClient;
+use eventgrid::core::ClientOptions;
 use eventgrid::{Event, EventGridTopicConfig, Result, SendSummary, TopicMetrics};
+use serde_json::Value;
 use tokio::runtime::Runtime;
 
 use super::subject::{Events, Outcome, Setup, Subject};
@@ -19,6 +21,12 @@ pub struct AsyncClient {
 impl AsyncClient {
     /// Builds the client as a user would, from `setup`.
     pub fn build(setup: Setup) -> Result<Self> {
+        if setup.defaults {
+            return Ok(Self::from_client(EventGridClient::new(
+                setup.config,
+                setup.credential,
+            )?));
+        }
         let options = setup.options;
         let mut builder = EventGridClient::builder(setup.config)
             .credential(setup.credential)
@@ -27,13 +35,20 @@ impl AsyncClient {
             .connect_timeout(options.connect_timeout)
             .request_timeout(options.request_timeout)
             .max_concurrent_requests(options.max_concurrent_requests);
+        if let Some(suffix) = options.user_agent_suffix {
+            builder = builder.user_agent_suffix(suffix);
+        }
         if let Some(pem) = &setup.extra_ca_pem {
             builder = builder.extra_ca_pem(pem);
         }
-        Ok(Self {
-            client: builder.build()?,
+        Ok(Self::from_client(builder.build()?))
+    }
+
+    fn from_client(client: EventGridClient) -> Self {
+        Self {
+            client,
             runtime: runtime(),
-        })
+        }
     }
 
     /// The client.
@@ -73,6 +88,11 @@ impl Subject for AsyncClient {
 
     fn send(&self, topic: &str, events: Events) -> Outcome {
         Outcome::Call(self.runtime.block_on(send(&self.client, topic, events)))
+    }
+
+    fn emit(&self, topic: &str, event_type: &str, subject: &str, data: Value) -> Result<()> {
+        self.runtime
+            .block_on(self.client.emit_event(topic, event_type, subject, data))
     }
 
     fn send_concurrently(&self, sends: Vec<(String, Events)>) -> Vec<Outcome> {
@@ -133,5 +153,9 @@ impl Subject for AsyncClient {
             .get(topic)
             .copied()
             .unwrap_or_default()
+    }
+
+    fn options(&self) -> ClientOptions {
+        self.client.options().clone()
     }
 }

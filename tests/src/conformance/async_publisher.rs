@@ -5,7 +5,9 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use eventgrid::asynchronous::{BufferedOptions, BufferedPublisher, EventGridClient};
+use eventgrid::core::ClientOptions;
 use eventgrid::{Event, EventGridTopicConfig, Result, TopicMetrics};
+use serde_json::Value;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
@@ -98,6 +100,29 @@ impl Subject for AsyncPublisher {
             .expect("one outcome")
     }
 
+    fn emit(&self, topic: &str, event_type: &str, subject: &str, data: Value) -> Result<()> {
+        self.runtime.block_on(async {
+            self.publisher.flush().await;
+            let submitted = Submitted::default();
+            let publisher = self.publisher.clone();
+            let answered = submitted.answered.clone();
+            let (topic, event_type, subject) =
+                (topic.to_owned(), event_type.to_owned(), subject.to_owned());
+            let task = tokio::spawn(async move {
+                let result = publisher
+                    .emit_event(&topic, event_type, subject, data)
+                    .await;
+                answered.fetch_add(1, Ordering::SeqCst);
+                result
+            });
+            while !submitted.reached(1, self.publisher.pending_events()) {
+                tokio::task::yield_now().await;
+            }
+            self.publisher.flush().await;
+            task.await.expect("the emit task ends")
+        })
+    }
+
     fn send_concurrently(&self, sends: Vec<(String, Events)>) -> Vec<Outcome> {
         self.runtime.block_on(async {
             // Events abandoned earlier would count as accepted ones of this send.
@@ -170,6 +195,10 @@ impl Subject for AsyncPublisher {
             .get(topic)
             .copied()
             .unwrap_or_default()
+    }
+
+    fn options(&self) -> ClientOptions {
+        self.client().options().clone()
     }
 }
 

@@ -6,6 +6,8 @@ use std::thread::{Scope, ScopedJoinHandle};
 use std::time::Duration;
 
 use eventgrid::blocking::{BufferedOptions, BufferedPublisher, EventGridClient};
+use eventgrid::core::ClientOptions;
+use serde_json::Value;
 use eventgrid::{Event, EventGridTopicConfig, Result, TopicMetrics};
 
 use super::blocking_client::BlockingClient;
@@ -86,6 +88,23 @@ impl Subject for BlockingPublisher {
             .expect("one outcome")
     }
 
+    fn emit(&self, topic: &str, event_type: &str, subject: &str, data: Value) -> Result<()> {
+        self.publisher.flush();
+        let submitted = Submitted::default();
+        std::thread::scope(|scope| {
+            let thread = scope.spawn(|| {
+                let result = self.publisher.emit_event(topic, event_type, subject, data);
+                submitted.answered.fetch_add(1, Ordering::SeqCst);
+                result
+            });
+            while !submitted.reached(1, self.publisher.pending_events()) {
+                std::thread::yield_now();
+            }
+            self.publisher.flush();
+            thread.join().expect("the emit thread ends")
+        })
+    }
+
     fn send_concurrently(&self, sends: Vec<(String, Events)>) -> Vec<Outcome> {
         // Events abandoned earlier would count as accepted ones of this send.
         self.publisher.flush();
@@ -143,6 +162,10 @@ impl Subject for BlockingPublisher {
             .get(topic)
             .copied()
             .unwrap_or_default()
+    }
+
+    fn options(&self) -> ClientOptions {
+        self.client().options().clone()
     }
 }
 

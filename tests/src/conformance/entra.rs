@@ -28,9 +28,10 @@ impl Adapter {
                 Arc::new(eventgrid::asynchronous::HyperHttpClient::new(transport))
             }
             Adapter::BlockingClient => {
-                let transport = eventgrid::blocking::UreqTransport::builder(&ClientOptions::default())
-                    .extra_ca_pem(ca_pem)
-                    .build()?;
+                let transport =
+                    eventgrid::blocking::UreqTransport::builder(&ClientOptions::default())
+                        .extra_ca_pem(ca_pem)
+                        .build()?;
                 Arc::new(eventgrid::blocking::UreqHttpClient::new(transport))
             }
         })

@@ -29,12 +29,11 @@ use std::time::Duration;
 
 use eventgrid::core::ClientOptions;
 use eventgrid::{
-    CloudEvent, Credential, CustomEvent, EventGridConfig, EventGridEvent,
-    EventGridTopicConfig, Result, RetryOptions,
+    CloudEvent, Credential, CustomEvent, EventGridConfig, EventGridEvent, EventGridTopicConfig,
+    Result, RetryOptions,
 };
 use eventgrid_emulator::{
-    Emulator, EmulatorConfig, EmulatorHandle, FaultSpec, RecordedRequest, TopicCounters,
-    TopicSpec,
+    Emulator, EmulatorConfig, EmulatorHandle, FaultSpec, RecordedRequest, TopicCounters, TopicSpec,
 };
 use serde_json::{Value, json};
 
@@ -127,10 +126,15 @@ impl Lab {
 
     /// Like [`start`](Self::start), with the emulator's configuration changed by `change`
     /// (TLS, limits, Microsoft Entra clients).
-    pub fn start_with(adapter: Adapter, change: impl FnOnce(EmulatorConfig) -> EmulatorConfig) -> Self {
+    pub fn start_with(
+        adapter: Adapter,
+        change: impl FnOnce(EmulatorConfig) -> EmulatorConfig,
+    ) -> Self {
         let mut config = EmulatorConfig::new()
             .topic(TopicSpec::keyed(GRID, KEY))
-            .topic(TopicSpec::keyed(CLOUD, KEY).with_schema(eventgrid_emulator::Schema::CloudEvents))
+            .topic(
+                TopicSpec::keyed(CLOUD, KEY).with_schema(eventgrid_emulator::Schema::CloudEvents),
+            )
             .topic(TopicSpec::keyed(CUSTOM, KEY).with_schema(eventgrid_emulator::Schema::Custom))
             .topic(TopicSpec::open(OPEN));
         for spare in SPARE {
@@ -176,6 +180,7 @@ impl Lab {
             credential: Credential::access_key(KEY),
             options: quick_options(),
             extra_ca_pem: self.emulator.ca_certificate_pem().map(str::to_owned),
+            defaults: false,
         }
     }
 
@@ -244,6 +249,9 @@ impl Lab {
 
 /// Client options for tests: default limits, three retries starting at 10 ms and capped at
 /// 50 ms within 5 s, 2 s to connect and 5 s per attempt.
+// Field by field rather than a struct literal, which a `#[non_exhaustive]` options struct
+// would not allow.
+#[allow(clippy::field_reassign_with_default)]
 pub fn quick_options() -> ClientOptions {
     let mut options = ClientOptions::default();
     options.retry = RetryOptions::default()
@@ -285,7 +293,9 @@ pub fn cloud_events(prefix: &str, count: usize) -> Events {
 pub fn custom_events(prefix: &str, count: usize) -> Events {
     Events::Custom(
         (0..count)
-            .map(|n| CustomEvent::new(json!({ "id": format!("{prefix}-{n}"), "n": n })).expect("JSON"))
+            .map(|n| {
+                CustomEvent::new(json!({ "id": format!("{prefix}-{n}"), "n": n })).expect("JSON")
+            })
             .collect(),
     )
 }

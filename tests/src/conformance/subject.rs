@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 use eventgrid::core::ClientOptions;
 use eventgrid::{
     CloudEvent, Credential, CustomEvent, Error, EventGridConfig, EventGridEvent,
@@ -20,6 +22,9 @@ pub struct Setup {
     pub options: ClientOptions,
     /// A CA certificate to trust besides the system's (the emulator's, in TLS mode).
     pub extra_ca_pem: Option<String>,
+    /// Build with `EventGridClient::new(config, credential)`, every option at its default
+    /// (`options` and `extra_ca_pem` are then not used).
+    pub defaults: bool,
 }
 
 /// Events of one schema, in the order given.
@@ -161,6 +166,10 @@ pub trait Subject: Send + Sync {
     /// `send`, or one publish per event, then a flush.
     fn send(&self, topic: &str, events: Events) -> Outcome;
 
+    /// `emit_event`: one event of `event_type` about `subject` carrying `data`, with the id,
+    /// time and data version the front end fills in.
+    fn emit(&self, topic: &str, event_type: &str, subject: &str, data: Value) -> Result<()>;
+
     /// Several sends at once (one task or thread each), each waited for.
     fn send_concurrently(&self, sends: Vec<(String, Events)>) -> Vec<Outcome>;
 
@@ -187,4 +196,7 @@ pub trait Subject: Send + Sync {
 
     /// The topic's metrics (all zero when it has none).
     fn metrics(&self, topic: &str) -> TopicMetrics;
+
+    /// The client options in force.
+    fn options(&self) -> ClientOptions;
 }

@@ -26,5 +26,9 @@ pub fn dropping_the_future_leaves_the_front_end_usable(lab: &Lab) {
     assert!(ids.contains(&"b-0".to_owned()), "{ids:?}");
     let metrics = subject.metrics(GRID);
     let abandoned_and_delivered = u64::from(subject.coalesces());
-    assert_eq!(metrics.events_published, 1 + abandoned_and_delivered, "{metrics:?}");
+    assert_eq!(
+        metrics.events_published,
+        1 + abandoned_and_delivered,
+        "{metrics:?}"
+    );
 }

@@ -16,7 +16,11 @@ fn auth_headers(lab: &Lab, topic: &str) -> Vec<Vec<(String, String)>> {
         .map(|request| {
             ["aeg-sas-key", "aeg-sas-token", "authorization"]
                 .into_iter()
-                .filter_map(|name| request.header(name).map(|v| (name.to_owned(), v.to_owned())))
+                .filter_map(|name| {
+                    request
+                        .header(name)
+                        .map(|v| (name.to_owned(), v.to_owned()))
+                })
                 .collect()
         })
         .collect()
@@ -52,7 +56,10 @@ pub fn no_credential_on_an_open_topic(lab: &Lab) {
 
 pub fn access_key(lab: &Lab) {
     delivered_with(lab, GRID, Credential::access_key(KEY));
-    assert_eq!(auth_headers(lab, GRID), [header("aeg-sas-key", "<redacted>")]);
+    assert_eq!(
+        auth_headers(lab, GRID),
+        [header("aeg-sas-key", "<redacted>")]
+    );
 }
 
 pub fn sas_token_generated_from_the_key(lab: &Lab) {
@@ -62,7 +69,10 @@ pub fn sas_token_generated_from_the_key(lab: &Lab) {
         Credential::sas_from_key(KEY, Duration::from_secs(3_600)),
     );
     // The key itself never leaves the client.
-    assert_eq!(auth_headers(lab, GRID), [header("aeg-sas-token", "<redacted>")]);
+    assert_eq!(
+        auth_headers(lab, GRID),
+        [header("aeg-sas-token", "<redacted>")]
+    );
 }
 
 pub fn sas_token_given(lab: &Lab) {
@@ -70,14 +80,20 @@ pub fn sas_token_given(lab: &Lab) {
     let expires = time::OffsetDateTime::now_utc() + Duration::from_secs(600);
     let token = generate_sas(topic.endpoint(), KEY, expires).expect("a SAS token");
     delivered_with(lab, GRID, Credential::sas_token(token.expose()));
-    assert_eq!(auth_headers(lab, GRID), [header("aeg-sas-token", "<redacted>")]);
+    assert_eq!(
+        auth_headers(lab, GRID),
+        [header("aeg-sas-token", "<redacted>")]
+    );
 }
 
 pub fn topic_credential_overrides_the_client_credential(lab: &Lab) {
     let mut setup = lab.setup(&[]);
     setup
         .config
-        .insert(lab.topic(GRID).with_credential(KeyCredential::access_key(KEY)))
+        .insert(
+            lab.topic(GRID)
+                .with_credential(KeyCredential::access_key(KEY)),
+        )
         .expect("a new topic");
     setup.credential = Credential::access_key("d3Jvbmc=");
     let subject = lab.subject(setup);
@@ -97,7 +113,11 @@ pub fn bearer_token_from_a_token_credential(lab: &Lab) {
     subject.send(GRID, grid_events("a", 1)).assert_delivered();
     subject.send(GRID, grid_events("b", 1)).assert_delivered();
     assert_eq!(lab.ids(GRID), ["a-0", "b-0"]);
-    assert_eq!(credential.calls(), 1, "the token is cached for the second send");
+    assert_eq!(
+        credential.calls(),
+        1,
+        "the token is cached for the second send"
+    );
     let bearer = header("authorization", "Bearer <redacted>");
     assert_eq!(auth_headers(lab, GRID), [bearer.clone(), bearer]);
 }
@@ -123,7 +143,15 @@ pub fn bearer_token_refreshed_when_about_to_expire(lab: &Lab) {
 pub fn bearer_token_from_the_emulator_token_endpoint(lab: &Lab) {
     let lab = Lab::start_tls(lab.adapter());
     let mut setup = lab.setup(&[GRID]);
-    assert!(setup.config.topic(GRID).unwrap().endpoint().to_string().starts_with("https://"));
+    assert!(
+        setup
+            .config
+            .topic(GRID)
+            .unwrap()
+            .endpoint()
+            .to_string()
+            .starts_with("https://")
+    );
     setup.credential = Credential::token(lab.entra_credential());
     let subject = lab.subject(setup);
     subject.send(GRID, grid_events("e", 3)).assert_delivered();
@@ -144,7 +172,10 @@ fn refused_once_with_401(lab: &Lab, credential: Credential) {
     let service = service_error(error);
     assert_eq!(service.status, 401, "{error}");
     assert_eq!(service.code.as_deref(), Some("Unauthorized"), "{error}");
-    assert!(matches!(error, eventgrid::Error::Service(_)), "not retried: {error:?}");
+    assert!(
+        matches!(error, eventgrid::Error::Service(_)),
+        "not retried: {error:?}"
+    );
     assert!(!error.to_string().contains("d3Jvbmc="), "{error}");
     assert_eq!(lab.counters(GRID).requests, 1);
     assert!(lab.events(GRID).is_empty());

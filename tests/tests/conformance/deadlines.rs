@@ -48,10 +48,17 @@ pub fn deadline_bounds_the_attempt_in_flight(lab: &Lab) {
     );
     let mut setup = lab.setup(&[GRID]);
     setup.options.request_timeout = Duration::from_secs(5);
-    setup.options.retry = setup.options.retry.with_max_elapsed(Duration::from_millis(300));
+    setup.options.retry = setup
+        .options
+        .retry
+        .with_max_elapsed(Duration::from_millis(300));
     let subject = lab.subject(setup);
     let outcome = subject.send(GRID, grid_events("e", 2));
     let error = outcome.error();
-    assert_eq!(transport_kind(error), Some(TransportErrorKind::Timeout), "{error:?}");
+    assert_eq!(
+        transport_kind(error),
+        Some(TransportErrorKind::Timeout),
+        "{error:?}"
+    );
     assert!(lab.events(GRID).is_empty());
 }

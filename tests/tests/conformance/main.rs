@@ -11,6 +11,7 @@ mod cancellation;
 mod credentials;
 mod deadlines;
 mod metrics;
+mod options;
 mod partial;
 mod refusals;
 mod schemas;
@@ -76,6 +77,7 @@ conformance! {
     schemas::cloudevents_schema;
     schemas::custom_schema;
     schemas::domain_events;
+    schemas::emit_event_fills_in_id_time_and_version;
 
     // Refusals before anything is sent.
     refusals::oversize_event;
@@ -144,6 +146,10 @@ conformance! {
 
     // Cancellation: only async callers can stop waiting (a blocking call returns when done).
     cancellation::dropping_the_future_leaves_the_front_end_usable => [async_client, async_publisher];
+
+    // Options.
+    options::options_given_are_in_force;
+    options::default_options_are_the_documented_ones;
 
     // Metrics.
     metrics::metrics_count_requests_bytes_and_latency;

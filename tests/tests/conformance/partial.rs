@@ -44,7 +44,10 @@ pub fn partial_failure_names_the_delivered_events(lab: &Lab) {
         assert_eq!(failure.failed[0].events, 2..4);
         assert_eq!((failure.delivered_count(), failure.failed_count()), (4, 2));
     } else {
-        assert!(subject.coalesces(), "a client reports Error::Delivery: {outcome:?}");
+        assert!(
+            subject.coalesces(),
+            "a client reports Error::Delivery: {outcome:?}"
+        );
     }
     assert_eq!(lab.sorted_ids(GRID), ["p-0", "p-1", "p-4", "p-5"]);
     assert_eq!(lab.counters(GRID).requests, 3);

@@ -80,7 +80,10 @@ pub fn too_many_events_per_request(lab: &Lab) {
         Ok(_) => panic!("5,001 events per request must be refused"),
         Err(Error::InvalidOption(reason)) => {
             assert!(reason.contains("max_events_per_request"), "{reason}");
-            assert!(reason.contains("5001") || reason.contains("5,001"), "{reason}");
+            assert!(
+                reason.contains("5001") || reason.contains("5,001"),
+                "{reason}"
+            );
         }
         Err(other) => panic!("expected InvalidOption, got: {other:?}"),
     }
@@ -122,8 +125,7 @@ pub fn unknown_topic(lab: &Lab) {
 pub fn credential_over_plain_http_to_another_host(lab: &Lab) {
     // Refused when the topic is configured, before any request: at build and at run time.
     let remote = || {
-        EventGridTopicConfig::new("remote", "http://eventgrid.example.invalid/api/events")
-            .unwrap()
+        EventGridTopicConfig::new("remote", "http://eventgrid.example.invalid/api/events").unwrap()
     };
     let check = |error: &Error| match error {
         Error::InsecureTransport { host } => assert_eq!(host, "eventgrid.example.invalid"),
@@ -143,6 +145,10 @@ pub fn credential_over_plain_http_to_another_host(lab: &Lab) {
         Err(error) => check(&error),
     }
     let subject = lab.subject(lab.setup(&[GRID]));
-    check(&subject.add_topic(remote()).expect_err("refused at run time too"));
+    check(
+        &subject
+            .add_topic(remote())
+            .expect_err("refused at run time too"),
+    );
     assert_eq!(subject.topics(), [GRID]);
 }

@@ -23,7 +23,11 @@ fn arrives(lab: &Lab, topic: &str, events: Events, content_type: &str) {
     assert_eq!(requests[0].status, Some(200));
     assert_eq!(requests[0].events, count);
     assert_eq!(requests[0].header("content-type"), Some(content_type));
-    assert!(requests[0].path.ends_with("?api-version=2018-01-01"), "{}", requests[0].path);
+    assert!(
+        requests[0].path.ends_with("?api-version=2018-01-01"),
+        "{}",
+        requests[0].path
+    );
     assert_metrics(
         &*subject,
         topic,
@@ -36,12 +40,21 @@ fn arrives(lab: &Lab, topic: &str, events: Events, content_type: &str) {
 }
 
 pub fn event_grid_schema(lab: &Lab) {
-    let event = EventGridEvent::new("user.updated", "users/1", json!({"name": "Ada", "note": "é ✓"}))
-        .unwrap()
-        .with_id("fixed")
-        .with_data_version("2.0")
-        .with_event_time(datetime!(2024-02-29 23:59:59.5 UTC));
-    arrives(lab, GRID, Events::Grid(vec![event]), "application/json; charset=utf-8");
+    let event = EventGridEvent::new(
+        "user.updated",
+        "users/1",
+        json!({"name": "Ada", "note": "é ✓"}),
+    )
+    .unwrap()
+    .with_id("fixed")
+    .with_data_version("2.0")
+    .with_event_time(datetime!(2024-02-29 23:59:59.5 UTC));
+    arrives(
+        lab,
+        GRID,
+        Events::Grid(vec![event]),
+        "application/json; charset=utf-8",
+    );
     assert_eq!(
         lab.events(GRID)[0],
         json!({
@@ -66,7 +79,12 @@ pub fn cloudevents_schema(lab: &Lab) {
 }
 
 pub fn custom_schema(lab: &Lab) {
-    arrives(lab, CUSTOM, custom_events("u", 3), "application/json; charset=utf-8");
+    arrives(
+        lab,
+        CUSTOM,
+        custom_events("u", 3),
+        "application/json; charset=utf-8",
+    );
     assert_eq!(lab.events(CUSTOM)[0], json!({"id": "u-0", "n": 0}));
 }
 
@@ -82,7 +100,12 @@ pub fn domain_events(lab: &Lab) {
                 .with_topic(format!("orders-{region}"))
         })
         .collect();
-    arrives(lab, GRID, Events::Grid(events), "application/json; charset=utf-8");
+    arrives(
+        lab,
+        GRID,
+        Events::Grid(events),
+        "application/json; charset=utf-8",
+    );
     let mut topics: Vec<String> = lab
         .events(GRID)
         .iter()
@@ -91,4 +114,32 @@ pub fn domain_events(lab: &Lab) {
     topics.sort();
     assert_eq!(topics, ["orders-eu", "orders-eu", "orders-us"]);
     assert_eq!(lab.sorted_ids(GRID), sorted_ids("d", 3));
+}
+
+pub fn emit_event_fills_in_id_time_and_version(lab: &Lab) {
+    let subject = lab.subject(lab.setup(&[GRID]));
+    subject
+        .emit(GRID, "user.created", "users/1", json!({"user_id": 1}))
+        .expect("delivered");
+    let events = lab.events(GRID);
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event["eventType"], "user.created");
+    assert_eq!(event["subject"], "users/1");
+    assert_eq!(event["data"], json!({"user_id": 1}));
+    assert_eq!(event["dataVersion"], "v1");
+    let id = event["id"].as_str().expect("an id");
+    assert_eq!((id.len(), id.matches('-').count()), (36, 4), "a UUID: {id}");
+    let time = event["eventTime"].as_str().expect("an event time");
+    time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|error| panic!("{time}: {error}"));
+    assert_metrics(
+        &*subject,
+        GRID,
+        Counts {
+            published: 1,
+            requests: 1,
+            ..Counts::default()
+        },
+    );
 }

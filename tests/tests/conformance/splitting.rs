@@ -15,7 +15,10 @@ fn request_sizes(lab: &Lab) -> Vec<usize> {
 }
 
 /// Ten events, four per request.
-fn split_by_count(lab: &Lab, send: fn(&dyn eventgrid_tests::conformance::Subject, Events) -> Outcome) {
+fn split_by_count(
+    lab: &Lab,
+    send: fn(&dyn eventgrid_tests::conformance::Subject, Events) -> Outcome,
+) {
     let mut setup = lab.setup(&[GRID]);
     setup.options.limits = setup.options.limits.with_max_events_per_request(4);
     let subject = lab.subject(setup);
@@ -63,9 +66,13 @@ pub fn send_splits_by_body_size(lab: &Lab) {
         .into_iter()
         .enumerate()
         .map(|(n, event)| {
-            EventGridEvent::new("order.placed", format!("orders/{n}"), json!({"pad": "x".repeat(600)}))
-                .unwrap()
-                .with_id(event.id())
+            EventGridEvent::new(
+                "order.placed",
+                format!("orders/{n}"),
+                json!({"pad": "x".repeat(600)}),
+            )
+            .unwrap()
+            .with_id(event.id())
         })
         .collect();
     subject.send(GRID, Events::Grid(events)).assert_delivered();
@@ -96,11 +103,14 @@ pub fn send_stream_stops_at_an_invalid_event(lab: &Lab) {
         panic!("expected a partial delivery, got {outcome:?}");
     };
     assert_eq!(failure.topic, GRID);
-    assert_eq!(failure.delivered, [0..8]);
+    assert_eq!(failure.delivered, vec![0..8_usize]);
     assert_eq!(failure.failed.len(), 1, "{failure}");
     assert_eq!(failure.failed[0].events, 8..10);
     assert!(
-        matches!(failure.failed[0].error, Error::EventTooLarge { index: 9, .. }),
+        matches!(
+            failure.failed[0].error,
+            Error::EventTooLarge { index: 9, .. }
+        ),
         "{failure}"
     );
     assert_eq!(lab.sorted_ids(GRID), sorted_ids("e", 8));

@@ -151,7 +151,10 @@ fn not_retried(lab: &Lab, status: u16) {
     assert!(service.request_id.is_some(), "{error}");
     assert!(!error.is_retryable());
     let display = error.to_string();
-    assert!(display.contains(&status.to_string()) && display.contains(code(status)), "{display}");
+    assert!(
+        display.contains(&status.to_string()) && display.contains(code(status)),
+        "{display}"
+    );
     assert_eq!(lab.counters(GRID).requests, 1);
     assert_metrics(
         &*subject,

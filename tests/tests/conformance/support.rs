@@ -31,7 +31,10 @@ pub fn assert_metrics(subject: &dyn Subject, topic: &str, expected: Counts) {
 #[track_caller]
 pub fn assert_nothing_sent(lab: &Lab, topic: &str) {
     let counters = lab.counters(topic);
-    assert_eq!(counters.requests, 0, "nothing may reach `{topic}`: {counters:?}");
+    assert_eq!(
+        counters.requests, 0,
+        "nothing may reach `{topic}`: {counters:?}"
+    );
 }
 
 /// The service's answer behind `error` (the last one, when retries ran out).

@@ -38,7 +38,11 @@ pub fn failing_credential_is_called_once_for_concurrent_sends(lab: &Lab) {
             other => panic!("expected a credential error, got: {other:?}"),
         }
     }
-    assert_eq!(credential.calls(), 1, "one call for the four sends waiting together");
+    assert_eq!(
+        credential.calls(),
+        1,
+        "one call for the four sends waiting together"
+    );
     for topic in topics {
         assert_nothing_sent(lab, topic);
     }

@@ -9,7 +9,9 @@ pub fn topic_added_at_run_time(lab: &Lab) {
     let subject = lab.subject(lab.setup(&[GRID]));
     subject.add_topic(lab.topic(SPARE[0])).expect("a new topic");
     assert_eq!(subject.topics(), [GRID, SPARE[0]]);
-    subject.send(SPARE[0], grid_events("e", 2)).assert_delivered();
+    subject
+        .send(SPARE[0], grid_events("e", 2))
+        .assert_delivered();
     assert_eq!(lab.sorted_ids(SPARE[0]), sorted_ids("e", 2));
     match subject.add_topic(lab.topic(SPARE[0])) {
         Err(Error::InvalidTopic { topic, reason }) => {

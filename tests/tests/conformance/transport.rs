@@ -14,7 +14,11 @@ pub fn dropped_connection_is_retried(lab: &Lab) {
     subject.send(GRID, grid_events("e", 2)).assert_delivered();
     assert_eq!(lab.sorted_ids(GRID), sorted_ids("e", 2), "each event once");
     let counters = lab.counters(GRID);
-    assert_eq!((counters.requests, counters.dropped_connections), (2, 1), "{counters:?}");
+    assert_eq!(
+        (counters.requests, counters.dropped_connections),
+        (2, 1),
+        "{counters:?}"
+    );
     assert_metrics(
         &*subject,
         GRID,
@@ -91,7 +95,11 @@ pub fn request_timeout_without_retries(lab: &Lab) {
     let subject = lab.subject(setup);
     let outcome = subject.send(GRID, grid_events("e", 2));
     let error = outcome.error();
-    assert_eq!(transport_kind(error), Some(TransportErrorKind::Timeout), "{error:?}");
+    assert_eq!(
+        transport_kind(error),
+        Some(TransportErrorKind::Timeout),
+        "{error:?}"
+    );
     assert_metrics(
         &*subject,
         GRID,
@@ -120,7 +128,11 @@ pub fn connection_refused(lab: &Lab) {
     let outcome = subject.send("closed", grid_events("e", 2));
     let error = outcome.error();
     assert_eq!(attempts(error), 2, "{error}");
-    assert_eq!(transport_kind(error), Some(TransportErrorKind::Connect), "{error:?}");
+    assert_eq!(
+        transport_kind(error),
+        Some(TransportErrorKind::Connect),
+        "{error:?}"
+    );
     assert_metrics(
         &*subject,
         "closed",
