@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use eventgrid::blocking::{BufferedOptions, BufferedPublisher, EventGridClient};
 use eventgrid::core::ClientOptions;
-use serde_json::Value;
 use eventgrid::{Event, EventGridTopicConfig, Result, TopicMetrics};
+use serde_json::Value;
 
 use super::blocking_client::BlockingClient;
 use super::subject::{Events, Outcome, Setup, Subject};
@@ -112,9 +112,7 @@ impl Subject for BlockingPublisher {
         std::thread::scope(|scope| {
             let all: Vec<_> = sends
                 .iter()
-                .map(|(topic, events)| {
-                    self.submit_events(scope, topic, events.clone(), &submitted)
-                })
+                .map(|(topic, events)| self.submit_events(scope, topic, events.clone(), &submitted))
                 .collect();
             self.publisher.flush();
             all.into_iter()

@@ -18,6 +18,11 @@
 mod async_client;
 mod async_publisher;
 mod blocking_client;
+// `blocking_publisher.rs` adapts eventgrid-blocking's `BufferedPublisher` (same API as the
+// async one), written against the `coalescer` branch and not compiled until that lands on
+// main. To enable it: declare the module here, add `Adapter::BlockingPublisher` (built by
+// `BlockingPublisher::build`, with the ureq identity client in `entra.rs`), and add
+// `blocking_publisher` to the adapters of the table in `tests/tests/conformance/main.rs`.
 mod credentials;
 mod entra;
 mod subject;
