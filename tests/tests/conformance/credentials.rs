@@ -197,3 +197,10 @@ pub fn wrong_key_is_refused_once(lab: &Lab) {
 pub fn missing_credential_is_refused_once(lab: &Lab) {
     refused_once_with_401(lab, Credential::None);
 }
+
+pub fn expired_sas_token_is_refused_once(lab: &Lab) {
+    let topic = lab.topic(GRID);
+    let expired = time::OffsetDateTime::now_utc() - Duration::from_secs(60);
+    let token = generate_sas(topic.endpoint(), KEY, expired).expect("a SAS token");
+    refused_once_with_401(lab, Credential::sas_token(token.expose()));
+}

@@ -71,6 +71,7 @@ conformance! {
     credentials::bearer_token_from_the_emulator_token_endpoint;
     credentials::wrong_key_is_refused_once;
     credentials::missing_credential_is_refused_once;
+    credentials::expired_sas_token_is_refused_once;
 
     // Schemas and domains: the same events arrive, with the schema's content type.
     schemas::event_grid_schema;
@@ -80,6 +81,7 @@ conformance! {
     schemas::emit_event_fills_in_id_time_and_version;
 
     // Refusals before anything is sent.
+    refusals::nothing_to_send;
     refusals::oversize_event;
     refusals::invalid_event;
     refusals::too_many_events_per_request;
@@ -115,7 +117,7 @@ conformance! {
     transport::request_timeout_without_retries;
     transport::connection_refused;
 
-    // Microsoft Entra ID tokens that cannot be had.
+    // Microsoft Entra ID tokens: shared, and those that cannot be had.
     tokens::failing_credential_is_called_once_for_concurrent_sends => [
         #[ignore = "differs: the async token cache calls the credential again for each waiting send (4 calls); blocking shares the failure (1 call)"]
         async_client,
@@ -132,6 +134,7 @@ conformance! {
         async_publisher,
     ];
     tokens::token_refused_by_the_service;
+    tokens::token_fetched_once_for_concurrent_sends;
 
     // The overall deadline.
     deadlines::deadline_stops_the_retries;
@@ -164,6 +167,7 @@ conformance! {
     // Splitting into requests.
     splitting::send_splits_by_event_count;
     splitting::send_splits_by_body_size;
+    splitting::event_at_the_size_limit_is_sent;
     splitting::send_stream_splits_like_send => [async_client, blocking_client];
     splitting::send_stream_stops_at_an_invalid_event => [async_client, blocking_client];
 

@@ -152,3 +152,14 @@ pub fn credential_over_plain_http_to_another_host(lab: &Lab) {
     );
     assert_eq!(subject.topics(), [GRID]);
 }
+
+pub fn nothing_to_send(lab: &Lab) {
+    let subject = lab.subject(lab.setup(&[GRID]));
+    let outcome = subject.send(GRID, Events::Grid(Vec::new()));
+    outcome.assert_delivered();
+    if let Some(summary) = outcome.summary() {
+        assert_eq!((summary.events, summary.requests), (0, 0));
+    }
+    assert_nothing_sent(lab, GRID);
+    assert_metrics(&*subject, GRID, Counts::default());
+}

@@ -117,3 +117,42 @@ pub fn send_stream_stops_at_an_invalid_event(lab: &Lab) {
     assert_eq!(request_sizes(lab), [4, 4]);
     assert_eq!(subject.metrics(GRID).events_published, 8);
 }
+
+/// An event whose JSON is exactly `size` bytes, with id `id`.
+fn event_of_size(id: &str, size: usize) -> EventGridEvent {
+    let padded = |pad: usize| {
+        EventGridEvent::new(
+            "order.placed",
+            "orders/1",
+            json!({ "pad": "x".repeat(pad) }),
+        )
+        .unwrap()
+        .with_id(id)
+        .with_event_time(time::macros::datetime!(2024-05-01 12:00:00.5 UTC))
+    };
+    let mut json = Vec::new();
+    eventgrid::Event::write_json(&padded(0), &mut json).unwrap();
+    let event = padded(size - json.len());
+    json.clear();
+    eventgrid::Event::write_json(&event, &mut json).unwrap();
+    assert_eq!(json.len(), size);
+    event
+}
+
+pub fn event_at_the_size_limit_is_sent(lab: &Lab) {
+    // 65,536 bytes is the default limit: an event of exactly that size goes, one byte more
+    // does not.
+    let subject = lab.subject(lab.setup(&[GRID]));
+    let at_limit = event_of_size("at-limit", 65_536);
+    subject
+        .send(GRID, Events::Grid(vec![at_limit]))
+        .assert_delivered();
+    assert_eq!(lab.ids(GRID), ["at-limit"]);
+    let over = event_of_size("over", 65_537);
+    let outcome = subject.send(GRID, Events::Grid(vec![over]));
+    match outcome.error() {
+        Error::EventTooLarge { size, limit, .. } => assert_eq!((*size, *limit), (65_537, 65_536)),
+        other => panic!("expected EventTooLarge, got: {other:?}"),
+    }
+    assert_eq!(lab.counters(GRID).requests, 1);
+}

@@ -96,3 +96,27 @@ pub fn token_refused_by_the_service(lab: &Lab) {
         },
     );
 }
+
+pub fn token_fetched_once_for_concurrent_sends(lab: &Lab) {
+    // Four sends need a token while the identity service takes its time: one call.
+    let credential = TestCredential::new(Behaviour::Issue {
+        token: lab.emulator().bearer_token(),
+        lifetime: Duration::from_secs(3_600),
+        delay: Duration::from_millis(200),
+    });
+    let topics = [GRID, SPARE[0], SPARE[1], SPARE[2]];
+    let mut setup = lab.setup(&topics);
+    setup.credential = Credential::token(credential.clone());
+    let subject = lab.subject(setup);
+    let sends = topics
+        .iter()
+        .map(|topic| (topic.to_string(), grid_events(topic, 2)))
+        .collect();
+    for outcome in subject.send_concurrently(sends) {
+        outcome.assert_delivered();
+    }
+    assert_eq!(credential.calls(), 1);
+    for topic in topics {
+        assert_eq!(lab.counters(topic).accepted_events, 2, "{topic}");
+    }
+}
