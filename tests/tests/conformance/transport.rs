@@ -63,7 +63,7 @@ fn first_request_too_slow(lab: &Lab) {
     lab.fault(
         GRID,
         FaultSpec::new()
-            .rule(FaultRule::latency(Duration::from_millis(600)).next(1))
+            .rule(FaultRule::latency(Duration::from_millis(1_200)).next(1))
             .rule(FaultRule::drop_connection().next(1)),
     );
 }
@@ -71,7 +71,7 @@ fn first_request_too_slow(lab: &Lab) {
 pub fn request_timeout_is_retried(lab: &Lab) {
     first_request_too_slow(lab);
     let mut setup = lab.setup(&[GRID]);
-    setup.options.request_timeout = Duration::from_millis(150);
+    setup.options.request_timeout = Duration::from_millis(400);
     let subject = lab.subject(setup);
     subject.send(GRID, grid_events("e", 2)).assert_delivered();
     assert_eq!(lab.sorted_ids(GRID), sorted_ids("e", 2));
@@ -90,7 +90,7 @@ pub fn request_timeout_is_retried(lab: &Lab) {
 pub fn request_timeout_without_retries(lab: &Lab) {
     first_request_too_slow(lab);
     let mut setup = lab.setup(&[GRID]);
-    setup.options.request_timeout = Duration::from_millis(150);
+    setup.options.request_timeout = Duration::from_millis(400);
     setup.options.retry = setup.options.retry.with_max_retries(0);
     let subject = lab.subject(setup);
     let outcome = subject.send(GRID, grid_events("e", 2));
