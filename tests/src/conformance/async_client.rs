@@ -27,17 +27,9 @@ impl AsyncClient {
                 setup.credential,
             )?));
         }
-        let options = setup.options;
         let mut builder = EventGridClient::builder(setup.config)
             .credential(setup.credential)
-            .retry(options.retry)
-            .limits(options.limits)
-            .connect_timeout(options.connect_timeout)
-            .request_timeout(options.request_timeout)
-            .max_concurrent_requests(options.max_concurrent_requests);
-        if let Some(suffix) = options.user_agent_suffix {
-            builder = builder.user_agent_suffix(suffix);
-        }
+            .options(setup.options);
         if let Some(pem) = &setup.extra_ca_pem {
             builder = builder.extra_ca_pem(pem);
         }

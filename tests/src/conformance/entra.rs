@@ -22,9 +22,10 @@ impl Adapter {
     pub fn identity_http(self, ca_pem: &str) -> Result<Arc<dyn HttpClient>> {
         Ok(match self {
             Adapter::AsyncClient | Adapter::AsyncPublisher => {
-                let transport = eventgrid::asynchronous::HyperTransport::builder()
-                    .extra_ca_pem(ca_pem)
-                    .build()?;
+                let transport =
+                    eventgrid::asynchronous::HyperTransport::builder(&ClientOptions::default())
+                        .extra_ca_pem(ca_pem)
+                        .build()?;
                 Arc::new(eventgrid::asynchronous::HyperHttpClient::new(transport))
             }
             Adapter::BlockingClient => {

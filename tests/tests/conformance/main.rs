@@ -118,34 +118,14 @@ conformance! {
     transport::connection_refused;
 
     // Microsoft Entra ID tokens: shared, and those that cannot be had.
-    tokens::failing_credential_is_called_once_for_concurrent_sends => [
-        #[ignore = "differs: the async token cache calls the credential again for each waiting send (4 calls); blocking shares the failure (1 call)"]
-        async_client,
-        blocking_client,
-        #[ignore = "differs: the async token cache calls the credential again for each waiting batch; blocking shares the failure"]
-        async_publisher,
-    ];
-    tokens::hanging_credential_times_out => [
-        #[ignore = "missing: the async token cache waits for the credential with no time-out"]
-        async_client,
-        #[ignore = "missing: the blocking token cache waits for the credential with no time-out"]
-        blocking_client,
-        #[ignore = "missing: the async token cache waits for the credential with no time-out"]
-        async_publisher,
-    ];
+    tokens::failing_credential_is_called_once_for_concurrent_sends;
+    tokens::hanging_credential_times_out;
     tokens::token_refused_by_the_service;
     tokens::token_fetched_once_for_concurrent_sends;
 
     // The overall deadline.
     deadlines::deadline_stops_the_retries;
-    deadlines::deadline_bounds_the_attempt_in_flight => [
-        #[ignore = "missing: an attempt in flight is bounded by request_timeout only, not by the overall deadline"]
-        async_client,
-        #[ignore = "missing: an attempt in flight is bounded by request_timeout only, not by the overall deadline"]
-        blocking_client,
-        #[ignore = "missing: an attempt in flight is bounded by request_timeout only, not by the overall deadline"]
-        async_publisher,
-    ];
+    deadlines::deadline_bounds_the_attempt_in_flight;
 
     // Cancellation: only async callers can stop waiting (a blocking call returns when done).
     cancellation::dropping_the_future_leaves_the_front_end_usable => [async_client, async_publisher];

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use eventgrid::Limits;
 use eventgrid::RetryOptions;
-use eventgrid::core::{ClientOptions, USER_AGENT_BASE};
+use eventgrid::core::ClientOptions;
+use eventgrid::core::frontend::USER_AGENT_BASE;
 use eventgrid_tests::conformance::{GRID, Lab, grid_events};
 
 // Field by field, as a user of a `#[non_exhaustive]` options struct must.

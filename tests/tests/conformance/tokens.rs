@@ -16,6 +16,18 @@ fn last(error: &Error) -> &Error {
     }
 }
 
+/// The error and its causes, as a user logging it in full reads it.
+fn chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
 pub fn failing_credential_is_called_once_for_concurrent_sends(lab: &Lab) {
     // Four sends (to four topics, so publishers send four batches too) need a token at once:
     // the identity service is asked once, and its failure reaches all four.
@@ -31,12 +43,13 @@ pub fn failing_credential_is_called_once_for_concurrent_sends(lab: &Lab) {
         .map(|topic| (topic.to_string(), grid_events(topic, 1)))
         .collect();
     for outcome in subject.send_concurrently(sends) {
-        match last(outcome.error()) {
-            Error::Credential(message) => {
-                assert!(message.contains(TestCredential::FAILURE), "{message}")
-            }
-            other => panic!("expected a credential error, got: {other:?}"),
-        }
+        let error = last(outcome.error());
+        assert!(matches!(error, Error::Credential(_)), "{error:?}");
+        assert!(
+            chain(error).contains(TestCredential::FAILURE),
+            "{}",
+            chain(error)
+        );
     }
     assert_eq!(
         credential.calls(),
