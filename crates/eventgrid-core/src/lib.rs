@@ -49,8 +49,10 @@
 
 mod auth;
 mod batch;
+mod buffered_options;
 mod client;
 mod cloud_event;
+mod coalescer;
 mod config;
 mod credential;
 mod custom_event;
@@ -77,8 +79,13 @@ pub use auth::{
     AccessToken, AuthHeader, EVENTGRID_SCOPE, KeyAuthorizer, KeyCredential, TOKEN_REFRESH_MARGIN,
 };
 pub use batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
+pub use buffered_options::BufferedOptions;
 pub use client::{AuthStep, ClientAuth, ClientCore, Topic};
 pub use cloud_event::{CloudEvent, CloudEventData, RESERVED_ATTRIBUTES, check_extension_name};
+pub use coalescer::{
+    Accepted, Coalescer, Finished, FlushMark, Pushed, ReadyBatch, Ticket, Waiter, unsent,
+    with_serialized,
+};
 pub use config::{EventGridConfig, EventGridTopicConfig, Schema};
 pub use credential::{Credential, TokenCredential};
 pub use custom_event::CustomEvent;
