@@ -301,8 +301,6 @@
 #![deny(missing_docs)]
 
 mod buffered;
-mod buffered_options;
-mod buffered_topic;
 mod builder;
 mod client;
 mod identity;
@@ -313,7 +311,6 @@ mod transport;
 mod transport_error;
 
 pub use buffered::BufferedPublisher;
-pub use buffered_options::BufferedOptions;
 pub use builder::EventGridClientBuilder;
 pub use client::EventGridClient;
 pub use identity::{
@@ -322,8 +319,8 @@ pub use identity::{
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use eventgrid_core::{
-    AccessToken, AsyncTransport, ClientOptions, CloudEvent, CloudEventData, Credential,
-    CustomEvent, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
+    AccessToken, AsyncTransport, BufferedOptions, ClientOptions, CloudEvent, CloudEventData,
+    Credential, CustomEvent, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
     EventGridConfig, EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents,
     KeyCredential, LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary,
     ServiceError, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,

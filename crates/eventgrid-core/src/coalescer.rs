@@ -104,6 +104,7 @@ struct OpenBatch<W> {
 
 /// A closed batch the front end may send now: it holds one of its topic's request slots until
 /// its [`Ticket`] is given back to [`Coalescer::finish`].
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct ReadyBatch<W: Waiter> {
     /// The topic it goes to (as configured when the batch opened).
@@ -117,6 +118,7 @@ pub struct ReadyBatch<W: Waiter> {
 /// A batch being sent: its number and its events' waiters. Give it back to
 /// [`Coalescer::finish`] (or [`Coalescer::abandon`]) with the outcome; one dropped instead still
 /// settles its events with an error, but its events' room and request slot stay taken.
+#[derive(Debug)]
 #[must_use = "give the ticket back to the coalescer with the batch's outcome"]
 pub struct Ticket<W: Waiter> {
     number: u64,
@@ -125,6 +127,7 @@ pub struct Ticket<W: Waiter> {
 }
 
 /// What [`Coalescer::push`] did with an event.
+#[derive(Debug)]
 pub enum Pushed<W: Waiter> {
     /// The event joined a batch.
     Accepted(Accepted<W>),
@@ -134,6 +137,7 @@ pub enum Pushed<W: Waiter> {
 }
 
 /// An accepted event: the timer to arm and the batches to send.
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct Accepted<W: Waiter> {
     /// The event opened a batch that closes at this instant unless a trigger or a flush closes
@@ -144,6 +148,7 @@ pub struct Accepted<W: Waiter> {
 }
 
 /// A finished batch's waiters and outcome, and the batches its request slot now lets go.
+#[derive(Debug)]
 #[must_use = "settle the waiters and send the batches made ready"]
 pub struct Finished<W: Waiter> {
     waiters: Vec<W>,

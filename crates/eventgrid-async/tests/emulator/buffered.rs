@@ -494,3 +494,59 @@ async fn ten_thousand_concurrent_publishers_share_a_few_requests() {
     let requests = client.metrics()["items"].requests;
     assert!(requests <= 100, "{requests} requests for 10,000 events");
 }
+
+/// Panics on the first request it is given (a custom transport's bug), then forwards.
+struct PanicsOnce {
+    inner: HyperTransport,
+    panicked: std::sync::atomic::AtomicBool,
+}
+
+impl AsyncTransport for PanicsOnce {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        if !self.panicked.swap(true, Ordering::SeqCst) {
+            panic!("a bug in a custom transport");
+        }
+        self.inner.send(request).await
+    }
+}
+
+#[tokio::test]
+async fn a_send_that_panics_settles_its_events_and_gives_their_room_back() {
+    let emulator = open_topic().await;
+    let transport = PanicsOnce {
+        inner: HyperTransport::builder().build().unwrap(),
+        panicked: Default::default(),
+    };
+    let client = EventGridClient::builder(config(&emulator, &[("items", Schema::EventGrid)]))
+        .transport(transport)
+        .build()
+        .unwrap();
+    // Room for one event: a send that kept its room would stop every later publish.
+    let options = BufferedOptions::default()
+        .with_max_pending_events(1)
+        .with_linger(Duration::from_millis(1));
+    let publisher = client.buffered(options).unwrap();
+    let first = tokio::time::timeout(
+        Duration::from_secs(30),
+        publisher.publish("items", event(0)),
+    )
+    .await
+    .expect("an outcome, not a hang");
+    let error = first.unwrap_err().to_string();
+    assert!(error.contains("panicked"), "{error}");
+    assert!(!error.contains("runtime"), "{error}");
+    assert_eq!(publisher.pending_events(), 0);
+
+    let second = tokio::time::timeout(
+        Duration::from_secs(30),
+        publisher.publish("items", event(1)),
+    )
+    .await
+    .expect("the panicked send gave its room back");
+    second.unwrap();
+    publisher.close().await;
+    assert_eq!(received_ids(&emulator, "items"), ["id-1"]);
+}
