@@ -125,7 +125,7 @@ impl Inner {
     /// number of events, and recording the attempts, the last status and the duration.
     /// Authentication is resolved for every attempt, so a token or SAS that lapsed during a
     /// back-off is renewed.
-    fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
+    pub(crate) fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
         let span = tracing::info_span!(
             "eventgrid.publish",
             topic = topic.name(),
