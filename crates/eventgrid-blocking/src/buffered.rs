@@ -20,6 +20,7 @@ use crate::EventGridClient;
 
 /// Each accepted event's outcome arrives on a channel of its own.
 type Tell = SyncSender<Result<()>>;
+type Guard<'a> = MutexGuard<'a, Coalescer<Tell>>;
 
 /// Publishes events one at a time, as `emit_event` does, but sends them in shared batches,
 /// with the same API and contract as `eventgrid_async::BufferedPublisher`: each event is
@@ -41,7 +42,7 @@ type Tell = SyncSender<Result<()>>;
 /// [`flush`](Self::flush) sends and waits for everything accepted so far; [`close`](Self::close)
 /// does the same and refuses later events. Clones share the buffers. Dropping the last clone
 /// sends what is still open at once (callers block until their outcome, so by then little or
-/// nothing is left) and logs a warning (`tracing`) if some events were still waiting.
+/// nothing is left), in the background.
 ///
 /// ```
 /// use std::time::Duration;
@@ -74,28 +75,21 @@ type Tell = SyncSender<Result<()>>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
-pub struct BufferedPublisher {
-    handle: Arc<Handle>,
-}
+pub struct BufferedPublisher(Arc<LastClone>);
 
-/// Lives as long as some clone of the publisher; its drop is the publisher's drop.
-struct Handle {
-    shared: Arc<Shared>,
-}
+/// Dropped with the publisher's last clone.
+struct LastClone(Arc<Shared>);
 
 /// What the publisher's clones and its sending threads share.
 struct Shared {
-    client: EventGridClient,
     coalescer: Mutex<Coalescer<Tell>>,
     /// Signalled whenever a batch finishes: room for blocked callers, progress for flushes.
-    finished: Condvar,
+    batch_done: Condvar,
+    client: EventGridClient,
 }
 
 /// Where a caller waits: its event's channel, and the linger deadline of the batch it opened.
-struct Joined {
-    outcome: Receiver<Result<()>>,
-    linger_until: Option<Instant>,
-}
+type Joined = (Receiver<Result<()>>, Option<Instant>);
 
 impl EventGridClient {
     /// A [`BufferedPublisher`] sending through this client: single publishes from any number of
@@ -103,13 +97,10 @@ impl EventGridClient {
     pub fn buffered(&self, options: BufferedOptions) -> Result<BufferedPublisher> {
         let shared = Shared {
             coalescer: Mutex::new(Coalescer::new(&options, self.options())?),
+            batch_done: Condvar::new(),
             client: self.clone(),
-            finished: Condvar::new(),
         };
-        let shared = Arc::new(shared);
-        Ok(BufferedPublisher {
-            handle: Arc::new(Handle { shared }),
-        })
+        Ok(BufferedPublisher(Arc::new(LastClone(Arc::new(shared)))))
     }
 }
 
@@ -149,99 +140,88 @@ impl BufferedPublisher {
     /// delivered or has failed (each caller gets its own event's outcome; failures are also
     /// counted in the client's metrics). Events published meanwhile are not waited for.
     pub fn flush(&self) {
-        let (mark, ready) = self.handle.shared.lock().flush();
-        self.handle.shared.until_flushed(mark, ready);
+        let (mark, ready) = self.0.0.lock().flush();
+        self.0.0.until_flushed(mark, ready);
     }
 
     /// Refuses further events (on every clone, with [`Error::Closed`](crate::Error::Closed)),
     /// then flushes: returns when every accepted event is delivered or has failed. Closing again
     /// does no harm.
     pub fn close(&self) {
-        let (mark, ready) = self.handle.shared.lock().close();
-        self.handle.shared.until_flushed(mark, ready);
+        let (mark, ready) = self.0.0.lock().close();
+        self.0.0.until_flushed(mark, ready);
     }
 
     /// Accepted events whose outcome is not known yet (at most `max_pending_events`).
     pub fn pending_events(&self) -> usize {
-        self.handle.shared.lock().pending()
+        self.0.0.lock().pending()
     }
 
     /// The client the publisher sends through.
     pub fn client(&self) -> &EventGridClient {
-        &self.handle.shared.client
+        &self.0.0.client
     }
 
     /// Adds the serialized event to its topic's open batch, blocking while there is no room.
     fn join(&self, topic: &str, schema: Schema, json: &[u8]) -> Result<Joined> {
-        let shared = &self.handle.shared;
+        let shared = &self.0.0;
         let (mut tell, outcome) = sync_channel(1);
         let mut coalescer = shared.lock();
         let accepted = loop {
             let now = Instant::now();
             match coalescer.push(&shared.client.inner.core, topic, schema, json, tell, now)? {
                 Pushed::Accepted(accepted) => break accepted,
-                Pushed::NoRoom(back) => {
-                    tell = back;
-                    coalescer = shared
-                        .finished
-                        .wait(coalescer)
-                        .unwrap_or_else(PoisonError::into_inner);
-                }
+                Pushed::NoRoom(back) => (tell, coalescer) = (back, shared.wait(coalescer)),
             }
         };
         drop(coalescer);
         shared.dispatch(accepted.ready);
-        let linger_until = accepted.linger_until;
-        Ok(Joined {
-            outcome,
-            linger_until,
-        })
+        Ok((outcome, accepted.linger_until))
     }
 
     /// Blocks until the event's outcome. A caller whose event opened a batch closes it at its
     /// linger deadline unless something closed it before.
-    fn wait(&self, joined: Joined) -> Result<()> {
-        if let Some(deadline) = joined.linger_until {
+    fn wait(&self, (outcome, linger_until): Joined) -> Result<()> {
+        if let Some(deadline) = linger_until {
             let left = deadline.saturating_duration_since(Instant::now());
-            match joined.outcome.recv_timeout(left) {
+            match outcome.recv_timeout(left) {
                 Ok(outcome) => return outcome,
                 Err(RecvTimeoutError::Disconnected) => return Err(unsent("was dropped")),
                 Err(RecvTimeoutError::Timeout) => {
-                    let shared = &self.handle.shared;
+                    let shared = &self.0.0;
                     // Past the deadline however the clock rounded the wait.
                     let ready = shared.lock().poll(Instant::now().max(deadline));
                     shared.dispatch(ready);
                 }
             }
         }
-        joined
-            .outcome
+        outcome
             .recv()
             .unwrap_or_else(|_| Err(unsent("was dropped")))
     }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Coalescer<Tell>> {
+    fn lock(&self) -> Guard<'_> {
         // The coalescer never panics halfway through a change: a poisoned one is whole.
         self.coalescer
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn wait<'a>(&self, coalescer: Guard<'a>) -> Guard<'a> {
+        self.batch_done
+            .wait(coalescer)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Sends each ready batch on a thread of its own.
     fn dispatch(self: &Arc<Self>, ready: Vec<ReadyBatch<Tell>>) {
-        for ReadyBatch {
-            topic,
-            batch,
-            ticket,
-            ..
-        } in ready
-        {
-            let sending = Sending(self.clone(), Some(ticket));
-            let thread = thread::Builder::new().name("eventgrid-buffered".to_owned());
+        for ready in ready {
+            let sending = Sending(self.clone(), Some(ready.ticket));
+            let thread = thread::Builder::new().name("eventgrid-batch".to_owned());
             // A thread that cannot start drops `sending` unsent, which settles its events.
-            let _ = thread.spawn(move || sending.run(&topic, batch));
+            let _ = thread.spawn(move || sending.run(&ready.topic, ready.batch));
         }
     }
 
@@ -250,10 +230,7 @@ impl Shared {
         self.dispatch(ready);
         let mut coalescer = self.lock();
         while !coalescer.is_flushed(mark) {
-            coalescer = self
-                .finished
-                .wait(coalescer)
-                .unwrap_or_else(PoisonError::into_inner);
+            coalescer = self.wait(coalescer);
         }
     }
 }
@@ -274,7 +251,7 @@ impl Sending {
     fn settle(&self, ticket: Ticket<Tell>, outcome: Result<()>) {
         let finished = self.0.lock().finish(ticket, outcome);
         let ready = finished.settle();
-        self.0.finished.notify_all();
+        self.0.batch_done.notify_all();
         self.0.dispatch(ready);
     }
 }
@@ -289,7 +266,7 @@ impl Drop for Sending {
                 // likely, for those behind it.
                 let error = unsent("could not start (no thread to send it on)");
                 self.0.lock().abandon(ticket, error);
-                self.0.finished.notify_all();
+                self.0.batch_done.notify_all();
             }
         }
     }
@@ -300,23 +277,18 @@ fn send_batch(client: &EventGridClient, topic: &Arc<Topic>, batch: EncodedBatch)
     client.inner.deliver(topic, batch)
 }
 
-impl Drop for Handle {
+impl Drop for LastClone {
     fn drop(&mut self) {
-        let (_, ready) = self.shared.lock().flush();
-        let pending = self.shared.lock().pending();
-        if pending > 0 {
-            tracing::warn!(
-                pending_events = pending,
-                "eventgrid_blocking::BufferedPublisher dropped with {pending} events still on their way; they are sent in the background"
-            );
-        }
-        self.shared.dispatch(ready);
+        // Callers block until their outcome, so no clone is left while one waits: what is
+        // still open goes at once rather than at its linger deadline, in the background.
+        let (_, ready) = self.0.lock().flush();
+        self.0.dispatch(ready);
     }
 }
 
 impl fmt::Debug for BufferedPublisher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let coalescer = self.handle.shared.lock();
+        let coalescer = self.0.0.lock();
         f.debug_tuple("BufferedPublisher")
             .field(&*coalescer)
             .finish()
