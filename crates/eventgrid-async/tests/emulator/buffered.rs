@@ -594,7 +594,10 @@ fn a_send_cancelled_with_its_runtime_settles_its_events_and_gives_their_room_bac
         .with_max_pending_events(1)
         .with_linger(NEVER);
     let publisher = client.buffered(options).unwrap();
-    let first = callers.block_on(async { spawn_publish(&publisher, 0) });
+    let first = {
+        let _runtime = callers.enter();
+        spawn_publish(&publisher, 0)
+    };
     callers.block_on(until("the first event accepted", || {
         publisher.pending_events() == 1
     }));
