@@ -7,10 +7,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use eventgrid_core::{
-    BufferedOptions, Coalescer, EncodedBatch, Event, EventGridEventRef, FlushMark, Pushed,
-    ReadyBatch, Result, Schema, Ticket, Topic, Waiter, unsent, with_serialized,
+use eventgrid_core::frontend::{
+    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, Waiter, unsent,
+    with_serialized,
 };
+use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
 use serde::Serialize;
 use tokio::sync::{Notify, oneshot};
 

@@ -10,10 +10,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Instant;
 
-use eventgrid_core::{
-    BufferedOptions, Coalescer, EncodedBatch, Event, EventGridEventRef, FlushMark, Pushed,
-    ReadyBatch, Result, Schema, Ticket, Topic, unsent, with_serialized,
+use eventgrid_core::frontend::{
+    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, unsent, with_serialized,
 };
+use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
 use serde::Serialize;
 
 use crate::EventGridClient;

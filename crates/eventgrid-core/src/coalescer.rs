@@ -12,12 +12,13 @@
 //! ```
 //! use std::sync::mpsc;
 //! use std::time::{Duration, Instant};
+//! use eventgrid_core::frontend::{ClientCore, Coalescer, Pushed, with_serialized};
 //! use eventgrid_core::{
-//!     BufferedOptions, ClientAuth, ClientCore, ClientOptions, Coalescer, EventGridConfig,
-//!     EventGridEvent, EventGridTopicConfig, Pushed, with_serialized,
+//!     BufferedOptions, ClientOptions, Credential, EventGridConfig, EventGridEvent,
+//!     EventGridTopicConfig,
 //! };
 //! let config = EventGridConfig::new([EventGridTopicConfig::new("t", "http://127.0.0.1:1/api/events")?])?;
-//! let core = ClientCore::new(config, ClientAuth::None, ClientOptions::default())?;
+//! let core = ClientCore::new(config, &Credential::None, ClientOptions::default())?;
 //! let options = BufferedOptions::default().with_linger(Duration::from_millis(5));
 //! let mut coalescer = Coalescer::new(&options, core.options())?;
 //!

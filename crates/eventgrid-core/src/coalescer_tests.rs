@@ -5,8 +5,8 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::client::ClientAuth;
 use crate::config::{EventGridConfig, EventGridTopicConfig};
+use crate::credential::Credential;
 use crate::event::EventGridEvent;
 
 type Tell = SyncSender<Result<()>>;
@@ -25,7 +25,7 @@ fn core() -> ClientCore {
         topic("cloud", Schema::CloudEvents),
     ])
     .unwrap();
-    ClientCore::new(config, ClientAuth::None, ClientOptions::default()).unwrap()
+    ClientCore::new(config, &Credential::None, ClientOptions::default()).unwrap()
 }
 
 fn coalescer(core: &ClientCore, options: BufferedOptions) -> Coalescer<Tell> {
@@ -139,7 +139,10 @@ fn a_batch_is_ready_at_once_when_it_holds_max_events_per_batch() {
         }
     }
     assert_eq!(sizes, [3, 3], "the seventh waits in the open batch");
-    assert_eq!(timers, 3, "a timer for each batch opened (events 0, 3 and 6)");
+    assert_eq!(
+        timers, 3,
+        "a timer for each batch opened (events 0, 3 and 6)"
+    );
     assert_eq!(coalescer.pending(), 1);
 }
 

@@ -281,7 +281,9 @@ impl AsyncTransport for Gate {
 async fn publishers_wait_at_the_pending_limit_and_nothing_is_lost() {
     let emulator = open_topic().await;
     let gate = Arc::new(Gate {
-        inner: HyperTransport::builder().build().unwrap(),
+        inner: HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .build()
+            .unwrap(),
         open: Semaphore::new(0),
         arrived: AtomicUsize::new(0),
     });
@@ -517,7 +519,9 @@ impl AsyncTransport for PanicsOnce {
 async fn a_send_that_panics_settles_its_events_and_gives_their_room_back() {
     let emulator = open_topic().await;
     let transport = PanicsOnce {
-        inner: HyperTransport::builder().build().unwrap(),
+        inner: HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .build()
+            .unwrap(),
         panicked: Default::default(),
     };
     let client = EventGridClient::builder(config(&emulator, &[("items", Schema::EventGrid)]))
@@ -583,7 +587,9 @@ fn a_send_cancelled_with_its_runtime_settles_its_events_and_gives_their_room_bac
     let callers = runtime(2);
     let emulator = callers.block_on(open_topic());
     let transport = Arc::new(HangsOnce {
-        inner: HyperTransport::builder().build().unwrap(),
+        inner: HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .build()
+            .unwrap(),
         hung: Default::default(),
     });
     let client = EventGridClient::builder(config(&emulator, &[("items", Schema::EventGrid)]))
