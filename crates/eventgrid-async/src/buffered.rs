@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, Waiter, unsent,
-    with_serialized,
+    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, Waiter, send_panicked,
+    unsent, with_serialized,
 };
 use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
 use serde::Serialize;
@@ -329,7 +329,7 @@ impl Drop for Job {
             self.shared.lock().abandon(ticket, error);
             self.shared.finished.notify_waiters();
         } else if std::thread::panicking() {
-            self.shared.finish(ticket, Err(unsent("panicked")));
+            self.shared.finish(ticket, Err(send_panicked()));
         } else {
             self.shared
                 .finish(ticket, Err(unsent("was cancelled (its runtime shut down)")));

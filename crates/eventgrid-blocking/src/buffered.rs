@@ -11,7 +11,8 @@ use std::thread;
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, unsent, with_serialized,
+    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, send_panicked, unsent,
+    with_serialized,
 };
 use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
 use serde::Serialize;
@@ -260,7 +261,7 @@ impl Drop for Sending {
     fn drop(&mut self) {
         if let Some(ticket) = self.1.take() {
             if thread::panicking() {
-                self.settle(ticket, Err(unsent("panicked")));
+                self.settle(ticket, Err(send_panicked()));
             } else {
                 // Dropped without running: no thread could be started, for this batch nor,
                 // likely, for those behind it.

@@ -436,6 +436,15 @@ pub fn unsent(how: &str) -> Error {
     ))
 }
 
+/// The error of events whose batch's send panicked (in a custom transport, say): a bug, so
+/// [`Error::Internal`]. The events may or may not have been delivered.
+pub fn send_panicked() -> Error {
+    Error::Internal(
+        "the send of this event's batch panicked before its outcome was known (the event may or may not have been delivered)"
+            .to_owned(),
+    )
+}
+
 /// An event already checked and serialized: encoding it copies its bytes. Its schema was
 /// checked against the topic's before it reaches the encoder, which does not look at it.
 struct Json<'a>(&'a [u8]);
