@@ -28,7 +28,7 @@ impl Adapter {
                         .build()?;
                 Arc::new(eventgrid::asynchronous::HyperHttpClient::new(transport))
             }
-            Adapter::BlockingClient => {
+            Adapter::BlockingClient | Adapter::BlockingPublisher => {
                 let transport =
                     eventgrid::blocking::UreqTransport::builder(&ClientOptions::default())
                         .extra_ca_pem(ca_pem)

@@ -18,11 +18,7 @@
 mod async_client;
 mod async_publisher;
 mod blocking_client;
-// `blocking_publisher.rs` adapts eventgrid-blocking's `BufferedPublisher` (same API as the
-// async one), written against the `coalescer` branch and not compiled until that lands on
-// main. To enable it: declare the module here, add `Adapter::BlockingPublisher` (built by
-// `BlockingPublisher::build`, with the ureq identity client in `entra.rs`), and add
-// `blocking_publisher` to the adapters of the table in `tests/tests/conformance/main.rs`.
+mod blocking_publisher;
 mod credentials;
 mod entra;
 mod subject;
@@ -45,6 +41,7 @@ use serde_json::{Value, json};
 pub use async_client::AsyncClient;
 pub use async_publisher::AsyncPublisher;
 pub use blocking_client::BlockingClient;
+pub use blocking_publisher::BlockingPublisher;
 pub use credentials::{Behaviour, TestCredential};
 pub use entra::{ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET};
 pub use subject::{Events, Outcome, Setup, Subject};
@@ -79,6 +76,8 @@ pub enum Adapter {
     BlockingClient,
     /// `eventgrid-async`'s `BufferedPublisher`.
     AsyncPublisher,
+    /// `eventgrid-blocking`'s `BufferedPublisher`.
+    BlockingPublisher,
 }
 
 impl Adapter {
@@ -88,6 +87,7 @@ impl Adapter {
             Adapter::AsyncClient => Box::new(AsyncClient::build(setup)?),
             Adapter::BlockingClient => Box::new(BlockingClient::build(setup)?),
             Adapter::AsyncPublisher => Box::new(AsyncPublisher::build(setup)?),
+            Adapter::BlockingPublisher => Box::new(BlockingPublisher::build(setup)?),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! One conformance suite for every front end: each scenario below is written once and run
-//! against the async client, the blocking client and the buffered publishers, through an
-//! emulator of its own (`eventgrid_tests::conformance`). Each test is named
-//! `SCENARIO::ADAPTER`, so a failure names both.
+//! against the async and blocking clients and the async and blocking buffered publishers,
+//! each test through an emulator of its own (`eventgrid_tests::conformance`). Each test is
+//! named `SCENARIO::ADAPTER`, so a failure names both. A new front end (or a client on a
+//! transport of one's own) proves itself by implementing `Subject` and joining the adapters.
 //!
 //! A behaviour that differs between front ends is a bug: the assertion stays strict (the
 //! behaviour the issue asks for) and that one test is ignored with `differs: ...` (or
@@ -29,6 +30,7 @@ mod adapters {
     pub const async_client: Adapter = Adapter::AsyncClient;
     pub const blocking_client: Adapter = Adapter::BlockingClient;
     pub const async_publisher: Adapter = Adapter::AsyncPublisher;
+    pub const blocking_publisher: Adapter = Adapter::BlockingPublisher;
 }
 
 /// The table: `group::scenario;` runs against every adapter; `=> [...]` names the adapters a
@@ -50,7 +52,7 @@ macro_rules! conformance {
     };
     () => {};
     ($group:ident :: $scenario:ident; $($rest:tt)*) => {
-        conformance!(@row $group::$scenario [async_client, blocking_client, async_publisher]);
+        conformance!(@row $group::$scenario [async_client, blocking_client, async_publisher, blocking_publisher]);
         conformance!($($rest)*);
     };
     ($group:ident :: $scenario:ident => [$($adapters:tt)*]; $($rest:tt)*) => {
