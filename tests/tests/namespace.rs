@@ -532,4 +532,19 @@ fn the_buffered_publisher_publishes_to_a_namespace_topic_within_its_limits() {
     });
     let counts = emulator.subscription_counts("orders", "billing");
     assert_eq!(counts.enqueued, 1_501);
+
+    // The blocking publisher shares the core's coalescer (limits checked above); its
+    // emit_event makes the namespace topic's CloudEvent too.
+    let client = eventgrid::blocking::EventGridClient::new(config(&emulator), Credential::None);
+    let options = eventgrid::blocking::BufferedOptions::default();
+    let publisher = client.unwrap().buffered(options).unwrap();
+    publisher
+        .emit_event("orders", "order.placed", "orders/2", json!(2))
+        .unwrap();
+    let err = publisher
+        .publish("orders", EventGridEvent::without_data("t", "s"))
+        .unwrap_err();
+    assert!(matches!(err, Error::NotForNamespace { .. }), "{err}");
+    let counts = emulator.subscription_counts("orders", "billing");
+    assert_eq!(counts.enqueued, 1_502);
 }

@@ -65,18 +65,24 @@ impl Topic {
 
     /// Refuses events of another schema than the topic's.
     pub fn check_schema<E: Event>(&self) -> Result<()> {
-        if E::SCHEMA == self.config.schema() {
+        self.check_schema_of(E::SCHEMA)
+    }
+
+    /// Refuses events of `given` schema unless it is the topic's (a namespace topic names
+    /// itself as such in the error).
+    pub fn check_schema_of(&self, given: Schema) -> Result<()> {
+        if given == self.config.schema() {
             Ok(())
         } else if self.config.is_namespace() {
             Err(Error::NotForNamespace {
                 topic: self.name().to_owned(),
-                what: format!("{} events (CloudEvents only)", E::SCHEMA),
+                what: format!("{given} events (CloudEvents only)"),
             })
         } else {
             Err(Error::SchemaMismatch {
                 topic: self.name().to_owned(),
                 expected: self.config.schema(),
-                given: E::SCHEMA,
+                given,
             })
         }
     }
