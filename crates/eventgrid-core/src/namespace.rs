@@ -90,33 +90,35 @@ impl Subscription {
 
 /// Says what a 404 from `topic`'s endpoint probably means: the endpoint is of the other kind
 /// (a basic topic's used as a namespace, or the reverse), a common trap the service answers
-/// only with "No HTTP resource was found".
+/// only with "No HTTP resource was found". For a namespace topic the error becomes
+/// [`Error::WrongTopicKind`]; for a basic topic it stays the service's error (status and code as
+/// answered), its message completed with the hint when it has the service's wording.
 pub(crate) fn explain_not_found(topic: &Topic, error: Error) -> Error {
-    let Error::Service(ServiceError {
-        status: 404,
-        message,
-        ..
-    }) = &error
-    else {
+    let Error::Service(mut service) = error else {
         return error;
     };
-    let hint = if topic.config().is_namespace() {
-        format!(
-            "not found at the namespace endpoint `{}`: is it a basic topic's endpoint rather than a namespace's (configure a basic topic with EventGridTopicConfig::new), or are the namespace topic `{}` and the subscription named as in Azure? The service said: {message}",
-            topic.config().endpoint(),
-            topic.config().namespace_topic().unwrap_or_default(),
-        )
-    } else {
-        format!(
-            "not found at `{}`: is it an Event Grid namespace endpoint rather than a basic topic's? Configure a namespace topic with EventGridTopicConfig::namespace(name, namespace_endpoint, topic). The service said: {message}",
-            topic.config().endpoint(),
-        )
-    };
-    Error::WrongTopicKind {
-        topic: topic.name().to_owned(),
-        hint,
-        status: Some(404),
+    if service.status != 404 {
+        return Error::Service(service);
     }
+    let endpoint = topic.config().endpoint();
+    if topic.config().is_namespace() {
+        let hint = format!(
+            "not found at the namespace endpoint `{endpoint}`: is it a basic topic's endpoint rather than a namespace's (configure a basic topic with EventGridTopicConfig::new), or are the namespace topic `{}` and the subscription named as in Azure? The service said: {}",
+            topic.config().namespace_topic().unwrap_or_default(),
+            service.message,
+        );
+        return Error::WrongTopicKind {
+            topic: topic.name().to_owned(),
+            hint,
+            status: Some(404),
+        };
+    }
+    if service.message.contains("No HTTP resource was found") {
+        service.message.push_str(&format!(
+            " (is `{endpoint}` an Event Grid namespace endpoint rather than a basic topic's? Configure a namespace topic with EventGridTopicConfig::namespace(name, namespace_endpoint, topic).)"
+        ));
+    }
+    Error::Service(service)
 }
 
 /// The error of a 200 answer whose body is not what the operation answers.
