@@ -306,6 +306,7 @@ mod buffered_topic;
 mod builder;
 mod client;
 mod identity;
+mod proxy;
 mod sender;
 mod tls;
 mod token;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use eventgrid_core::{
     AsyncTransport, ClientOptions, TransportError, TransportErrorKind, ensure_credentials_protected,
 };
 use http::{Request, Response, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -20,20 +21,32 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::pki_types::CertificateDer;
 
 use crate::Result;
+use crate::proxy::{ProxyConnector, ProxyRoutes};
 use crate::tls::{client_config, parse_pem_certificates};
 use crate::transport_error::{ConnectTimeout, body_error, request_error};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Connector = ConnectWithin<HttpsConnector<HttpConnector>>;
+type Connector = ConnectWithin<HttpsConnector<ProxyConnector>>;
+
+/// The largest response body read; Event Grid and Entra answers are a few KiB at most, and a
+/// larger (or endless) one is cut off here rather than held in memory.
+const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The HTTP transport of [`EventGridClient`](crate::EventGridClient): hyper 1 with a pool of
 /// keep-alive connections, HTTP/2 where the server offers it through ALPN, and rustls (ring)
 /// trusting the webpki roots, the platform's roots and an optional extra CA.
 ///
 /// Each attempt gets the request time-out for the whole exchange, connecting included;
-/// connecting (TCP and TLS) gets the connect time-out. Response bodies are always read to the
-/// end, so connections go back to the pool. Redirects are returned, never followed. A
-/// credential is never sent over plain `http://` except to loopback.
+/// connecting (TCP and TLS) gets the connect time-out. Response bodies are read to the end, so
+/// connections go back to the pool, up to 4 MiB: a longer one fails the attempt. Redirects are
+/// returned, never followed. A credential is never sent over plain `http://` except to
+/// loopback.
+///
+/// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case) are read when the
+/// transport is built, as curl reads them: https targets go through an HTTP CONNECT tunnel,
+/// plain http requests are forwarded, and `user:password@` in the proxy URL is sent as
+/// `Proxy-Authorization` (never logged). Loopback targets never use a proxy. Only `http://`
+/// proxies are supported: a request that would need another kind fails, naming it.
 ///
 /// Clones share the connection pool.
 ///
@@ -59,6 +72,7 @@ type Connector = ConnectWithin<HttpsConnector<HttpConnector>>;
 #[derive(Clone)]
 pub struct HyperTransport {
     client: Client<Connector, Full<Bytes>>,
+    proxies: Arc<ProxyRoutes>,
     connect_timeout: Duration,
     request_timeout: Duration,
 }
@@ -101,16 +115,32 @@ impl HyperTransport {
             .await
             .map_err(|e| request_error(&e))?;
         let (parts, body) = response.into_parts();
-        let body = body.collect().await.map_err(|e| body_error(&e))?.to_bytes();
+        let body = Limited::new(body, MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| match e.downcast::<hyper::Error>() {
+                Ok(e) => body_error(&e),
+                Err(e) if e.is::<LengthLimitError>() => TransportError::new(
+                    TransportErrorKind::Other,
+                    format!(
+                        "the response body is larger than the limit of {} MiB; the rest was \
+                         not read",
+                        MAX_RESPONSE_BYTES / (1024 * 1024)
+                    ),
+                ),
+                Err(e) => TransportError::new(TransportErrorKind::Other, e.to_string()),
+            })?
+            .to_bytes();
         Ok(Response::from_parts(parts, body))
     }
 }
 
 impl AsyncTransport for HyperTransport {
-    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
+    async fn send(&self, mut request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
         ensure_credentials_protected(&request)
             .map_err(|e| TransportError::new(TransportErrorKind::InvalidRequest, e.to_string()))?;
         check_uri(request.uri())?;
+        self.proxies.prepare(&mut request)?;
         match tokio::time::timeout(self.request_timeout, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::new(
@@ -197,11 +227,12 @@ impl HyperTransportBuilder {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
+        let proxies = Arc::new(ProxyRoutes::from_env());
         let https = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_all_versions()
-            .wrap_connector(http);
+            .wrap_connector(ProxyConnector::new(http, proxies.clone()));
         let connector = ConnectWithin {
             inner: https,
             timeout: self.connect_timeout,
@@ -213,6 +244,7 @@ impl HyperTransportBuilder {
             .build(connector);
         Ok(HyperTransport {
             client,
+            proxies,
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
         })

@@ -96,7 +96,9 @@ pub use limits::{
 };
 pub use metrics::{LatencyStats, MetricsRegistry, TopicCounters, TopicMetrics};
 pub use options::ClientOptions;
-pub use request::{RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent};
+pub use request::{
+    RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, is_loopback_host, user_agent,
+};
 pub use response::{parse_service_error, retry_after};
 pub use retry::{Decision, RetryOptions, RetryState, is_retryable_status};
 pub use sas::generate_sas;

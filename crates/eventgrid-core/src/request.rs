@@ -60,6 +60,17 @@ impl RequestTemplate {
     }
 }
 
+/// Whether `host` (as in a URL: a name, an IPv4 address or a bracketed IPv6 address) is this
+/// machine's loopback: `localhost`, `127.0.0.0/8` or `::1`. Plain http may carry a credential
+/// only there, and the transports never send such traffic through a proxy.
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Refuses a request that carries a credential over plain http to a host other than loopback.
 /// The clients' transports call this before sending anything.
 pub fn ensure_credentials_protected<B>(request: &Request<B>) -> Result<()> {
@@ -74,12 +85,7 @@ pub fn ensure_credentials_protected<B>(request: &Request<B>) -> Result<()> {
         return Ok(());
     }
     let host = request.uri().host().unwrap_or_default();
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = bare.eq_ignore_ascii_case("localhost")
-        || bare
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if loopback {
+    if is_loopback_host(host) {
         Ok(())
     } else {
         Err(Error::InsecureTransport {
