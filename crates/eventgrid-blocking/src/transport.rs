@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use eventgrid_core::{
     ClientOptions, Error, Result, Transport, TransportError, TransportErrorKind,
-    ensure_credentials_protected,
+    ensure_credentials_protected, is_loopback_host,
 };
 use http::{Request, Response};
 use rustls::pki_types::CertificateDer;
@@ -29,7 +30,9 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 /// once and reused for 30 s (sooner again if connecting to them fails), the connect and
 /// per-attempt time-outs of [`ClientOptions`], no redirects, every status returned as a
 /// response, and rustls (ring) trusting the webpki roots, the platform's roots and an optional
-/// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured.
+/// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured, except
+/// that loopback targets never use a proxy: plain http may carry a credential only to them,
+/// and that traffic must not leave the machine.
 ///
 /// It refuses, before sending, any request that would carry a credential over plain `http://`
 /// to a host other than loopback. Cloning is cheap and shares the connection pool.
@@ -43,6 +46,8 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 #[derive(Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
+    /// An agent without the proxy, for loopback targets; `None` when there is no proxy.
+    loopback: Option<ureq::Agent>,
 }
 
 impl fmt::Debug for UreqTransport {
@@ -88,6 +93,15 @@ impl UreqTransportBuilder {
             extra.extend(parse_pem_certificates(pem)?);
         }
         let tls = client_config(&extra)?;
+        let proxy = connect_proxy_from_env();
+        let loopback = proxy.is_some().then(|| self.agent(tls.clone(), None));
+        Ok(UreqTransport {
+            agent: self.agent(tls, proxy),
+            loopback,
+        })
+    }
+
+    fn agent(&self, tls: Arc<rustls::ClientConfig>, proxy: Option<ureq::Proxy>) -> ureq::Agent {
         let idle_per_host = self
             .options
             .max_concurrent_requests
@@ -103,16 +117,14 @@ impl UreqTransportBuilder {
             // Event Grid topics plus Entra ID: a few hosts per client.
             .max_idle_connections(idle_per_host * 4)
             .max_idle_connections_per_host(idle_per_host)
-            .proxy(connect_proxy_from_env())
+            .proxy(proxy)
             .build();
         let addresses = AddressCache::new(ADDRESS_TTL);
         let connector =
             ().chain(ConnectProxyConnector::default())
                 .chain(ForgetFailedAddresses::new(addresses.clone()))
                 .chain(RustlsConnector::new(tls));
-        Ok(UreqTransport {
-            agent: ureq::Agent::with_parts(config, connector, CachingResolver::new(addresses)),
-        })
+        ureq::Agent::with_parts(config, connector, CachingResolver::new(addresses))
     }
 }
 
@@ -138,9 +150,12 @@ fn connect_proxy_from_env() -> Option<ureq::Proxy> {
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
         ensure_credentials_protected(&request).map_err(refused)?;
+        let agent = match &self.loopback {
+            Some(direct) if request.uri().host().is_some_and(is_loopback_host) => direct,
+            _ => &self.agent,
+        };
         let (parts, body) = request.into_parts();
-        let response = self
-            .agent
+        let response = agent
             .run(Request::from_parts(parts, body.as_ref()))
             .map_err(transport_error)?;
         let (parts, mut body) = response.into_parts();
