@@ -29,11 +29,14 @@ const PROXY_VARS: &[&str] = &[
     "no_proxy",
 ];
 
+/// The tunnels a proxy opened: each target with the `Proxy-Authorization` it came with.
+type Tunnels = Mutex<Vec<(String, Option<String>)>>;
+
 /// A minimal HTTP CONNECT proxy on loopback that records the targets it tunnels to and the
 /// `Proxy-Authorization` it was given.
 struct ConnectProxy {
     url: String,
-    seen: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    seen: Arc<Tunnels>,
 }
 
 impl ConnectProxy {
@@ -64,7 +67,7 @@ impl ConnectProxy {
     }
 }
 
-fn tunnel(client: TcpStream, recorded: &Mutex<Vec<(String, Option<String>)>>) {
+fn tunnel(client: TcpStream, recorded: &Tunnels) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
