@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use eventgrid_core::{TransportError, TransportErrorKind, is_loopback_host};
+use eventgrid_core::frontend::{ensure_credentials_protected, is_loopback_host};
+use eventgrid_core::{TransportError, TransportErrorKind};
 use http::header::PROXY_AUTHORIZATION;
 use http::{Request, Uri};
 use hyper::rt::{Read, ReadBufCursor, Write};
@@ -48,8 +49,9 @@ impl ProxyRoutes {
     }
 
     /// Readies `request` for its route before anything is sent: a plain http request to be
-    /// forwarded gets the proxy's credentials, and a proxy this transport cannot speak to
-    /// (SOCKS, or TLS to the proxy itself) is refused by name.
+    /// forwarded gets the proxy's credentials (and is refused if it carries an Event Grid
+    /// credential), and a proxy this transport cannot speak to (SOCKS, or TLS to the proxy
+    /// itself) is refused by name.
     pub(crate) fn prepare(&self, request: &mut Request<Bytes>) -> Result<(), TransportError> {
         let Some(proxy) = self.intercept(request.uri()) else {
             return Ok(());
@@ -66,9 +68,14 @@ impl ProxyRoutes {
                 ),
             ));
         }
-        if request.uri().scheme_str() == Some("http")
-            && let Some(credentials) = proxy.basic_auth()
-        {
+        if request.uri().scheme_str() != Some("http") {
+            return Ok(());
+        }
+        // The engine refuses this before any transport sees it; a transport used on its own
+        // must not hand a credential to a proxy in clear text either.
+        ensure_credentials_protected(request)
+            .map_err(|e| TransportError::new(TransportErrorKind::InvalidRequest, e.to_string()))?;
+        if let Some(credentials) = proxy.basic_auth() {
             request
                 .headers_mut()
                 .insert(PROXY_AUTHORIZATION, credentials.clone());

@@ -1,20 +1,17 @@
 //! The ureq transport: sends one request on a pooled connection and reads the whole answer.
 
 use std::fmt;
-use std::io;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::{
-    ClientOptions, Error, Result, Transport, TransportError, TransportErrorKind,
-    ensure_credentials_protected, is_loopback_host,
-};
+use eventgrid_core::frontend::{TtlCache, is_loopback_host};
+use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
-use rustls::pki_types::CertificateDer;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 use crate::resolver::{ADDRESS_TTL, AddressCache, CachingResolver, ForgetFailedAddresses};
-use crate::tls::{RustlsConnector, client_config, parse_pem_certificates};
+use crate::tls::RustlsConnector;
 
 /// The largest response body read; Event Grid and Entra answers are a few KiB at most.
 const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
@@ -34,8 +31,8 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 /// that loopback targets never use a proxy: plain http may carry a credential only to them,
 /// and that traffic must not leave the machine.
 ///
-/// It refuses, before sending, any request that would carry a credential over plain `http://`
-/// to a host other than loopback. Cloning is cheap and shares the connection pool.
+/// (The client's engine refuses a credential over plain `http://` to a remote host before any
+/// transport sees the request.) Cloning is cheap and shares the connection pool.
 ///
 /// ```
 /// use eventgrid_blocking::{ClientOptions, UreqTransport};
@@ -48,6 +45,7 @@ pub struct UreqTransport {
     agent: ureq::Agent,
     /// An agent without the proxy, for loopback targets; `None` when there is no proxy.
     loopback: Option<ureq::Agent>,
+    request_timeout: Duration,
 }
 
 impl fmt::Debug for UreqTransport {
@@ -88,16 +86,14 @@ impl UreqTransportBuilder {
 
     /// The transport. Fails when an extra CA certificate is not valid PEM.
     pub fn build(self) -> Result<UreqTransport> {
-        let mut extra: Vec<CertificateDer<'static>> = Vec::new();
-        for pem in &self.extra_ca_pem {
-            extra.extend(parse_pem_certificates(pem)?);
-        }
-        let tls = client_config(&extra)?;
+        let extra_ca = eventgrid_tls::parse_all(&self.extra_ca_pem)?;
+        let tls = Arc::new(eventgrid_tls::client_config(&extra_ca, &[b"http/1.1"])?);
         let proxy = connect_proxy_from_env();
         let loopback = proxy.is_some().then(|| self.agent(tls.clone(), None));
         Ok(UreqTransport {
             agent: self.agent(tls, proxy),
             loopback,
+            request_timeout: self.options.request_timeout,
         })
     }
 
@@ -119,7 +115,7 @@ impl UreqTransportBuilder {
             .max_idle_connections_per_host(idle_per_host)
             .proxy(proxy)
             .build();
-        let addresses = AddressCache::new(ADDRESS_TTL);
+        let addresses: AddressCache = Arc::new(TtlCache::new(ADDRESS_TTL));
         let connector =
             ().chain(ConnectProxyConnector::default())
                 .chain(ForgetFailedAddresses::new(addresses.clone()))
@@ -149,14 +145,45 @@ fn connect_proxy_from_env() -> Option<ureq::Proxy> {
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
-        ensure_credentials_protected(&request).map_err(refused)?;
-        let agent = match &self.loopback {
-            Some(direct) if request.uri().host().is_some_and(is_loopback_host) => direct,
-            _ => &self.agent,
-        };
         let (parts, body) = request.into_parts();
-        let response = agent
-            .run(Request::from_parts(parts, body.as_ref()))
+        self.exchange(Request::from_parts(parts, body.as_ref()))
+    }
+
+    /// Gives up at the request time-out or at `deadline`, whichever comes first.
+    fn send_before(
+        &self,
+        request: Request<Bytes>,
+        deadline: Instant,
+    ) -> Result<Response<Bytes>, TransportError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left >= self.request_timeout {
+            return self.send(request);
+        }
+        // Rarely taken (only near the deadline): a request-level configuration copies the
+        // agent's.
+        let (parts, body) = request.into_parts();
+        let request = self
+            .agent_for(&parts.uri)
+            .configure_request(Request::from_parts(parts, body.as_ref()))
+            .timeout_global(Some(left))
+            .build();
+        self.exchange(request)
+    }
+}
+
+impl UreqTransport {
+    /// The agent for requests to `uri`: loopback targets bypass the proxy.
+    fn agent_for(&self, uri: &http::Uri) -> &ureq::Agent {
+        match &self.loopback {
+            Some(direct) if uri.host().is_some_and(is_loopback_host) => direct,
+            _ => &self.agent,
+        }
+    }
+
+    fn exchange(&self, request: Request<&[u8]>) -> Result<Response<Bytes>, TransportError> {
+        let response = self
+            .agent_for(request.uri())
+            .run(request)
             .map_err(transport_error)?;
         let (parts, mut body) = response.into_parts();
         let bytes = body
@@ -177,7 +204,7 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
         ureq::Error::HostNotFound
         | ureq::Error::ConnectionFailed
         | ureq::Error::ConnectProxyFailed(_) => Kind::Connect,
-        ureq::Error::Io(io) => io_kind(io),
+        ureq::Error::Io(io) => eventgrid_tls::classify_io(io),
         ureq::Error::Protocol(_) | ureq::Error::BodyStalled => Kind::ConnectionClosed,
         ureq::Error::Tls(_)
         | ureq::Error::Pem(_)
@@ -189,33 +216,5 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
         | ureq::Error::InvalidProxyUrl => Kind::InvalidRequest,
         _ => Kind::Other,
     };
-    TransportError::new(kind, error.to_string())
-}
-
-fn io_kind(error: &io::Error) -> TransportErrorKind {
-    use TransportErrorKind as Kind;
-    if error
-        .get_ref()
-        .is_some_and(|inner| inner.is::<rustls::Error>())
-    {
-        return Kind::Tls;
-    }
-    match error.kind() {
-        io::ErrorKind::ConnectionRefused
-        | io::ErrorKind::AddrNotAvailable
-        | io::ErrorKind::NetworkUnreachable
-        | io::ErrorKind::HostUnreachable
-        | io::ErrorKind::NotConnected => Kind::Connect,
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::UnexpectedEof => Kind::ConnectionClosed,
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Kind::Timeout,
-        _ => Kind::Other,
-    }
-}
-
-/// A request refused before sending: it would have exposed a credential.
-fn refused(error: Error) -> TransportError {
-    TransportError::new(TransportErrorKind::InvalidRequest, error.to_string())
+    TransportError::new(kind, error.to_string()).with_source(error)
 }

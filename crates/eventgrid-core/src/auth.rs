@@ -8,7 +8,7 @@ use http::HeaderValue;
 use time::OffsetDateTime;
 
 use crate::endpoint::Endpoint;
-use crate::error::{Error, Result};
+use crate::error::{CredentialError, Error, Result};
 use crate::sas::generate_sas;
 use crate::secret::Secret;
 
@@ -115,7 +115,9 @@ impl fmt::Debug for AuthHeader {
 
 fn sensitive(value: &str) -> Result<HeaderValue> {
     let mut value = HeaderValue::from_str(value).map_err(|_| {
-        Error::Credential("credential contains characters not allowed in a header".to_owned())
+        Error::Credential(CredentialError::new(
+            "credential contains characters not allowed in a header",
+        ))
     })?;
     value.set_sensitive(true);
     Ok(value)
@@ -153,10 +155,10 @@ impl KeyAuthorizer {
                     return Ok(header.clone());
                 }
                 let expires = later(now, *validity).ok_or_else(|| {
-                    Error::Credential(format!(
+                    Error::Credential(CredentialError::new(format!(
                         "a SAS token valid for {validity:?} from {now} would expire after \
                          year 9999; use a shorter validity"
-                    ))
+                    )))
                 })?;
                 let token = generate_sas(&self.endpoint, key.expose(), expires)?;
                 let header = AuthHeader::sas_token(&token)?;
@@ -248,7 +250,8 @@ mod tests {
             );
             let err = auth.header(now).unwrap_err();
             assert!(
-                matches!(&err, Error::Credential(m) if m.contains("shorter validity")),
+                matches!(&err, Error::Credential(_))
+                    && err.to_string().contains("shorter validity"),
                 "{err}"
             );
         }

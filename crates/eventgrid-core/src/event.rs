@@ -77,7 +77,7 @@ impl EventGridEvent {
         data: impl Serialize,
     ) -> Result<Self> {
         let mut event = Self::without_data(event_type, subject);
-        event.data = Some(serde_json::value::to_raw_value(&data).map_err(Error::Serialize)?);
+        event.data = Some(serde_json::value::to_raw_value(&data).map_err(Error::from)?);
         Ok(event)
     }
 
@@ -231,7 +231,7 @@ mod tests {
         let reason = event.check().unwrap_err();
         assert!(reason.starts_with("`eventTime` 9999-12-31"), "{reason}");
         assert!(reason.contains("no UTC equivalent"), "{reason}");
-        let error = crate::encode_all([&event], crate::Limits::default()).unwrap_err();
+        let error = crate::frontend::encode_all([&event], crate::Limits::default()).unwrap_err();
         assert!(
             matches!(&error, Error::InvalidEvent { index: 0, .. }),
             "{error}"

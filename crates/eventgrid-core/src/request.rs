@@ -60,9 +60,30 @@ impl RequestTemplate {
     }
 }
 
+/// Refuses a request that carries a credential over plain http to a host other than loopback,
+/// with [`Error::InsecureTransport`]. The engine holds every request to this before any
+/// transport (built-in or custom) sees it; a topic is held to the same rule when configured.
+pub fn ensure_credentials_protected<B>(request: &Request<B>) -> Result<()> {
+    if request.uri().scheme_str() == Some("https") {
+        return Ok(());
+    }
+    let carries_credential = ["aeg-sas-key", "aeg-sas-token", "authorization"]
+        .iter()
+        .any(|name| request.headers().contains_key(*name))
+        || request.uri().query().is_some_and(|q| {
+            q.split('&')
+                .any(|p| p.starts_with("aeg-sas-key=") || p.starts_with("aeg-sas-token="))
+        });
+    if carries_credential {
+        refuse_plain_http(request.uri())
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether `host` (as in a URL: a name, an IPv4 address or a bracketed IPv6 address) is this
-/// machine's loopback: `localhost`, `127.0.0.0/8` or `::1`. Plain http may carry a credential
-/// only there, and the transports never send such traffic through a proxy.
+/// machine: `localhost`, `127.0.0.0/8` or `::1`. Plain http may carry a credential only there,
+/// and the built-in transports never send such traffic through a proxy.
 pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
@@ -71,21 +92,10 @@ pub fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Refuses a request that carries a credential over plain http to a host other than loopback.
-/// The clients' transports call this before sending anything.
-pub fn ensure_credentials_protected<B>(request: &Request<B>) -> Result<()> {
-    let carries_credential = ["aeg-sas-key", "aeg-sas-token", "authorization"]
-        .iter()
-        .any(|name| request.headers().contains_key(*name))
-        || request.uri().query().is_some_and(|q| {
-            q.split('&')
-                .any(|p| p.starts_with("aeg-sas-key=") || p.starts_with("aeg-sas-token="))
-        });
-    if !carries_credential || request.uri().scheme_str() == Some("https") {
-        return Ok(());
-    }
-    let host = request.uri().host().unwrap_or_default();
-    if is_loopback_host(host) {
+/// The rule itself: a credential may go to `uri` over https, or over http to loopback only.
+pub(crate) fn refuse_plain_http(uri: &Uri) -> Result<()> {
+    let host = uri.host().unwrap_or_default();
+    if uri.scheme_str() == Some("https") || is_loopback_host(host) {
         Ok(())
     } else {
         Err(Error::InsecureTransport {

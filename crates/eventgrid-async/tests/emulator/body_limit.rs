@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use eventgrid_async::{AsyncTransport, HyperTransport, TransportErrorKind};
+use eventgrid_async::{AsyncTransport, ClientOptions, HyperTransport, TransportErrorKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -57,10 +57,8 @@ async fn server(body: Body) -> String {
 }
 
 async fn send(url: &str) -> Result<http::Response<Bytes>, eventgrid_async::TransportError> {
-    let transport = HyperTransport::builder()
-        .request_timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
+    let options = ClientOptions::default().with_request_timeout(Duration::from_secs(120));
+    let transport = HyperTransport::new(&options).unwrap();
     let request = http::Request::post(url)
         .header("content-type", "application/json")
         .body(Bytes::from_static(b"[]"))

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use eventgrid_async::{AsyncTransport, HyperTransport};
+use eventgrid_async::{AsyncTransport, ClientOptions, HyperTransport};
 use eventgrid_emulator::{EmulatorConfig, TopicSpec};
 use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -226,7 +226,8 @@ async fn send_in_child(calls: &[String], ca_pem: &str, vars: &[(&str, &str)]) ->
 #[ignore = "run by the proxy tests in a child process"]
 async fn sends_requests_child() {
     let calls = std::env::var(CALLS_VAR).expect("started by a proxy test");
-    let mut builder = HyperTransport::builder().connect_timeout(std::time::Duration::from_secs(5));
+    let options = ClientOptions::default().with_connect_timeout(std::time::Duration::from_secs(5));
+    let mut builder = HyperTransport::builder(&options);
     let ca = std::env::var(CA_VAR).unwrap();
     if !ca.is_empty() {
         builder = builder.extra_ca_pem(ca);
