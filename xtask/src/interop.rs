@@ -68,10 +68,10 @@ pub fn run(args: &[String]) -> Result<()> {
             passed += 1;
         }
         // Push delivery: a webhook with the SDK's parsers receives the emulator's deliveries.
-        let emulator = EmulatorProcess::start(&binary, false)?;
+        let mut emulator = start_emulator(&binary, false)?;
         let mut script = Command::new(&interpreter);
         script.arg(scripts.join("python_webhook.py"));
-        run_script(script, &emulator, "python webhook")?;
+        run_script(script, &mut emulator, "python webhook")?;
         passed += 1;
     }
     if node {
