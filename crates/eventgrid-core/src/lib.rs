@@ -38,6 +38,8 @@
 //!   after a delay, or fail; [`Delivery`] wraps it with metrics and tracing; [`SendTracker`]
 //!   turns a send's batches into one result.
 //! - The seams: [`Transport`] and [`AsyncTransport`].
+//! - The subscriber's side ([`consumer`]): push deliveries and their handshakes read into
+//!   these event types, and system events typed.
 //!
 //! # Out of scope
 //!
@@ -52,6 +54,7 @@ mod batch;
 mod client;
 mod cloud_event;
 mod config;
+pub mod consumer;
 mod credential;
 mod custom_event;
 mod delivery;
