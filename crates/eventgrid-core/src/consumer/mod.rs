@@ -14,6 +14,9 @@
 //! - An error names the header, limit, or event index and field at fault; answer with
 //!   [`ReceiveError::status`].
 //!
+//! Events pulled from a namespace topic's queue subscription come from the `:receive` answer
+//! instead: [`parse_namespace_receive`] reads each with its lock token.
+//!
 //! Reading is bounded: bodies over [`ReceiveOptions::max_body_bytes`] (which a server should
 //! also use as its read limit, and check against `Content-Length` first with
 //! [`ReceiveOptions::check_content_length`]) and deliveries over
@@ -58,6 +61,7 @@ mod fields;
 mod handshake;
 mod headers;
 mod incoming;
+mod namespace;
 mod options;
 mod received;
 pub mod system;
@@ -75,5 +79,6 @@ pub use headers::{
     AEG_OUTPUT_EVENT_ID, AEG_SUBSCRIPTION_NAME, AegEventType, DeliveryHeaders,
 };
 pub use incoming::{ContentMode, Incoming, PushDelivery, ReceivedEvents, receive, receive_parts};
+pub use namespace::{NamespaceEvent, parse_namespace_receive};
 pub use options::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENTS, ReceiveOptions};
 pub use received::ReceivedEvent;
