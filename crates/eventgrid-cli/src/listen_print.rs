@@ -81,14 +81,23 @@ impl Printer {
                 } else {
                     ""
                 };
-                out.push_str(&format!(
-                    "  {}  subject {}  id {}{system}\n",
-                    event.event_type(),
-                    event.subject().unwrap_or("-"),
-                    event.id()
-                ));
+                if event.event_type().is_empty() {
+                    out.push_str("  (custom schema event)\n");
+                } else {
+                    out.push_str(&format!(
+                        "  {}  subject {}  id {}{system}\n",
+                        event.event_type(),
+                        event.subject().unwrap_or("-"),
+                        event.id()
+                    ));
+                }
                 let json = event.to_json();
-                let data = json.get("data").or_else(|| json.get("data_base64"));
+                let data = match delivery.events() {
+                    ReceivedEvents::EventGrid(_) | ReceivedEvents::CloudEvents(_) => {
+                        json.get("data").or_else(|| json.get("data_base64"))
+                    }
+                    _ => Some(&json),
+                };
                 out.push_str(&format!("    data {}\n", shorten(data)));
             }
         }
@@ -134,7 +143,8 @@ impl Printer {
 fn describe(delivery: &PushDelivery) -> (&'static str, &'static str) {
     let schema = match delivery.events() {
         ReceivedEvents::EventGrid(_) => "Event Grid schema",
-        _ => "CloudEvents",
+        ReceivedEvents::CloudEvents(_) => "CloudEvents",
+        _ => "custom schema",
     };
     let mode = match delivery.mode() {
         ContentMode::JsonArray => "JSON array",

@@ -296,7 +296,10 @@ fn each_kind_of_delivery_is_printed_as_json_lines() {
 #[test]
 fn what_is_not_a_delivery_is_refused_and_not_printed() {
     let listener = Listener::start(&["--max-body-bytes", "1500"]);
-    let bad = listener.post("application/json", "[{\"id\": 1}]");
+    let bad = listener.post(
+        "application/json",
+        r#"[{"eventType": "order.placed", "id": 1}]"#,
+    );
     assert_eq!(bad.status, 400);
     assert!(
         bad.body.starts_with("event 0: `id` must be a string"),
@@ -375,5 +378,22 @@ fn a_port_in_use_is_a_one_line_error() {
     assert!(
         stderr.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}:")),
         "{stderr}"
+    );
+}
+
+#[test]
+fn custom_schema_events_are_printed_whole() {
+    let listener = Listener::start(&["--format", "text"]);
+    let body = r#"[{"orderId": 42, "kind": "placed"}]"#;
+    assert_eq!(listener.post("application/json", body).status, 200);
+    assert!(
+        listener
+            .next_line()
+            .contains("1 event (custom schema, JSON array)")
+    );
+    assert_eq!(listener.next_line(), "  (custom schema event)");
+    assert_eq!(
+        listener.next_line(),
+        r#"    data {"kind":"placed","orderId":42}"#
     );
 }

@@ -231,7 +231,11 @@ fn deliveries() -> Vec<(Request<Bytes>, StatusCode, &'static str, &'static str)>
             "",
         ),
         (
-            post("application/json", "Notification", r#"[{"id": 7}]"#),
+            post(
+                "application/json",
+                "Notification",
+                r#"[{"eventType": "order.placed", "id": 7}]"#,
+            ),
             StatusCode::BAD_REQUEST,
             "",
             "event 0: `id` must be a string",

@@ -16,6 +16,7 @@ use crate::consumer::headers::{AegEventType, DeliveryHeaders};
 use crate::consumer::options::ReceiveOptions;
 use crate::consumer::received::ReceivedEvent;
 use crate::consumer::system::names::EVENT_GRID_SUBSCRIPTION_VALIDATION_EVENT;
+use crate::custom_event::CustomEvent;
 use crate::event::EventGridEvent;
 
 /// What one request to a webhook is.
@@ -32,7 +33,8 @@ pub enum Incoming {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ContentMode {
-    /// A JSON array (`application/json`): Event Grid schema events, or CloudEvents.
+    /// A JSON array (`application/json`): Event Grid schema events, CloudEvents, or custom
+    /// schema events.
     JsonArray,
     /// One CloudEvent as a JSON object (`application/cloudevents+json`).
     CloudEventsStructured,
@@ -50,6 +52,9 @@ pub enum ReceivedEvents {
     EventGrid(Vec<EventGridEvent>),
     /// CloudEvents 1.0.
     CloudEvents(Vec<CloudEvent>),
+    /// Custom input schema events: JSON objects of the publisher's own shape, delivered as
+    /// they were published.
+    Custom(Vec<CustomEvent>),
 }
 
 impl ReceivedEvents {
@@ -58,6 +63,7 @@ impl ReceivedEvents {
         match self {
             Self::EventGrid(events) => events.len(),
             Self::CloudEvents(events) => events.len(),
+            Self::Custom(events) => events.len(),
         }
     }
 
@@ -68,13 +74,15 @@ impl ReceivedEvents {
 
     /// Each event, whatever its schema, in the order received.
     pub fn iter(&self) -> impl Iterator<Item = ReceivedEvent<'_>> {
-        let (grid, cloud): (&[EventGridEvent], &[CloudEvent]) = match self {
-            Self::EventGrid(events) => (events, &[]),
-            Self::CloudEvents(events) => (&[], events),
+        let (grid, cloud, custom): (&[EventGridEvent], &[CloudEvent], &[CustomEvent]) = match self {
+            Self::EventGrid(events) => (events, &[], &[]),
+            Self::CloudEvents(events) => (&[], events, &[]),
+            Self::Custom(events) => (&[], &[], events),
         };
         grid.iter()
             .map(ReceivedEvent::from)
             .chain(cloud.iter().map(ReceivedEvent::from))
+            .chain(custom.iter().map(ReceivedEvent::from))
     }
 }
 
@@ -276,8 +284,10 @@ fn json_array<'a>(
     Ok(events)
 }
 
-/// `application/json`: an array of Event Grid schema events (the handshake among them) or of
-/// CloudEvents, told apart by `specversion`; one CloudEvent object is accepted too.
+/// `application/json`: an array of Event Grid schema events (the handshake among them), of
+/// CloudEvents, or of custom-schema events, told apart by the first event: `specversion`
+/// makes CloudEvents, `eventType` the Event Grid schema, neither a custom schema. One
+/// CloudEvent object is accepted too.
 fn json_delivery(
     headers: DeliveryHeaders,
     body: &[u8],
@@ -298,8 +308,21 @@ fn json_delivery(
         ));
     }
     let raws = json_array(body, options)?;
-    let cloud = raws.first().is_some_and(|raw| has_key(raw, "specversion"));
-    if cloud {
+    let first = raws.first().map(|raw| fields::object(0, raw)).transpose()?;
+    let has = |key: &str| first.as_ref().is_some_and(|event| event.contains_key(key));
+    if !raws.is_empty() && !has("specversion") && !has("eventType") {
+        let events = raws
+            .iter()
+            .enumerate()
+            .map(|(index, raw)| custom_event(index, raw))
+            .collect::<Result<_, _>>()?;
+        return Ok(delivery(
+            headers,
+            ContentMode::JsonArray,
+            ReceivedEvents::Custom(events),
+        ));
+    }
+    if has("specversion") {
         let events = raws
             .iter()
             .enumerate()
@@ -361,7 +384,8 @@ struct ValidationData {
     validation_url: Option<String>,
 }
 
-fn has_key(raw: &RawValue, key: &str) -> bool {
-    serde_json::from_str::<serde_json::Map<String, Value>>(raw.get())
-        .is_ok_and(|map| map.contains_key(key))
+/// A custom-schema event: any JSON object.
+fn custom_event(index: usize, raw: &RawValue) -> Result<CustomEvent, ReceiveError> {
+    CustomEvent::from_raw(raw.to_owned())
+        .map_err(|_| ReceiveError::event(index, None, "is not a JSON object"))
 }

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::cloud_event::{CloudEvent, CloudEventData};
 use crate::consumer::error::DataError;
+use crate::custom_event::CustomEvent;
 use crate::event::EventGridEvent;
 
 fn invalid<T>(event_type: &str, error: serde_json::Error) -> DataError {
@@ -90,6 +91,15 @@ pub enum ReceivedEvent<'a> {
     EventGrid(&'a EventGridEvent),
     /// A CloudEvent.
     CloudEvent(&'a CloudEvent),
+    /// A custom-schema event: it has no id, type, subject, source or time of its own (they
+    /// read as empty or `None`), and its data is the whole object.
+    Custom(&'a CustomEvent),
+}
+
+impl<'a> From<&'a CustomEvent> for ReceivedEvent<'a> {
+    fn from(event: &'a CustomEvent) -> Self {
+        Self::Custom(event)
+    }
 }
 
 impl<'a> From<&'a EventGridEvent> for ReceivedEvent<'a> {
@@ -105,19 +115,21 @@ impl<'a> From<&'a CloudEvent> for ReceivedEvent<'a> {
 }
 
 impl<'a> ReceivedEvent<'a> {
-    /// The id.
+    /// The id (empty for a custom-schema event).
     pub fn id(&self) -> &'a str {
         match self {
             Self::EventGrid(event) => event.id(),
             Self::CloudEvent(event) => event.id(),
+            Self::Custom(_) => "",
         }
     }
 
-    /// `eventType` or `type`.
+    /// `eventType` or `type` (empty for a custom-schema event).
     pub fn event_type(&self) -> &'a str {
         match self {
             Self::EventGrid(event) => event.event_type(),
             Self::CloudEvent(event) => event.event_type(),
+            Self::Custom(_) => "",
         }
     }
 
@@ -126,6 +138,7 @@ impl<'a> ReceivedEvent<'a> {
         match self {
             Self::EventGrid(event) => Some(event.subject()),
             Self::CloudEvent(event) => event.subject(),
+            Self::Custom(_) => None,
         }
     }
 
@@ -134,6 +147,7 @@ impl<'a> ReceivedEvent<'a> {
         match self {
             Self::EventGrid(event) => event.topic(),
             Self::CloudEvent(event) => Some(event.source()),
+            Self::Custom(_) => None,
         }
     }
 
@@ -142,14 +156,18 @@ impl<'a> ReceivedEvent<'a> {
         match self {
             Self::EventGrid(event) => Some(event.event_time()),
             Self::CloudEvent(event) => event.time(),
+            Self::Custom(_) => None,
         }
     }
 
-    /// The data, read as `T` (see [`EventGridEvent::data_as`] and [`CloudEvent::data_as`]).
+    /// The data, read as `T` (see [`EventGridEvent::data_as`] and [`CloudEvent::data_as`]);
+    /// a custom-schema event's data is the whole event.
     pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, DataError> {
         match self {
             Self::EventGrid(event) => event.data_as(),
             Self::CloudEvent(event) => event.data_as(),
+            Self::Custom(event) => serde_json::from_str(event.json().get())
+                .map_err(|error| invalid::<T>("(custom schema)", error)),
         }
     }
 
@@ -158,8 +176,9 @@ impl<'a> ReceivedEvent<'a> {
         let json = match self {
             Self::EventGrid(event) => serde_json::to_value(event),
             Self::CloudEvent(event) => serde_json::to_value(event),
+            Self::Custom(event) => serde_json::from_str(event.json().get()),
         };
-        // Both types serialize to objects of strings and JSON values, which cannot fail.
+        // Every kind serializes to objects of strings and JSON values, which cannot fail.
         json.unwrap_or(serde_json::Value::Null)
     }
 }

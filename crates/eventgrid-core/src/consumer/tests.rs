@@ -414,3 +414,25 @@ fn garbage_never_panics() {
         }
     }
 }
+
+#[test]
+fn custom_schema_events_are_delivered_as_they_were_published() {
+    let body = r#"[{"orderId": 42, "kind": "placed"}, {"orderId": 43, "kind": "paid"}]"#;
+    let delivery = delivery(&post("application/json", body));
+    let ReceivedEvents::Custom(events) = delivery.events() else {
+        panic!("custom schema events")
+    };
+    assert_eq!(events.len(), 2);
+    let second = delivery.events().iter().nth(1).unwrap();
+    assert_eq!(
+        second.data_as::<serde_json::Value>().unwrap()["kind"],
+        "paid"
+    );
+    assert_eq!((second.event_type(), second.subject()), ("", None));
+    assert_eq!(
+        SystemEvent::parse(second).unwrap(),
+        SystemEvent::Other(String::new())
+    );
+    let error = read(&post("application/json", r#"[{"orderId": 1}, 2]"#)).unwrap_err();
+    assert_eq!(error.to_string(), "event 1: is not a JSON object");
+}
