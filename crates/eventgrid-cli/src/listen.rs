@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use clap::Args;
 use eventgrid::consumer::{
-    DEFAULT_MAX_BODY_BYTES, Incoming, ReceiveError, ReceiveOptions, receive_parts,
+    DEFAULT_MAX_BODY_BYTES, Handshake, Incoming, PushDelivery, ReceiveError, ReceiveOptions,
+    receive_parts,
 };
 use eventgrid::core::bytes::Bytes;
 use eventgrid::core::http::{HeaderValue, Request, Response, StatusCode, header};
@@ -55,17 +56,36 @@ pub struct ListenArgs {
 
 /// What the webhook has seen, for the closing line.
 #[derive(Debug, Default)]
-struct Counters {
-    deliveries: AtomicU64,
-    events: AtomicU64,
-    handshakes: AtomicU64,
-    refused: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) deliveries: AtomicU64,
+    pub(crate) events: AtomicU64,
+    pub(crate) handshakes: AtomicU64,
+    pub(crate) refused: AtomicU64,
 }
 
-struct State {
+/// What a webhook does with what it reads (after answering is decided, before the answer is
+/// sent): `eventgrid listen` prints, the demo counts.
+pub(crate) trait Observer: Send + Sync + 'static {
+    /// A handshake arrived at `path`; it is answered yes.
+    fn handshake(&self, path: &str, handshake: &Handshake);
+    /// A delivery arrived at `path`; it is answered 200.
+    fn delivery(&self, path: &str, delivery: &PushDelivery);
+}
+
+impl Observer for Printer {
+    fn handshake(&self, path: &str, handshake: &Handshake) {
+        Printer::handshake(self, path, handshake);
+    }
+
+    fn delivery(&self, path: &str, delivery: &PushDelivery) {
+        Printer::delivery(self, path, delivery);
+    }
+}
+
+struct State<O> {
     options: ReceiveOptions,
-    printer: Printer,
-    counters: Counters,
+    observer: O,
+    counters: Arc<Counters>,
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
@@ -98,10 +118,39 @@ async fn serve(args: &ListenArgs) -> Result<(), CliError> {
         "eventgrid listen: webhook at {} (answers both handshakes; Ctrl-C to stop)",
         url(address)
     );
+    let options = ReceiveOptions::default().with_max_body_bytes(args.max_body_bytes);
+    let counters = Arc::new(Counters::default());
+    serve_webhook(
+        listener,
+        options,
+        Printer::new(args.format),
+        Arc::clone(&counters),
+        stop,
+    )
+    .await;
+    eprintln!(
+        "eventgrid listen: stopped after {} deliveries ({} events), {} handshakes, {} refused requests",
+        counters.deliveries.load(Ordering::Relaxed),
+        counters.events.load(Ordering::Relaxed),
+        counters.handshakes.load(Ordering::Relaxed),
+        counters.refused.load(Ordering::Relaxed),
+    );
+    Ok(())
+}
+
+/// Serves a webhook on `listener` until `stop` resolves, then lets requests in flight finish
+/// (for at most [`SHUTDOWN_GRACE`]).
+pub(crate) async fn serve_webhook(
+    listener: TcpListener,
+    options: ReceiveOptions,
+    observer: impl Observer,
+    counters: Arc<Counters>,
+    stop: impl std::future::Future<Output = ()>,
+) {
     let state = Arc::new(State {
-        options: ReceiveOptions::default().with_max_body_bytes(args.max_body_bytes),
-        printer: Printer::new(args.format),
-        counters: Counters::default(),
+        options,
+        observer,
+        counters,
     });
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let graceful = GracefulShutdown::new();
@@ -145,19 +194,10 @@ async fn serve(args: &ListenArgs) -> Result<(), CliError> {
     }
     drop(listener);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
-    let counters = &state.counters;
-    eprintln!(
-        "eventgrid listen: stopped after {} deliveries ({} events), {} handshakes, {} refused requests",
-        counters.deliveries.load(Ordering::Relaxed),
-        counters.events.load(Ordering::Relaxed),
-        counters.handshakes.load(Ordering::Relaxed),
-        counters.refused.load(Ordering::Relaxed),
-    );
-    Ok(())
 }
 
-/// Reads one request (bounded), hands it to the core, prints it, and answers.
-async fn answer(state: &State, request: Request<Body>) -> Response<Full<Bytes>> {
+/// Reads one request (bounded), hands it to the core, tells the observer, and answers.
+async fn answer<O: Observer>(state: &State<O>, request: Request<Body>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let refused = |error: ReceiveError| {
@@ -191,14 +231,14 @@ async fn answer(state: &State, request: Request<Body>) -> Response<Full<Bytes>> 
     match receive_parts(&parts.method, &parts.headers, &body, &state.options) {
         Ok(Incoming::Handshake(handshake)) => {
             state.counters.handshakes.fetch_add(1, Ordering::Relaxed);
-            state.printer.handshake(&path, &handshake);
+            state.observer.handshake(&path, &handshake);
             handshake.response().map(Full::new)
         }
         Ok(Incoming::Delivery(delivery)) => {
             state.counters.deliveries.fetch_add(1, Ordering::Relaxed);
             let count = delivery.events().len() as u64;
             state.counters.events.fetch_add(count, Ordering::Relaxed);
-            state.printer.delivery(&path, &delivery);
+            state.observer.delivery(&path, &delivery);
             empty(StatusCode::OK)
         }
         Ok(_) => empty(StatusCode::BAD_REQUEST),
