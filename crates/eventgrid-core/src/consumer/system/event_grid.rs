@@ -26,3 +26,26 @@ pub struct SubscriptionDeletedEventData {
     /// The Azure resource id of the deleted event subscription.
     pub event_subscription_id: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fields_have_the_services_names() {
+        let validation: SubscriptionValidationEventData = serde_json::from_str(
+            r#"{"validationCode": "512d38b6", "validationUrl": "https://rp.eventgrid.azure.net:553/validate?id=1"}"#,
+        )
+        .unwrap();
+        assert_eq!(validation.validation_code.as_deref(), Some("512d38b6"));
+        assert!(validation.validation_url.unwrap().ends_with("?id=1"));
+        let deleted: SubscriptionDeletedEventData = serde_json::from_str(
+            r#"{"eventSubscriptionId": "/subscriptions/s/eventSubscriptions/e"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&deleted).unwrap()["eventSubscriptionId"],
+            "/subscriptions/s/eventSubscriptions/e"
+        );
+    }
+}

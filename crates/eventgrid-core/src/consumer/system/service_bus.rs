@@ -22,3 +22,21 @@ pub struct ServiceBusMessagesAvailableEventData {
     /// The subscription, when the entity is one.
     pub subscription_name: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_has_no_topic_or_subscription() {
+        // The shape of the service's notification for a queue (its docs' example).
+        let data: ServiceBusMessagesAvailableEventData = serde_json::from_str(
+            r#"{"namespaceName": "sb-ns", "requestUri": "https://sb-ns.servicebus.windows.net/orders/messages/head",
+                "entityType": "queue", "queueName": "orders", "topicName": null, "subscriptionName": null}"#,
+        )
+        .unwrap();
+        assert_eq!(data.entity_type.as_deref(), Some("queue"));
+        assert_eq!(data.queue_name.as_deref(), Some("orders"));
+        assert_eq!((data.topic_name, data.subscription_name), (None, None));
+    }
+}
