@@ -3,21 +3,20 @@
 use std::sync::Arc;
 
 use http::{Request, Response};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 
+use crate::auth::token_endpoint::token;
 use crate::inspection::inspect;
-use crate::publish::{DropConnection, full_uri, publish};
-use crate::response::{Body, ServiceError, with_supported_versions};
-use crate::state::Shared;
-use crate::token_endpoint::token;
+use crate::serving::body::{RequestBody, SmallBody, read_small_body};
+use crate::serving::publish::{DropConnection, full_uri, publish};
+use crate::serving::response::{Body, ServiceError, with_supported_versions};
+use crate::store::shared::Shared;
 
 /// Token requests are small forms.
 const MAX_TOKEN_REQUEST_BYTES: usize = 64 * 1024;
 
-pub(crate) async fn route(
+pub(crate) async fn route<B: RequestBody>(
     shared: Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<B>,
 ) -> Result<Response<Body>, DropConnection> {
     let path = request.uri().path();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
@@ -36,12 +35,24 @@ pub(crate) async fn route(
         [tenant, "oauth2", "v2.0", "token"] => {
             let tenant = (*tenant).to_owned();
             let (parts, body) = request.into_parts();
-            let body = match Limited::new(body, MAX_TOKEN_REQUEST_BYTES).collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(_) => {
+            let body = match read_small_body(
+                body,
+                MAX_TOKEN_REQUEST_BYTES,
+                shared.body_read_timeout,
+            )
+            .await
+            {
+                SmallBody::Complete(body) => body,
+                SmallBody::TooLarge => {
                     return Ok(
                         ServiceError::too_large("The token request is too large.").into_response()
                     );
+                }
+                SmallBody::TimedOut => {
+                    return Ok(ServiceError::request_timeout(
+                        "The token request did not arrive in time.",
+                    )
+                    .into_response());
                 }
             };
             Ok(token(
@@ -61,10 +72,14 @@ pub(crate) async fn route(
     }
 }
 
-async fn not_found(shared: &Shared, request: Request<Incoming>, hint: &str) -> Response<Body> {
+async fn not_found<B: RequestBody>(
+    shared: &Shared,
+    request: Request<B>,
+    hint: &str,
+) -> Response<Body> {
     let (parts, body) = request.into_parts();
     // Reading a small body lets the client see the answer instead of a reset connection.
-    let _ = Limited::new(body, MAX_TOKEN_REQUEST_BYTES).collect().await;
+    let _ = read_small_body(body, MAX_TOKEN_REQUEST_BYTES, shared.body_read_timeout).await;
     let uri = full_uri(shared, &parts);
     with_supported_versions(ServiceError::not_found(&uri, hint).into_response())
 }

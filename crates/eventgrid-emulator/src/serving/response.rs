@@ -82,6 +82,11 @@ impl ServiceError {
         )
     }
 
+    /// 408 for a body that is too slow to arrive.
+    pub fn request_timeout(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "RequestTimeout", message)
+    }
+
     /// 413 for a limit.
     pub fn too_large(message: impl Into<String>) -> Self {
         Self::new(
@@ -208,7 +213,7 @@ pub(crate) fn empty_response(status: StatusCode) -> Response<Body> {
 pub(crate) fn with_supported_versions(mut response: Response<Body>) -> Response<Body> {
     response.headers_mut().insert(
         SUPPORTED_VERSIONS,
-        HeaderValue::from_static(crate::publish::API_VERSION),
+        HeaderValue::from_static(crate::serving::publish::API_VERSION),
     );
     response
 }
