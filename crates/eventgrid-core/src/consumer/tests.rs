@@ -436,3 +436,38 @@ fn custom_schema_events_are_delivered_as_they_were_published() {
     let error = read(&post("application/json", r#"[{"orderId": 1}, 2]"#)).unwrap_err();
     assert_eq!(error.to_string(), "event 1: is not a JSON object");
 }
+
+#[test]
+fn mutated_deliveries_never_panic() {
+    // Every truncation of every fixture, and each byte replaced by a few troublesome ones:
+    // whatever comes back, it comes back.
+    let fixtures = [
+        ("application/json", VALIDATION),
+        ("application/json", NOTIFICATION),
+        ("application/json", DELETED),
+        ("application/cloudevents+json", CLOUD_SINGLE),
+        ("application/cloudevents-batch+json", CLOUD_BATCH),
+    ];
+    let options = ReceiveOptions::default();
+    for (content_type, text) in fixtures {
+        let bytes = text.as_bytes();
+        let read = |body: &[u8]| {
+            let _ = receive_parts(
+                &Method::POST,
+                post(content_type, "").headers(),
+                body,
+                &options,
+            );
+        };
+        for cut in 0..bytes.len() {
+            read(&bytes[..cut]);
+        }
+        for position in (0..bytes.len()).step_by(7) {
+            for replacement in [b'"', b'{', b']', b'\\', 0xff, b'9'] {
+                let mut mutated = bytes.to_vec();
+                mutated[position] = replacement;
+                read(&mutated);
+            }
+        }
+    }
+}
