@@ -29,6 +29,7 @@
 
 mod demo;
 mod demo_flows;
+mod demo_subscriber;
 mod emulator;
 mod error;
 mod file_publish;
