@@ -10,8 +10,10 @@
 //! ```
 //!
 //! Without an address it serves on a free port, sends itself the two handshakes and a
-//! delivery of each kind, in the shapes the service sends them, and exits with status 1 if
-//! any was not read as it should have been.
+//! delivery of each kind, in the shapes the service sends them, then has the emulator
+//! subscribe it twice (Event Grid schema and CloudEvents, each with its handshake) and push
+//! it an application event and a system event; it exits with status 1 if anything was not read
+//! as it should have been.
 
 use std::convert::Infallible;
 use std::error::Error;
@@ -19,7 +21,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use eventgrid::asynchronous::HyperTransport;
+use eventgrid::asynchronous::{EventGridClient, HyperTransport};
 use eventgrid::consumer::system::SystemEvent;
 use eventgrid::consumer::{
     DataError, Handshake, Incoming, ReceiveOptions, ReceivedEvent, receive_parts,
@@ -27,10 +29,13 @@ use eventgrid::consumer::{
 use eventgrid::core::bytes::Bytes;
 use eventgrid::core::http::{Method, Request, Response, StatusCode};
 use eventgrid::core::{AsyncTransport, ClientOptions};
+use eventgrid::{Credential, EventGridConfig, EventGridTopicConfig};
+use eventgrid_emulator::{Emulator, EmulatorConfig, Schema, SubscriptionSpec, TopicSpec};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use serde_json::json;
 use tokio::net::TcpListener;
 
 /// An application's own event, published as `order.placed`.
@@ -272,9 +277,82 @@ async fn self_check() -> Result<(), Box<dyn Error>> {
             return Err(format!("did not {expected_action:?}; did {done:?}").into());
         }
     }
+    through_the_emulator(address, &webhook).await?;
     let _ = stop.send(());
     server.await?;
     println!("webhook_receiver: both handshakes and every kind of delivery were read");
+    Ok(())
+}
+
+/// Event Grid played by the emulator: two subscriptions on a topic, one delivering the Event
+/// Grid schema and one CloudEvents, each validated by its own handshake; then an application
+/// event and a system event published and pushed to the webhook twice over.
+async fn through_the_emulator(
+    address: SocketAddr,
+    webhook: &Webhook,
+) -> Result<(), Box<dyn Error>> {
+    let emulator = Emulator::start(EmulatorConfig::new().topic(TopicSpec::open("orders"))).await?;
+    for (name, schema) in [
+        ("grid-schema", Schema::EventGrid),
+        ("cloud-schema", Schema::CloudEvents),
+    ] {
+        let endpoint = format!("http://{address}/{name}");
+        emulator.add_subscription(
+            SubscriptionSpec::new("orders", name, &endpoint)?.delivery_schema(schema),
+        )?;
+    }
+    let topic = EventGridTopicConfig::new("orders", emulator.topic_endpoint("orders"))?;
+    let client = EventGridClient::new(EventGridConfig::new([topic])?, Credential::None)?;
+    client
+        .emit_event(
+            "orders",
+            "order.placed",
+            "orders/77",
+            json!({"order_id": 77, "total": 12.5}),
+        )
+        .await?;
+    client
+        .emit_event(
+            "orders",
+            "Microsoft.Storage.BlobCreated",
+            "/blobServices/default/containers/photos/blobs/cat.jpg",
+            json!({"api": "PutBlob", "url": "https://acct.blob.core.windows.net/photos/cat.jpg", "contentLength": 5}),
+        )
+        .await?;
+    let expected = [
+        "answered the Event Grid validation handshake",
+        "allowed deliveries from",
+        "ship order 77 (12.50)",
+        "index blob https://acct.blob.core.windows.net/photos/cat.jpg (5 bytes)",
+    ];
+    // A bound on a loopback exchange of milliseconds, so that a broken one fails instead of hanging.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let done = webhook.done.lock().expect("not poisoned").clone();
+        let count = |action: &str| done.iter().filter(|line| line.contains(action)).count();
+        // One handshake of each kind; each event once per subscription.
+        let wanted = [1, 1, 2, 2];
+        if expected
+            .iter()
+            .zip(wanted)
+            .all(|(action, n)| count(action) >= n)
+        {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let states: Vec<_> = emulator
+                .subscriptions()
+                .into_iter()
+                .map(|info| format!("{} {:?} {:?}", info.name, info.state, info.reason))
+                .collect();
+            return Err(format!(
+                "the emulator's deliveries did not all arrive: did {done:?}; {states:?}"
+            )
+            .into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    emulator.shutdown().await;
     Ok(())
 }
 
