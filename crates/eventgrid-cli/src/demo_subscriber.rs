@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use eventgrid::consumer::system::names;
 use eventgrid::consumer::{Handshake, PushDelivery, ReceiveOptions};
-use eventgrid_emulator::{BatchPolicy, EmulatorHandle, SubscriptionSpec, SubscriptionState};
+use eventgrid_emulator::{BatchPolicy, EmulatorHandle, SubscriptionState, WebhookSubscription};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
@@ -93,12 +93,12 @@ impl DemoSubscriber {
                 let _ = stopped.await;
             },
         ));
-        let spec = SubscriptionSpec::new(topic, SUBSCRIPTION, &format!("http://{address}/"))
+        let spec = WebhookSubscription::new(topic, SUBSCRIPTION, &format!("http://{address}/"))
             .and_then(|spec| Ok(spec.batching(BatchPolicy::new(25, 64)?)))
             .map_err(CliError::failure)?;
         emulator
             .control()
-            .add_subscription(spec)
+            .add_webhook(spec)
             .map_err(|error| CliError::failure(format!("could not subscribe: {error}")))?;
         let subscriber = Self {
             topic,
@@ -109,7 +109,7 @@ impl DemoSubscriber {
         subscriber.wait(emulator, "the validation handshake", |_| {
             emulator
                 .control()
-                .subscription(topic, SUBSCRIPTION)
+                .webhook_subscription(topic, SUBSCRIPTION)
                 .is_some_and(|info| info.state == SubscriptionState::Active)
         })?;
         let code = subscriber
@@ -163,7 +163,7 @@ impl DemoSubscriber {
             if Instant::now() > deadline {
                 let state = emulator
                     .control()
-                    .subscription(self.topic, SUBSCRIPTION)
+                    .webhook_subscription(self.topic, SUBSCRIPTION)
                     .map(|info| {
                         format!(
                             "{} {}",

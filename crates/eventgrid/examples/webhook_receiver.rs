@@ -30,7 +30,7 @@ use eventgrid::core::bytes::Bytes;
 use eventgrid::core::http::{Method, Request, Response, StatusCode};
 use eventgrid::core::{AsyncTransport, ClientOptions};
 use eventgrid::{Credential, EventGridConfig, EventGridTopicConfig};
-use eventgrid_emulator::{Emulator, EmulatorConfig, Schema, SubscriptionSpec, TopicSpec};
+use eventgrid_emulator::{Emulator, EmulatorConfig, Schema, TopicSpec, WebhookSubscription};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -297,8 +297,8 @@ async fn through_the_emulator(
         ("cloud-schema", Schema::CloudEvents),
     ] {
         let endpoint = format!("http://{address}/{name}");
-        emulator.add_subscription(
-            SubscriptionSpec::new("orders", name, &endpoint)?.delivery_schema(schema),
+        emulator.add_webhook(
+            WebhookSubscription::new("orders", name, &endpoint)?.delivery_schema(schema),
         )?;
     }
     let topic = EventGridTopicConfig::new("orders", emulator.topic_endpoint("orders"))?;
@@ -341,7 +341,7 @@ async fn through_the_emulator(
         }
         if tokio::time::Instant::now() > deadline {
             let states: Vec<_> = emulator
-                .subscriptions()
+                .webhook_subscriptions()
                 .into_iter()
                 .map(|info| format!("{} {:?} {:?}", info.name, info.state, info.reason))
                 .collect();
