@@ -32,11 +32,14 @@ mod demo_flows;
 mod emulator;
 mod error;
 mod file_publish;
+#[doc(hidden)]
+pub mod fuzzing;
 mod jsonl;
 mod line_event;
 mod progress;
 mod publish;
 mod sas;
+mod secret_file;
 mod table;
 mod target;
 
@@ -48,7 +51,7 @@ use clap::{Parser, Subcommand};
 pub use error::CliError;
 pub use publish::PublishArgs;
 pub use sas::SasArgs;
-pub use target::TargetArgs;
+pub use target::{KEY_VAR, SAS_VAR, TargetArgs};
 
 /// Publish events to Azure Event Grid or the local emulator.
 ///

@@ -65,6 +65,8 @@ mod error;
 mod event_schema;
 mod fault_state;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inspection;
 mod json_fast_scan;
 mod json_scan;
