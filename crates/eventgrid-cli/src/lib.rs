@@ -57,7 +57,9 @@ pub use target::{KEY_VAR, SAS_VAR, TargetArgs};
 ///
 /// Topics come from the environment (`EVENTGRID_TOPICS=orders`,
 /// `EVENTGRID_ORDERS_ENDPOINT=...`, optional `EVENTGRID_ORDERS_KEY`, `_SAS`, `_SCHEMA`) or from
-/// `--endpoint` with `--key`, `--sas` or `--entra`.
+/// `--endpoint` with `--key-file`, `--sas-file`, `--key`, `--sas` or `--entra`. A key or token
+/// can also come from `EVENTGRID_KEY` or `EVENTGRID_SAS` (command lines are visible to other
+/// users of the machine; files and the environment are not).
 #[derive(Debug, Parser)]
 #[command(name = "eventgrid", version, about, long_about = None)]
 pub struct Cli {

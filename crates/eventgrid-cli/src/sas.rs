@@ -2,27 +2,26 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{ArgGroup, Args};
 use eventgrid::core::{Endpoint, Secret};
 use eventgrid::generate_sas;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::CliError;
-use crate::secret_file::{read_secret_file, secret};
+use crate::secret_file::{env_secret, read_secret_file, secret};
 use crate::target::KEY_VAR;
 
 /// The topic, its key, and when the token expires.
 #[derive(Debug, Clone, Args)]
-#[group(id = "key_source", required = true, multiple = false)]
+#[command(group(ArgGroup::new("key_source").multiple(false)))]
 pub struct SasArgs {
     /// The topic's endpoint, such as <https://orders.westus2-1.eventgrid.azure.net/api/events>
     #[arg(long, value_name = "URL")]
     pub endpoint: String,
     /// The topic's access key (base64, as the Azure portal shows it). Other users of the machine
-    /// can see command lines: prefer --key-file or the variable
-    #[arg(long, value_name = "KEY", group = "key_source", env = KEY_VAR, hide_env_values = true,
-          value_parser = secret)]
+    /// can see command lines: prefer --key-file, or EVENTGRID_KEY in the environment
+    #[arg(long, value_name = "KEY", group = "key_source", value_parser = secret)]
     pub key: Option<Secret>,
     /// Read the access key from this file (surrounding whitespace is ignored)
     #[arg(long, value_name = "FILE", group = "key_source")]
@@ -44,7 +43,11 @@ pub fn run(args: &SasArgs) -> Result<(), CliError> {
     let key = match (&args.key, &args.key_file) {
         (Some(key), _) => key.clone(),
         (None, Some(path)) => read_secret_file("--key-file", path)?,
-        (None, None) => return Err(CliError::usage("give --key-file, --key or EVENTGRID_KEY")),
+        (None, None) => env_secret(KEY_VAR)?.ok_or_else(|| {
+            CliError::usage(format!(
+                "the key is missing: give --key-file, --key or {KEY_VAR}"
+            ))
+        })?,
     };
     let token = generate_sas(&endpoint, key.expose(), args.expires)
         .map_err(|error| CliError::usage(format!("--key: {error}")))?;

@@ -1,5 +1,5 @@
 //! Credentials given without putting them on the command line, where other users of the
-//! machine can read them: from a file, or from the environment through clap.
+//! machine can read them: from a file, or from the environment.
 
 use std::io::Read;
 use std::path::Path;
@@ -36,6 +36,18 @@ pub fn read_secret_file(flag: &str, path: &Path) -> Result<Secret, CliError> {
         return Err(fail("the file is empty".to_owned()));
     }
     Ok(Secret::new(text))
+}
+
+/// The credential in the environment variable `name`; `None` when it is unset or empty.
+pub fn env_secret(name: &str) -> Result<Option<Secret>, CliError> {
+    match std::env::var(name) {
+        Ok(value) if value.trim().is_empty() => Ok(None),
+        Ok(value) => Ok(Some(Secret::new(value.trim()))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(CliError::usage(format!("{name} is not UTF-8 text")))
+        }
+    }
 }
 
 #[cfg(test)]
