@@ -129,6 +129,18 @@ fn cargo_fuzz(root: &Path) -> Command {
         .status()
         .is_ok_and(|status| status.success());
     let mut command = Command::new("cargo");
+    // Not the variables `cargo xtask` was started with: build scripts watch some of them, and
+    // a change rebuilds every instrumented dependency.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let from_cargo = (name.starts_with("CARGO") && name != "CARGO_HOME")
+            || name.starts_with("RUSTUP_TOOLCHAIN")
+            || name.starts_with("RUSTC")
+            || name == "OUT_DIR";
+        if from_cargo {
+            command.env_remove(name.as_ref());
+        }
+    }
     if has_nightly {
         command.arg("+nightly");
     } else {

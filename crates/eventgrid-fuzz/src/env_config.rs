@@ -31,47 +31,36 @@ pub fn run(data: &[u8]) {
             .collect();
         vars.insert(eventgrid_core::TOPICS_VAR.to_owned(), names.join(","));
     }
-    let secrets = secrets(&vars);
-    let listed: Vec<&str> = vars
+    let listed: Vec<String> = vars
         .get(eventgrid_core::TOPICS_VAR)
-        .map(|list| list.split(',').map(str::trim).collect())
+        .map(|list| list.split(',').map(|name| name.trim().to_owned()).collect())
         .unwrap_or_default();
-
-    match EventGridConfig::from_env_with(|name| vars.get(name).cloned()) {
-        Ok(config) => {
-            for name in config.topic_names() {
-                assert!(listed.contains(&name.as_str()), "unlisted topic {name:?}");
-                assert!(config.topic(&name).is_ok());
-            }
-            let debug = format!("{config:?}");
-            for secret in &secrets {
-                assert!(!debug.contains(secret.as_str()), "Debug shows a credential");
-            }
-        }
-        Err(error) => {
-            let message = format!("{error} {error:?}");
-            for secret in &secrets {
-                assert!(
-                    !message.contains(secret.as_str()),
-                    "an error shows a credential"
-                );
-            }
+    check(&vars, &listed, &[]);
+    // Again with every key and token replaced by a value no message could contain by chance.
+    let mut canaries = Vec::new();
+    for (name, value) in vars.iter_mut() {
+        if (name.ends_with("_KEY") || name.ends_with("_SAS")) && !value.trim().is_empty() {
+            *value = format!("canary-{}-c2VjcmV0", canaries.len());
+            canaries.push(value.clone());
         }
     }
+    check(&vars, &listed, &canaries);
 }
 
-/// The values of `*_KEY` and `*_SAS` variables that are distinctive enough to look for: long,
-/// and not part of any other name or value.
-fn secrets(vars: &HashMap<String, String>) -> Vec<String> {
-    let is_secret = |name: &str| name.ends_with("_KEY") || name.ends_with("_SAS");
-    vars.iter()
-        .filter(|(name, value)| is_secret(name) && value.trim().len() >= 12)
-        .map(|(_, value)| value.trim().to_owned())
-        .filter(|secret| {
-            vars.iter().all(|(name, value)| {
-                !name.contains(secret.as_str())
-                    && (is_secret(name) || !value.contains(secret.as_str()))
-            })
-        })
-        .collect()
+/// Reads `vars`. Checks: every configured topic is listed; no `secret` shows in the
+/// configuration's `Debug` output or in an error.
+fn check(vars: &HashMap<String, String>, listed: &[String], secrets: &[String]) {
+    let shown = match EventGridConfig::from_env_with(|name| vars.get(name).cloned()) {
+        Ok(config) => {
+            for name in config.topic_names() {
+                assert!(listed.contains(&name), "unlisted topic {name:?}");
+                assert!(config.topic(&name).is_ok());
+            }
+            format!("{config:?}")
+        }
+        Err(error) => format!("{error} {error:?}"),
+    };
+    for secret in secrets {
+        assert!(!shown.contains(secret.as_str()), "a credential shows: {shown}");
+    }
 }
