@@ -54,50 +54,34 @@
 #![deny(missing_docs)]
 
 mod auth;
-mod background;
-mod body_pool;
 pub mod cli;
 mod config;
-mod config_file;
-mod date_time;
-mod delivery;
 mod error;
-mod event_schema;
-mod fault_state;
 mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
 mod inspection;
-mod json_fast_scan;
-mod json_scan;
-mod jwt;
-mod publish;
-mod response;
-mod router;
-mod running;
-mod sas;
-mod sas_expiry;
-mod server;
-mod state;
+mod serving;
 mod store;
-mod tls;
-mod token_endpoint;
-mod topic;
-mod validate;
+mod validation;
 
-pub use background::EmulatorHandle;
+pub use config::topic::{Schema, TopicSpec};
 pub use config::{EmulatorConfig, EntraClient, Limits};
 pub use error::{Error, Result};
 pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
-pub use running::{Emulator, EmulatorControl, RunningEmulator};
+pub use inspection::control::EmulatorControl;
+pub use serving::background::EmulatorHandle;
+/// For fuzzing the whole request path in-process; not part of the stable API.
+#[doc(hidden)]
+pub use serving::in_process::{InProcessEmulator, InProcessResponse};
+pub use serving::start::{Emulator, RunningEmulator};
 pub use store::{RecordedRequest, TopicCounters};
-pub use topic::{Schema, TopicSpec};
 
 /// The audience of the bearer tokens Event Grid accepts (scope `{EVENT_GRID_AUDIENCE}/.default`).
-pub const EVENT_GRID_AUDIENCE: &str = jwt::EVENT_GRID_AUDIENCE;
+pub const EVENT_GRID_AUDIENCE: &str = auth::jwt::EVENT_GRID_AUDIENCE;
 
 /// The api-version of basic topics, required on every publish request.
-pub const API_VERSION: &str = publish::API_VERSION;
+pub const API_VERSION: &str = serving::publish::API_VERSION;
 
 #[cfg(test)]
 mod tests {
@@ -110,5 +94,6 @@ mod tests {
         assert_send_sync::<crate::EmulatorControl>();
         assert_send_sync::<crate::EmulatorConfig>();
         assert_send_sync::<crate::Error>();
+        assert_send_sync::<crate::InProcessEmulator>();
     }
 }

@@ -9,7 +9,8 @@ use tokio::sync::oneshot;
 
 use crate::config::EmulatorConfig;
 use crate::error::{Error, Result};
-use crate::running::{Emulator, EmulatorControl};
+use crate::inspection::control::EmulatorControl;
+use crate::serving::start::Emulator;
 
 impl Emulator {
     /// Starts an emulator on a multi-thread tokio runtime of its own, on a background thread,

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use crate::config::topic::{Schema, TopicSpec};
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
 use crate::faults::{FaultRule, FaultSpec};
-use crate::topic::{Schema, TopicSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

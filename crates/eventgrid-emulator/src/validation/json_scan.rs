@@ -1,4 +1,4 @@
-//! The quick way through a publish body: the same walk as [`json_scan`](crate::json_scan),
+//! The quick way through a publish body: the same walk as [`json_diagnosis`](crate::validation::json_diagnosis),
 //! finding each element of the top-level array and the members of each element that is an
 //! object, but written for speed and without diagnostics. It accepts exactly what that scanner
 //! accepts; on anything else (or anything unusual, such as nesting deeper than 64) it gives up
@@ -8,10 +8,65 @@
 //! rather than updating a struct), from skipping string contents eight bytes at a time, and
 //! from recursing only into nested containers.
 
-use crate::json_scan::{Kind, Member, RawJson};
+use std::borrow::Cow;
 
 /// Nesting deeper than this is left to the diagnosing scanner (which allows 128).
 const MAX_DEPTH: u32 = 64;
+
+/// What kind of JSON value a [`RawJson`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Object,
+    Array,
+    String,
+    Number,
+    Bool,
+    Null,
+}
+
+/// One JSON value as it appears in the body.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawJson<'a> {
+    pub kind: Kind,
+    /// The value's text (strings with their quotes).
+    pub text: &'a str,
+    /// For strings: whether the text has escapes, so decoding needs work.
+    pub escaped: bool,
+}
+
+impl<'a> RawJson<'a> {
+    /// The decoded content of a string value; `None` for other kinds.
+    pub fn string(&self) -> Option<Cow<'a, str>> {
+        if self.kind != Kind::String {
+            return None;
+        }
+        if !self.escaped {
+            return Some(Cow::Borrowed(&self.text[1..self.text.len() - 1]));
+        }
+        // Escapes were validated by the scan, so decoding cannot fail.
+        serde_json::from_str::<String>(self.text)
+            .ok()
+            .map(Cow::Owned)
+    }
+}
+
+/// A member of an event object: its name (a string value) and its value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Member<'a> {
+    pub name: RawJson<'a>,
+    pub value: RawJson<'a>,
+}
+
+impl Member<'_> {
+    /// Whether the member's decoded name is `name`.
+    pub fn is(&self, name: &str) -> bool {
+        if self.name.escaped {
+            self.name.string().is_some_and(|decoded| decoded == name)
+        } else {
+            &self.name.text[1..self.name.text.len() - 1] == name
+        }
+    }
+}
 
 /// Scans `body`, which must be a JSON array, calling `element` with each element's index, raw
 /// value and (for objects) members; returns the number of elements, or `None` when the body is
@@ -297,7 +352,7 @@ fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json_scan::scan_array;
+    use crate::validation::json_diagnosis::scan_array;
 
     /// Everything either scanner reports: elements (kind, text, escaped) with their members.
     type Seen = Vec<(Kind, String, bool, Vec<(String, bool, Kind, String, bool)>)>;

@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::body_pool::BodyPool;
+use crate::auth::jwt::TokenAuthority;
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
-use crate::jwt::TokenAuthority;
+use crate::serving::body::BodyPool;
 use crate::store::TopicState;
 
 /// Everything a request handler needs.
@@ -26,6 +26,9 @@ pub(crate) struct Shared {
     pub base_url: String,
     /// Buffers for bodies that are validated and not kept.
     pub body_pool: BodyPool,
+    /// Serving [`InProcessEmulator`](crate::serving::in_process::InProcessEmulator) calls:
+    /// latency faults are decided and counted but not waited for.
+    pub in_process: bool,
 }
 
 /// Spare body buffers kept for reuse: enough for dozens of connections sending large bodies.
@@ -65,6 +68,7 @@ impl Shared {
             ),
             fallback_host,
             body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES),
+            in_process: false,
         })
     }
 

@@ -1,157 +1,17 @@
-//! Starting an emulator inside a tokio runtime, and controlling it while it runs.
+//! [`EmulatorControl`]: URLs, inspection and fault injection of a running emulator, from Rust.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::ops::Deref;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use time::OffsetDateTime;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-use tokio_rustls::TlsAcceptor;
 
-use crate::config::EmulatorConfig;
-use crate::error::{Error, Result};
+use crate::auth::jwt::EVENT_GRID_AUDIENCE;
+use crate::error::Result;
 use crate::faults::FaultSpec;
-use crate::jwt::EVENT_GRID_AUDIENCE;
-use crate::server::serve;
-use crate::state::Shared;
+use crate::store::shared::Shared;
 use crate::store::{RecordedRequest, TopicCounters, TopicState};
-use crate::tls::{self, RemoveOnDrop};
-
-/// Starts emulators. See [`Emulator::start`] (async) and
-/// [`Emulator::start_in_background`](crate::Emulator::start_in_background) (blocking code).
-#[derive(Debug)]
-pub struct Emulator {
-    _private: (),
-}
-
-impl Emulator {
-    /// Starts an emulator on the current tokio runtime and returns once it is listening.
-    ///
-    /// Fails when the configuration is invalid, the address cannot be bound (for example: the
-    /// port is in use) or the TLS certificate cannot be written.
-    pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator> {
-        config.validate()?;
-        let address = match config.host.parse::<Ipv6Addr>() {
-            Ok(_) => format!("[{}]:{}", config.host, config.port),
-            Err(_) => format!("{}:{}", config.host, config.port),
-        };
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
-            .await
-            .map_err(|source| Error::Bind {
-                address: address.clone(),
-                source,
-            })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| Error::Bind { address, source })?;
-        let url_ip = match local_addr.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ip => ip,
-        };
-        let authority = SocketAddr::new(url_ip, local_addr.port()).to_string();
-        let shared = Arc::new(Shared::new(&config, authority)?);
-
-        let (mut acceptor, mut ca_pem, mut ca_path, mut cleanup) = (None, None, None, None);
-        if config.tls {
-            let mut names = vec![
-                "localhost".to_owned(),
-                "127.0.0.1".to_owned(),
-                "::1".to_owned(),
-            ];
-            for name in [config.host.clone(), url_ip.to_string()] {
-                let unspecified = name.parse::<IpAddr>().is_ok_and(|ip| ip.is_unspecified());
-                if !unspecified && !names.contains(&name) {
-                    names.push(name);
-                }
-            }
-            let material = tls::generate(&names)?;
-            let path = match &config.tls_certificate_path {
-                Some(path) => path.clone(),
-                None => {
-                    let path = tls::default_certificate_path(local_addr.port());
-                    cleanup = Some(path.clone());
-                    path
-                }
-            };
-            tls::write_certificate(&path, &material.ca_pem)?;
-            acceptor = Some(TlsAcceptor::from(material.server_config));
-            ca_pem = Some(Arc::from(material.ca_pem));
-            ca_path = Some(path);
-        }
-
-        let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(serve(
-            listener,
-            acceptor,
-            Arc::clone(&shared),
-            stopped,
-            RemoveOnDrop(cleanup),
-        ));
-        Ok(RunningEmulator {
-            control: EmulatorControl {
-                shared,
-                local_addr,
-                ca_pem,
-                ca_path,
-            },
-            stop,
-            task: Some(task),
-        })
-    }
-}
-
-/// An emulator serving on the tokio runtime it was started on. Dropping it stops it (without
-/// waiting); [`shutdown`](RunningEmulator::shutdown) stops it gracefully.
-///
-/// It dereferences to [`EmulatorControl`] for URLs, inspection and fault injection.
-pub struct RunningEmulator {
-    control: EmulatorControl,
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl RunningEmulator {
-    /// The controls, to clone and hand to other tasks.
-    pub fn control(&self) -> &EmulatorControl {
-        &self.control
-    }
-
-    /// Stops accepting connections, lets requests in flight finish (up to 5 seconds), and
-    /// returns when the server has stopped.
-    pub async fn shutdown(mut self) {
-        self.stop.send_replace(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Deref for RunningEmulator {
-    type Target = EmulatorControl;
-
-    fn deref(&self) -> &EmulatorControl {
-        &self.control
-    }
-}
-
-impl Drop for RunningEmulator {
-    fn drop(&mut self) {
-        self.stop.send_replace(true);
-    }
-}
-
-impl fmt::Debug for RunningEmulator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RunningEmulator")
-            .field("control", &self.control)
-            .finish_non_exhaustive()
-    }
-}
 
 /// URLs, inspection and fault injection of a running emulator. Cheap to clone; every method is
 /// synchronous and safe to call from async code.
@@ -160,10 +20,10 @@ impl fmt::Debug for RunningEmulator {
 /// the calling test, not a condition to handle.
 #[derive(Clone)]
 pub struct EmulatorControl {
-    shared: Arc<Shared>,
-    local_addr: SocketAddr,
-    ca_pem: Option<Arc<str>>,
-    ca_path: Option<PathBuf>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) local_addr: SocketAddr,
+    pub(crate) ca_pem: Option<Arc<str>>,
+    pub(crate) ca_path: Option<PathBuf>,
 }
 
 impl fmt::Debug for EmulatorControl {
@@ -247,7 +107,9 @@ impl EmulatorControl {
         state
             .events()
             .iter()
-            .map(|event| crate::delivery::as_delivered(state.spec.schema(), topic, event))
+            .map(|event| {
+                crate::inspection::delivery::as_delivered(state.spec.schema(), topic, event)
+            })
             .collect()
     }
 

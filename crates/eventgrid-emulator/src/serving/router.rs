@@ -4,20 +4,20 @@ use std::sync::Arc;
 
 use http::{Request, Response};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 
+use crate::auth::token_endpoint::token;
 use crate::inspection::inspect;
-use crate::publish::{DropConnection, full_uri, publish};
-use crate::response::{Body, ServiceError, with_supported_versions};
-use crate::state::Shared;
-use crate::token_endpoint::token;
+use crate::serving::body::RequestBody;
+use crate::serving::publish::{DropConnection, full_uri, publish};
+use crate::serving::response::{Body, ServiceError, with_supported_versions};
+use crate::store::shared::Shared;
 
 /// Token requests are small forms.
 const MAX_TOKEN_REQUEST_BYTES: usize = 64 * 1024;
 
-pub(crate) async fn route(
+pub(crate) async fn route<B: RequestBody>(
     shared: Arc<Shared>,
-    request: Request<Incoming>,
+    request: Request<B>,
 ) -> Result<Response<Body>, DropConnection> {
     let path = request.uri().path();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
@@ -61,7 +61,11 @@ pub(crate) async fn route(
     }
 }
 
-async fn not_found(shared: &Shared, request: Request<Incoming>, hint: &str) -> Response<Body> {
+async fn not_found<B: RequestBody>(
+    shared: &Shared,
+    request: Request<B>,
+    hint: &str,
+) -> Response<Body> {
     let (parts, body) = request.into_parts();
     // Reading a small body lets the client see the answer instead of a reset connection.
     let _ = Limited::new(body, MAX_TOKEN_REQUEST_BYTES).collect().await;

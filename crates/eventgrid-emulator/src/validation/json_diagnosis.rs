@@ -3,65 +3,10 @@
 //! members of each element that is an object, as raw text, without building any value tree.
 //! Strings, which are most of an event's bytes, are skipped eight bytes at a time.
 
-use std::borrow::Cow;
+use crate::validation::json_scan::{Kind, Member, RawJson};
 
 /// Nesting deeper than this is refused, as `serde_json` does.
 const MAX_DEPTH: usize = 128;
-
-/// What kind of JSON value a [`RawJson`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Object,
-    Array,
-    String,
-    Number,
-    Bool,
-    Null,
-}
-
-/// One JSON value as it appears in the body.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RawJson<'a> {
-    pub kind: Kind,
-    /// The value's text (strings with their quotes).
-    pub text: &'a str,
-    /// For strings: whether the text has escapes, so decoding needs work.
-    pub escaped: bool,
-}
-
-impl<'a> RawJson<'a> {
-    /// The decoded content of a string value; `None` for other kinds.
-    pub fn string(&self) -> Option<Cow<'a, str>> {
-        if self.kind != Kind::String {
-            return None;
-        }
-        if !self.escaped {
-            return Some(Cow::Borrowed(&self.text[1..self.text.len() - 1]));
-        }
-        // Escapes were validated by the scan, so decoding cannot fail.
-        serde_json::from_str::<String>(self.text)
-            .ok()
-            .map(Cow::Owned)
-    }
-}
-
-/// A member of an event object: its name (a string value) and its value.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Member<'a> {
-    pub name: RawJson<'a>,
-    pub value: RawJson<'a>,
-}
-
-impl Member<'_> {
-    /// Whether the member's decoded name is `name`.
-    pub fn is(&self, name: &str) -> bool {
-        if self.name.escaped {
-            self.name.string().is_some_and(|decoded| decoded == name)
-        } else {
-            &self.name.text[1..self.name.text.len() - 1] == name
-        }
-    }
-}
 
 /// Why a body is not valid JSON, in `serde_json`'s words, and where: kept small (and cheap to
 /// return) until it is shown.

@@ -1,5 +1,7 @@
 //! Fault injection rules: what a topic does wrong, and to which requests.
 
+pub(crate) mod state;
+
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,28 +2,22 @@
 //! limits, content type and validation, then the events are kept.
 
 use std::fmt;
-use std::ops::Deref;
 
-use bytes::{Bytes, BytesMut};
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 
 use crate::auth::{authorize, host_of};
-use crate::body_pool::{BodyPool, PooledBuffer};
-use crate::fault_state::FaultOutcome;
-use crate::response::{Body, ServiceError, empty_response, with_supported_versions};
-use crate::state::Shared;
-use crate::store::{RecordedRequest, TopicState};
-use crate::topic::Schema;
-use crate::validate::validate_batch;
+use crate::config::topic::Schema;
+use crate::faults::state::FaultOutcome;
+use crate::serving::body::{BodyBytes, ReadBody, RequestBody, read_body};
+use crate::serving::response::{Body, ServiceError, empty_response, with_supported_versions};
+use crate::store::TopicState;
+use crate::store::recorded::{record, redact_query};
+use crate::store::shared::Shared;
+use crate::validation::validate_batch;
 
 /// The only data-plane version of basic topics.
 pub(crate) const API_VERSION: &str = "2018-01-01";
-
-/// A body bigger than this is not even drained before answering 413; the connection closes.
-const MAX_DRAINED_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Returned to hyper to close the connection without answering (a fault rule said so, or the
 /// client went away mid-body).
@@ -38,58 +32,10 @@ impl fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-/// What reading the body gave.
-enum ReadBody<'p> {
-    Complete(BodyBytes<'p>),
-    /// Over the request limit; this many bytes were seen.
-    TooLarge(u64),
-}
-
-/// A whole request body in one contiguous buffer.
-enum BodyBytes<'p> {
-    /// Kept by a topic that retains events: they are stored as slices of it.
-    Kept(Bytes),
-    /// Only validated; its memory serves a later request.
-    Pooled(PooledBuffer<'p>),
-}
-
-impl Deref for BodyBytes<'_> {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            BodyBytes::Kept(bytes) => bytes,
-            BodyBytes::Pooled(buffer) => buffer,
-        }
-    }
-}
-
-/// A body being read into [`BodyBytes`].
-enum BodyWriter<'p> {
-    Kept(BytesMut),
-    Pooled(PooledBuffer<'p>),
-}
-
-impl<'p> BodyWriter<'p> {
-    fn extend_from_slice(&mut self, data: &[u8]) {
-        match self {
-            BodyWriter::Kept(bytes) => bytes.extend_from_slice(data),
-            BodyWriter::Pooled(buffer) => buffer.extend_from_slice(data),
-        }
-    }
-
-    fn finish(self) -> BodyBytes<'p> {
-        match self {
-            BodyWriter::Kept(bytes) => BodyBytes::Kept(bytes.freeze()),
-            BodyWriter::Pooled(buffer) => BodyBytes::Pooled(buffer),
-        }
-    }
-}
-
-pub(crate) async fn publish(
+pub(crate) async fn publish<B: RequestBody>(
     shared: &Shared,
     topic: &TopicState,
-    request: Request<Incoming>,
+    request: Request<B>,
 ) -> Result<Response<Body>, DropConnection> {
     topic.count_request();
     let (parts, body) = request.into_parts();
@@ -98,7 +44,7 @@ pub(crate) async fn publish(
         .await
         .map_err(|_| DropConnection)?;
     let faults = topic.decide_faults();
-    if !faults.delay.is_zero() {
+    if !faults.delay.is_zero() && !shared.in_process {
         tokio::time::sleep(faults.delay).await;
     }
     let (response, events) = match faults.outcome {
@@ -232,42 +178,6 @@ fn cloud_events_content_type(given: &str) -> ServiceError {
     ))
 }
 
-/// Reads the body up to `limit` bytes into one buffer (from `pool` when given), copying each
-/// frame as it arrives so that hyper can reuse its read buffer; beyond the limit, drains (so the
-/// client can read the 413) without keeping anything.
-async fn read_body<'p>(
-    mut body: Incoming,
-    limit: usize,
-    pool: Option<&'p BodyPool>,
-) -> Result<ReadBody<'p>, hyper::Error> {
-    let limit = limit as u64;
-    let capacity = hyper::body::Body::size_hint(&body)
-        .exact()
-        .filter(|length| *length <= limit)
-        .unwrap_or(0) as usize;
-    let mut kept = match pool {
-        Some(pool) => BodyWriter::Pooled(pool.take(capacity)),
-        None => BodyWriter::Kept(BytesMut::with_capacity(capacity)),
-    };
-    let mut seen: u64 = 0;
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame?.into_data() else {
-            continue;
-        };
-        seen += data.len() as u64;
-        if seen <= limit {
-            kept.extend_from_slice(&data);
-        } else if seen > MAX_DRAINED_BYTES {
-            break;
-        }
-    }
-    if seen > limit {
-        Ok(ReadBody::TooLarge(seen))
-    } else {
-        Ok(ReadBody::Complete(kept.finish()))
-    }
-}
-
 /// `scheme://host/path?query` as the client addressed it.
 pub(crate) fn full_uri(shared: &Shared, parts: &Parts) -> String {
     let path = parts
@@ -281,53 +191,4 @@ pub(crate) fn full_uri(shared: &Shared, parts: &Parts) -> String {
         host_of(&parts.headers, shared),
         redact_query(path)
     )
-}
-
-/// Replaces the value of an `aeg-sas-key` query parameter.
-fn redact_query(path: &str) -> String {
-    let Some((path, query)) = path.split_once('?') else {
-        return path.to_owned();
-    };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if name.eq_ignore_ascii_case("aeg-sas-key") => {
-                format!("{name}=<redacted>")
-            }
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{path}?{}", query.join("&"))
-}
-
-fn record(parts: &Parts, status: Option<u16>, events: usize) -> RecordedRequest {
-    let headers = parts
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            let value = value.to_str().unwrap_or("<binary>");
-            let value = match name.as_str() {
-                "aeg-sas-key" | "aeg-sas-token" => "<redacted>".to_owned(),
-                "authorization" => match value.split_once(' ') {
-                    Some((scheme, _)) => format!("{scheme} <redacted>"),
-                    None => "<redacted>".to_owned(),
-                },
-                _ => value.to_owned(),
-            };
-            (name.as_str().to_owned(), value)
-        })
-        .collect();
-    RecordedRequest {
-        method: parts.method.to_string(),
-        path: redact_query(
-            parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/"),
-        ),
-        headers,
-        status,
-        events,
-    }
 }

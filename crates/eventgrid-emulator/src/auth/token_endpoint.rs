@@ -9,10 +9,10 @@ use percent_encoding::percent_decode_str;
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::auth::jwt::TOKEN_LIFETIME_SECONDS;
 use crate::auth::same_secret;
-use crate::jwt::TOKEN_LIFETIME_SECONDS;
-use crate::response::{Body, ServiceError, json_response};
-use crate::state::Shared;
+use crate::serving::response::{Body, ServiceError, json_response};
+use crate::store::shared::Shared;
 
 /// Answers a token request for `tenant` with the form `body`.
 pub(crate) fn token(

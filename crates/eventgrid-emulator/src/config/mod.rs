@@ -1,12 +1,15 @@
 //! Everything the emulator is started with.
 
+pub(crate) mod file;
+pub(crate) mod topic;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::config::topic::TopicSpec;
 use crate::error::{Error, Result};
 use crate::faults::FaultSpec;
-use crate::topic::TopicSpec;
 
 /// The service limits of a basic topic, answered with `413 Payload Too Large` when exceeded.
 ///
@@ -117,7 +120,7 @@ impl EmulatorConfig {
     /// Reads a TOML file, or a JSON file when its name ends in `.json`; see `docs/emulator.md`.
     /// Errors name the file and the line.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        crate::config_file::load(path.as_ref())
+        crate::config::file::load(path.as_ref())
     }
 
     /// Sets the address to listen on.

@@ -7,7 +7,7 @@ use percent_encoding::percent_decode_str;
 use ring::hmac;
 use time::OffsetDateTime;
 
-use crate::sas_expiry::parse_expiry;
+use crate::auth::sas_expiry::parse_expiry;
 
 /// Why a SAS token was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn official_sdk_tokens_verify() {
         let vectors: serde_json::Value =
-            serde_json::from_str(include_str!("../tests/fixtures/sas-vectors.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/fixtures/sas-vectors.json")).unwrap();
         let vectors = vectors["vectors"].as_array().unwrap();
         assert_eq!(vectors.len(), 2);
         for vector in vectors {

@@ -3,10 +3,10 @@
 
 use std::borrow::Cow;
 
-use crate::date_time::{is_rfc3339, plainly_rfc3339};
-use crate::json_scan::{Kind, Member, RawJson};
-use crate::response::ServiceError;
-use crate::topic::Schema;
+use crate::config::topic::Schema;
+use crate::serving::response::ServiceError;
+use crate::validation::date_time::{is_rfc3339, plainly_rfc3339};
+use crate::validation::json_scan::{Kind, Member, RawJson};
 use base64::Engine as _;
 
 const CLOUD_EVENT_ATTRIBUTES: &[&str] = &[
@@ -350,7 +350,7 @@ impl<'m, 'a> Event<'m, 'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json_scan::scan_array;
+    use crate::validation::json_diagnosis::scan_array;
 
     fn check(schema: Schema, text: &str) -> Result<(), ServiceError> {
         let body = format!("[{text}]");

@@ -1,6 +1,9 @@
 //! What each topic remembers: the newest events, the newest request records, counters, and its
 //! fault rules.
 
+pub(crate) mod recorded;
+pub(crate) mod shared;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -8,9 +11,9 @@ use std::sync::{Mutex, MutexGuard};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::fault_state::{FaultDecision, FaultState};
+use crate::config::topic::TopicSpec;
 use crate::faults::FaultSpec;
-use crate::topic::TopicSpec;
+use crate::faults::state::{FaultDecision, FaultState};
 
 /// A topic's counters since start-up (or the last [`clear`](crate::EmulatorControl::clear)).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

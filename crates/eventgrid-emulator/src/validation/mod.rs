@@ -1,12 +1,18 @@
 //! Checks of a whole publish body: a JSON array, within the limits, each event valid for the
 //! topic's schema, in one pass over the bytes.
 
+mod date_time;
+mod event_schema;
+mod json_diagnosis;
+mod json_scan;
+
 use crate::config::Limits;
-use crate::event_schema::check_event;
-use crate::json_fast_scan::scan_array_fast;
-use crate::json_scan::{Member, RawJson, scan_array};
-use crate::response::ServiceError;
-use crate::topic::Schema;
+use crate::config::topic::Schema;
+use crate::serving::response::ServiceError;
+use crate::validation::event_schema::check_event;
+use crate::validation::json_diagnosis::scan_array;
+use crate::validation::json_scan::scan_array_fast;
+use crate::validation::json_scan::{Member, RawJson};
 
 /// A valid batch.
 #[derive(Debug)]

@@ -1,16 +1,21 @@
 //! Authentication of publish requests as the service does it: access key, SAS token or bearer
 //! token, each failure answered with the service's status and message.
 
+pub(crate) mod jwt;
+mod sas;
+mod sas_expiry;
+pub(crate) mod token_endpoint;
+
 use http::HeaderMap;
 use http::request::Parts;
 use percent_encoding::percent_decode_str;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::response::ServiceError;
-use crate::sas::{SasError, verify_sas};
-use crate::state::Shared;
+use crate::auth::sas::{SasError, verify_sas};
+use crate::serving::response::ServiceError;
 use crate::store::TopicState;
+use crate::store::shared::Shared;
 
 const MISSING: &str = "Request must contain one of the following authorization signature: aeg-sas-token, aeg-sas-key.";
 const MALFORMED_SAS: &str = "Invalid key in aeg-sas-token. Valid format :r=UrlEncodedResource&e=UrlEncodedUtcExpiration&s=UrlEncodedSignature.";

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::topic::Schema;
+use crate::config::topic::Schema;
 
 /// The Azure subscription of the emulator's resource ids.
 const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000000";

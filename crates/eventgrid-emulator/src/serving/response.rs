@@ -208,7 +208,7 @@ pub(crate) fn empty_response(status: StatusCode) -> Response<Body> {
 pub(crate) fn with_supported_versions(mut response: Response<Body>) -> Response<Body> {
     response.headers_mut().insert(
         SUPPORTED_VERSIONS,
-        HeaderValue::from_static(crate::publish::API_VERSION),
+        HeaderValue::from_static(crate::serving::publish::API_VERSION),
     );
     response
 }

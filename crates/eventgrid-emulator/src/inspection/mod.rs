@@ -1,16 +1,19 @@
 //! The emulator's own HTTP API under `/_emulator/`: events, request records, counters and fault
 //! rules per topic.
 
+pub(crate) mod control;
+pub(crate) mod delivery;
+
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde::Serialize;
 
-use crate::delivery::as_delivered;
 use crate::faults::FaultSpec;
-use crate::response::{Body, ServiceError, empty_response, json_response};
-use crate::state::Shared;
+use crate::inspection::delivery::as_delivered;
+use crate::serving::body::RequestBody;
+use crate::serving::response::{Body, ServiceError, empty_response, json_response};
+use crate::store::shared::Shared;
 use crate::store::{TopicCounters, TopicState};
 
 /// Largest body the inspection API reads (fault specifications are small).
@@ -29,7 +32,10 @@ struct TopicSummary<'a> {
 ///
 /// `GET /_emulator/topics/{topic}/events?delivered=true` shows the events as a subscriber would
 /// receive them (Event Grid schema events stamped with `topic` and `metadataVersion`).
-pub(crate) async fn inspect(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn inspect<B: RequestBody>(
+    shared: &Shared,
+    request: Request<B>,
+) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().trim_end_matches('/');
     let segments: Vec<&str> = path.split('/').skip(2).collect();
@@ -135,10 +141,10 @@ fn topic_resource(
     }
 }
 
-async fn faults_resource(
+async fn faults_resource<B: RequestBody>(
     topic: &TopicState,
     method: &Method,
-    body: Incoming,
+    body: B,
 ) -> Result<Response<Body>, ServiceError> {
     match *method {
         Method::GET => Ok(json_ok(&topic.faults().unwrap_or_default())),
@@ -160,7 +166,7 @@ async fn faults_resource(
     }
 }
 
-async fn read_small_body(body: Incoming) -> Result<Bytes, ServiceError> {
+async fn read_small_body<B: RequestBody>(body: B) -> Result<Bytes, ServiceError> {
     Limited::new(body, MAX_BODY_BYTES)
         .collect()
         .await

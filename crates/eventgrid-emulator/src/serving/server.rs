@@ -12,9 +12,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::router::route;
-use crate::state::Shared;
-use crate::tls::RemoveOnDrop;
+use crate::serving::router::route;
+use crate::serving::tls::RemoveOnDrop;
+use crate::store::shared::Shared;
 
 /// How long shutdown waits for requests in flight before closing their connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
