@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::jwt::TokenAuthority;
+use crate::auth::jwt::TokenAuthority;
 
 /// Whether `token` is a valid SAS token for the topic at `endpoint` with the base64 access
 /// `key` at `now` (`verify_sas`), and why not when it is not.
@@ -14,12 +14,12 @@ pub fn verify_sas(
     endpoint: &str,
     now: OffsetDateTime,
 ) -> Result<(), String> {
-    crate::sas::verify_sas(token, key, endpoint, now).map_err(|error| format!("{error:?}"))
+    crate::auth::sas::verify_sas(token, key, endpoint, now).map_err(|error| format!("{error:?}"))
 }
 
 /// A SAS expiry (`e=`, already percent-decoded) in any form the SDKs write.
 pub fn parse_sas_expiry(text: &str) -> Option<OffsetDateTime> {
-    crate::sas_expiry::parse_expiry(text)
+    crate::auth::sas_expiry::parse_expiry(text)
 }
 
 /// Verifies a bearer token with an authority whose HS256 secret is `secret` (so a fuzzer can
@@ -32,11 +32,12 @@ pub fn verify_jwt(secret: &[u8], token: &str, now: OffsetDateTime) -> Result<(),
 
 /// The diagnosing scanner's verdict on a publish body: the element count, or its message.
 pub fn scan_publish_body(body: &str) -> Result<usize, String> {
-    crate::json_scan::scan_array(body, |_, _, _| {}).map_err(|error| error.describe(body))
+    crate::validation::json_diagnosis::scan_array(body, |_, _, _| {})
+        .map_err(|error| error.describe(body))
 }
 
 /// The fast scanner's verdict: the element count, or `None` when it gives up (and the
 /// diagnosing scanner decides).
 pub fn scan_publish_body_fast(body: &str) -> Option<usize> {
-    crate::json_fast_scan::scan_array_fast(body, |_, _, _| {})
+    crate::validation::json_scan::scan_array_fast(body, |_, _, _| {})
 }

@@ -59,15 +59,24 @@ pub fn run(data: &[u8]) {
 }
 
 fn check(answer: &InProcessResponse) {
-    assert!((100..600).contains(&answer.status), "status {}", answer.status);
-    let shows_key = |bytes: &[u8]| bytes.windows(KEY.len()).any(|window| window == KEY.as_bytes());
+    assert!(
+        (100..600).contains(&answer.status),
+        "status {}",
+        answer.status
+    );
+    let shows_key = |bytes: &[u8]| {
+        bytes
+            .windows(KEY.len())
+            .any(|window| window == KEY.as_bytes())
+    };
     assert!(!shows_key(&answer.body), "an answer shows the key");
     for (name, value) in &answer.headers {
         assert!(!shows_key(value), "header {name} shows the key");
     }
-    let is_json = answer.headers.iter().any(|(name, value)| {
-        name == "content-type" && value.starts_with(b"application/json")
-    });
+    let is_json = answer
+        .headers
+        .iter()
+        .any(|(name, value)| name == "content-type" && value.starts_with(b"application/json"));
     if answer.status >= 400 && is_json && !answer.body.is_empty() {
         let body: serde_json::Value =
             serde_json::from_slice(&answer.body).expect("an error answer's body is JSON");
@@ -85,7 +94,12 @@ fn read_back(emulator: &InProcessEmulator) {
         let answer = emulator
             .respond(b"GET", path.as_bytes(), &[], b"")
             .expect("the inspection API answers");
-        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
         serde_json::from_slice::<serde_json::Value>(&answer.body)
             .expect("kept events read back as JSON");
     }

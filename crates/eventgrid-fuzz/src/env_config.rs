@@ -61,6 +61,9 @@ fn check(vars: &HashMap<String, String>, listed: &[String], secrets: &[String]) 
         Err(error) => format!("{error} {error:?}"),
     };
     for secret in secrets {
-        assert!(!shown.contains(secret.as_str()), "a credential shows: {shown}");
+        assert!(
+            !shown.contains(secret.as_str()),
+            "a credential shows: {shown}"
+        );
     }
 }

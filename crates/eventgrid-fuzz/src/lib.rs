@@ -9,6 +9,7 @@
 
 mod bytes_reader;
 pub mod client_response;
+pub mod emulator_request;
 pub mod env_config;
 pub mod json_scanner;
 pub mod jsonl_line;
@@ -21,6 +22,7 @@ pub type Target = (&'static str, fn(&[u8]));
 /// Every target, by name.
 pub const TARGETS: &[Target] = &[
     ("client_response", client_response::run),
+    ("emulator_request", emulator_request::run),
     ("env_config", env_config::run),
     ("json_scanner", json_scanner::run),
     ("jsonl_line", jsonl_line::run),

@@ -41,6 +41,11 @@ fn client_response() {
 }
 
 #[test]
+fn emulator_request() {
+    replay("emulator_request");
+}
+
+#[test]
 fn env_config() {
     replay("env_config");
 }

@@ -2,8 +2,8 @@
 //! token, each failure answered with the service's status and message.
 
 pub(crate) mod jwt;
-mod sas;
-mod sas_expiry;
+pub(crate) mod sas;
+pub(crate) mod sas_expiry;
 pub(crate) mod token_endpoint;
 
 use http::HeaderMap;

@@ -3,8 +3,8 @@
 
 mod date_time;
 mod event_schema;
-mod json_diagnosis;
-mod json_scan;
+pub(crate) mod json_diagnosis;
+pub(crate) mod json_scan;
 
 use crate::config::Limits;
 use crate::config::topic::Schema;
