@@ -23,7 +23,7 @@ for request in json.loads((REF / "sdk-wire-captures.json").read_text())["request
     bodies.append(request["body"])
 for body in bodies:
     add("json_scanner", body)
-for case in ["[]", "[1,]", "[\"\\ud83d\\ude00\"]", "[-0.5E+10]", "[" * 127 + "]" * 127,
+for case in ["[]", "[1,]", "[\"\\ud83d\\ude00\"]", "[-0.5E+10]", "[1e400]", "[" * 127 + "]" * 127,
              "[{\"a\":1}] x", "[\"a\\u00e9\"]", "[true,false,null]", "[0.1e-400]"]:
     add("json_scanner", case)
 
@@ -70,7 +70,7 @@ for vector in json.loads((REF / "sas-vectors.json").read_text())["vectors"]:
     add("sas_token", b"\0" + vector["token"].encode())
 resource = urllib.parse.quote("http://127.0.0.1:7070/orders/api/events?api-version=2018-01-01", safe="")
 for expiry in ["2031-01-01 00:00:00+00:00", "1/1/2031 12:00:00 AM", "1/1/2031 12:00:00 AM +00:00",
-               "2031-01-01T00:00:00Z", "1924992000", "2031-01-01 00:00:00.123456"]:
+               "2031-01-01T00:00:00Z", "1924992000", "2031-01-01 00:00:00.123456", "1/1/2030 12:00:00 AM --128:00"]:
     add("sas_token", b"\1" + f"r={resource}&e={urllib.parse.quote(expiry)}".encode())
 
 # Bearer tokens: claims to sign, and a token as the emulator issues them.

@@ -10,6 +10,24 @@ use std::process::ExitCode;
 use crate::{Emulator, EmulatorConfig, FaultRule, FaultSpec, RunningEmulator, TopicSpec};
 use clap::Parser;
 
+/// A command-line value that holds a secret: never shown by `Debug`.
+#[derive(Clone)]
+struct SecretArg(String);
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// The port used when neither the command line nor the configuration file names one.
 const DEFAULT_PORT: u16 = 7070;
 
@@ -49,9 +67,25 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = 0)]
     fault_seed: u64,
     /// A client the token endpoint accepts: CLIENT_ID=SECRET. Repeatable; without any, it
-    /// accepts every client with a non-empty secret.
+    /// accepts every client with a non-empty secret (on a loopback address only).
     #[arg(long = "entra-client", value_name = "ID=SECRET")]
-    entra_clients: Vec<String>,
+    entra_clients: Vec<SecretArg>,
+    /// The key the emulator's API (/_emulator/*) requires, as `Authorization: Bearer KEY`;
+    /// required on a non-loopback address. Better given by the environment variable, which
+    /// other users of the machine cannot read.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "EVENTGRID_EMULATOR_ADMIN_KEY",
+        hide_env_values = true
+    )]
+    admin_key: Option<SecretArg>,
+    /// Bytes of event text kept per topic at most [default: 67108864]
+    #[arg(long, value_name = "BYTES")]
+    retain_bytes: Option<usize>,
+    /// Connections served at once; more wait [default: 256]
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
     /// Largest event in bytes [default: 1049600]
     #[arg(long, value_name = "BYTES")]
     max_event_bytes: Option<usize>,
@@ -110,8 +144,18 @@ impl Cli {
                 .unwrap_or_else(|| FaultSpec::new().seed(self.fault_seed));
             config.faults.insert(topic.to_owned(), spec.rule(rule));
         }
+        if let Some(key) = self.admin_key {
+            config.admin_key = Some(key.0);
+        }
+        if let Some(bytes) = self.retain_bytes {
+            config.retain_bytes = bytes;
+        }
+        if let Some(connections) = self.max_connections {
+            config.max_connections = connections;
+        }
         for client in self.entra_clients {
             let (id, secret) = client
+                .0
                 .split_once('=')
                 .ok_or("--entra-client: expected CLIENT_ID=SECRET")?;
             config = config.entra_client(id, secret);

@@ -36,6 +36,22 @@ pub enum Error {
     /// Two topics share one name.
     #[error("topic `{0}` is configured twice")]
     DuplicateTopic(String),
+    /// A setting is invalid.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// The address is not a loopback address and the configuration lacks what the network
+    /// requires; `missing` names the flags to add.
+    #[error(
+        "{address} is not a loopback address: anyone who reaches it could use the emulator's \
+         API and token endpoint; add {}",
+        missing.join(", and ")
+    )]
+    OpenOnNetwork {
+        /// The address the emulator would listen on.
+        address: String,
+        /// The flags (and configuration methods) to add.
+        missing: Vec<&'static str>,
+    },
     /// A fault rule or fault specification is invalid.
     #[error("invalid fault: {0}")]
     InvalidFault(String),

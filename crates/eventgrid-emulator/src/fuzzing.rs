@@ -30,14 +30,7 @@ pub fn verify_jwt(secret: &[u8], token: &str, now: OffsetDateTime) -> Result<(),
         .map_err(|error| error.message())
 }
 
-/// The diagnosing scanner's verdict on a publish body: the element count, or its message.
-pub fn scan_publish_body(body: &str) -> Result<usize, String> {
-    crate::validation::json_diagnosis::scan_array(body, |_, _, _| {})
-        .map_err(|error| error.describe(body))
-}
-
-/// The fast scanner's verdict: the element count, or `None` when it gives up (and the
-/// diagnosing scanner decides).
-pub fn scan_publish_body_fast(body: &str) -> Option<usize> {
-    crate::validation::json_scan::scan_array_fast(body, |_, _, _| {})
+/// The publish-body scanner's verdict: the element count, or `None` when the body is refused.
+pub fn scan_publish_body(body: &str) -> Option<usize> {
+    crate::validation::json_scan::scan_array(body, |_, _, _| {})
 }

@@ -66,7 +66,7 @@ mod store;
 mod validation;
 
 pub use config::topic::{Schema, TopicSpec};
-pub use config::{EmulatorConfig, EntraClient, Limits};
+pub use config::{DEFAULT_RETAIN_BYTES, EmulatorConfig, EntraClient, Limits};
 pub use error::{Error, Result};
 pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
 pub use inspection::control::EmulatorControl;
@@ -74,6 +74,14 @@ pub use serving::background::EmulatorHandle;
 /// For fuzzing the whole request path in-process; not part of the stable API.
 #[doc(hidden)]
 pub use serving::in_process::{InProcessEmulator, InProcessResponse};
+
+/// Whether the emulator's JSON scanner accepts `body` as a JSON array: exactly when
+/// `serde_json` reads it as a `Vec<serde_json::Value>`. For fuzzing the scanner against
+/// `serde_json`; not part of the stable API.
+#[doc(hidden)]
+pub fn json_scanner_accepts(body: &str) -> bool {
+    validation::json_scan::scan_array(body, |_, _, _| {}).is_some()
+}
 pub use serving::start::{Emulator, RunningEmulator};
 pub use store::{RecordedRequest, TopicCounters};
 

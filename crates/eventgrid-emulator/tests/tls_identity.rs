@@ -248,3 +248,41 @@ async fn azure_identity_client_secret_credential_gets_a_token_that_publishes() {
         .to_string();
     assert!(refused.contains("AADSTS7000215"), "{refused}");
 }
+
+/// The certificate written by default goes into a fresh private directory: a file or link
+/// planted at a guessable path (another user's, on a shared machine) is neither followed nor
+/// trusted.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_default_certificate_is_written_privately() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let temp = std::env::temp_dir();
+    let pid = std::process::id();
+    let victim = temp.join(format!("emulator-victim-{pid}.txt"));
+    std::fs::write(&victim, "untouched").unwrap();
+    let guessable = temp.join(format!("eventgrid-emulator-{pid}-{port}-ca.pem"));
+    let _ = std::fs::remove_file(&guessable);
+    std::os::unix::fs::symlink(&victim, &guessable).unwrap();
+
+    let emulator = Emulator::start(tls_config().port(port)).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    let path = emulator.ca_certificate_path().unwrap().to_owned();
+    assert_ne!(path, guessable);
+    let directory = path.parent().unwrap().to_owned();
+    let mode = std::fs::metadata(&directory).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{}", directory.display());
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        emulator.ca_certificate_pem().unwrap()
+    );
+    emulator.shutdown().await;
+    assert!(!directory.exists(), "the private directory is removed");
+    std::fs::remove_file(&guessable).unwrap();
+    std::fs::remove_file(&victim).unwrap();
+}

@@ -1,6 +1,7 @@
 //! Authentication of publish requests as the service does it: access key, SAS token or bearer
 //! token, each failure answered with the service's status and message.
 
+pub(crate) mod admin;
 pub(crate) mod jwt;
 pub(crate) mod sas;
 pub(crate) mod sas_expiry;

@@ -69,12 +69,15 @@ fn parse_offset(text: &str) -> Option<UtcOffset> {
         _ => return None,
     };
     let (hours, minutes) = text[1..].split_once(':')?;
-    UtcOffset::from_hms(
-        sign * hours.parse::<i8>().ok()?,
-        sign * minutes.parse::<i8>().ok()?,
-        0,
-    )
-    .ok()
+    UtcOffset::from_hms(sign * two_digits(hours)?, sign * two_digits(minutes)?, 0).ok()
+}
+
+/// One or two decimal digits, without a sign of their own (so that negating cannot overflow).
+fn two_digits(text: &str) -> Option<i8> {
+    if text.is_empty() || text.len() > 2 || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 #[cfg(test)]
@@ -115,6 +118,11 @@ mod tests {
             "13/1/2030 1:00:00 AM",
             "1/1/2030 13:00:00 PM",
             "1/1/2030 1:00:00",
+            "1/1/2030 12:00:00 AM --128:00",
+            "1/1/2030 12:00:00 AM +-1:00",
+            "1/1/2030 12:00:00 AM -1:-30",
+            "1/1/2030 12:00:00 AM +001:00",
+            "1/1/2030 12:00:00 AM +26:00",
         ] {
             assert_eq!(parse_expiry(text), None, "{text}");
         }

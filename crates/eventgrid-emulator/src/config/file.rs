@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -12,7 +13,8 @@ use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
 use crate::faults::{FaultRule, FaultSpec};
 
-#[derive(Debug, Deserialize)]
+/// A file's settings (no `Debug`: it holds secrets).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     host: Option<String>,
@@ -20,6 +22,11 @@ struct FileConfig {
     tls: Option<bool>,
     tls_certificate: Option<PathBuf>,
     retain: Option<usize>,
+    retain_bytes: Option<usize>,
+    admin_key: Option<String>,
+    max_connections: Option<usize>,
+    body_read_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
     limits: Option<Limits>,
     #[serde(default)]
     topics: Vec<FileTopic>,
@@ -119,6 +126,19 @@ pub(crate) fn parse(text: &str, is_json: bool) -> Result<EmulatorConfig, String>
     if let Some(retain) = file.retain {
         config.retain = retain;
     }
+    if let Some(bytes) = file.retain_bytes {
+        config.retain_bytes = bytes;
+    }
+    config.admin_key = file.admin_key;
+    if let Some(connections) = file.max_connections {
+        config.max_connections = connections;
+    }
+    if let Some(seconds) = file.body_read_timeout_secs {
+        config.body_read_timeout = Duration::from_secs(seconds);
+    }
+    if let Some(seconds) = file.idle_timeout_secs {
+        config.idle_timeout = Duration::from_secs(seconds);
+    }
     if let Some(limits) = file.limits {
         config.limits = limits;
     }
@@ -151,6 +171,11 @@ mod tests {
             r#"
 port = 9000
 retain = 5
+retain_bytes = 1000
+admin_key = "admin"
+max_connections = 8
+body_read_timeout_secs = 7
+idle_timeout_secs = 9
 topics = ["plain", { name = "ce", schema = "cloudevents", key = "a2V5",
            faults = [{ status = 503, next = 2 }], fault_seed = 3 }]
 [limits]
@@ -163,6 +188,11 @@ app = "secret"
         .unwrap();
         assert_eq!(config.port, 9000);
         assert_eq!(config.retain, 5);
+        assert_eq!(config.retain_bytes, 1000);
+        assert_eq!(config.admin_key.as_deref(), Some("admin"));
+        assert_eq!(config.max_connections, 8);
+        assert_eq!(config.body_read_timeout, Duration::from_secs(7));
+        assert_eq!(config.idle_timeout, Duration::from_secs(9));
         assert_eq!(config.limits.max_events_per_request, 10);
         assert_eq!(
             config.limits.max_event_bytes,

@@ -6,6 +6,7 @@ pub(crate) mod topic;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::config::topic::TopicSpec;
 use crate::error::{Error, Result};
@@ -68,7 +69,7 @@ impl fmt::Debug for EntraClient {
 /// assert_eq!(config.port, 0);
 /// assert_eq!(config.topics.len(), 2);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct EmulatorConfig {
     /// Address to listen on (default `127.0.0.1`).
@@ -86,13 +87,52 @@ pub struct EmulatorConfig {
     /// older ones are only counted. 0 keeps none, which makes the emulator a pure sink
     /// (default 10,000).
     pub retain: usize,
+    /// How many bytes of event text each topic keeps at most, whatever `retain` allows; the
+    /// oldest events beyond it are evicted (default 64 MiB, [`DEFAULT_RETAIN_BYTES`]).
+    pub retain_bytes: usize,
     /// Size and count limits.
     pub limits: Limits,
     /// Fault rules active from start-up, per topic name.
     pub faults: BTreeMap<String, FaultSpec>,
     /// Clients the token endpoint accepts; when empty (the default) it accepts any client id
-    /// with a non-empty secret.
+    /// with a non-empty secret, which only a loopback address allows.
     pub entra_clients: Vec<EntraClient>,
+    /// The key the emulator's own API (`/_emulator/*`, but for `/_emulator/health`) requires, as
+    /// `Authorization: Bearer KEY`; without one (the default) that API is open, which only a
+    /// loopback address allows. Never shown by `Debug`.
+    pub admin_key: Option<String>,
+    /// Connections served at once; further ones wait to be accepted (default 256).
+    pub max_connections: usize,
+    /// How long a request body may take to arrive once its headers have; a slower one is
+    /// answered `408 Request Timeout` (default 30 s).
+    pub body_read_timeout: Duration,
+    /// How long a connection may go without a request in progress before it is closed
+    /// (default 30 s; HTTP/1.1 connections are closed by hyper's header read time-out, of 30 s).
+    pub idle_timeout: Duration,
+}
+
+/// The default of [`EmulatorConfig::retain_bytes`]: 64 MiB of event text per topic.
+pub const DEFAULT_RETAIN_BYTES: usize = 64 * 1024 * 1024;
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("topics", &self.topics)
+            .field("tls", &self.tls)
+            .field("tls_certificate_path", &self.tls_certificate_path)
+            .field("retain", &self.retain)
+            .field("retain_bytes", &self.retain_bytes)
+            .field("limits", &self.limits)
+            .field("faults", &self.faults)
+            .field("entra_clients", &self.entra_clients)
+            .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
+            .field("max_connections", &self.max_connections)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish()
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -104,9 +144,14 @@ impl Default for EmulatorConfig {
             tls: false,
             tls_certificate_path: None,
             retain: 10_000,
+            retain_bytes: DEFAULT_RETAIN_BYTES,
             limits: Limits::default(),
             faults: BTreeMap::new(),
             entra_clients: Vec::new(),
+            admin_key: None,
+            max_connections: 256,
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -166,6 +211,37 @@ impl EmulatorConfig {
         self
     }
 
+    /// Keeps at most `bytes` of event text per topic (on top of [`retain`](Self::retain)).
+    pub fn retain_bytes(mut self, bytes: usize) -> Self {
+        self.retain_bytes = bytes;
+        self
+    }
+
+    /// Requires `key` (as `Authorization: Bearer KEY`) on the emulator's own API; required on a
+    /// non-loopback address.
+    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
+        self.admin_key = Some(key.into());
+        self
+    }
+
+    /// Serves at most `connections` connections at once (at least 1).
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections;
+        self
+    }
+
+    /// Answers `408` to a request whose body takes longer than `timeout` to arrive.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// Closes a connection that has had no request in progress for `timeout`.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
     /// Sets the service limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -193,8 +269,16 @@ impl EmulatorConfig {
     }
 
     /// Checks what can be checked before start-up: unique topic names, faults naming configured
-    /// topics, valid fault rules.
+    /// topics, valid fault rules, at least one connection, an admin key that is not empty.
     pub fn validate(&self) -> Result<()> {
+        if self.max_connections == 0 {
+            return Err(Error::InvalidConfig(
+                "max_connections must be at least 1".to_owned(),
+            ));
+        }
+        if self.admin_key.as_deref() == Some("") {
+            return Err(Error::InvalidConfig("the admin key is empty".to_owned()));
+        }
         let mut seen = std::collections::HashSet::new();
         for topic in &self.topics {
             if !seen.insert(topic.name()) {
@@ -208,5 +292,24 @@ impl EmulatorConfig {
             spec.validate()?;
         }
         Ok(())
+    }
+}
+
+impl EmulatorConfig {
+    /// What a non-loopback address requires and this configuration lacks, as the flags that
+    /// add it: anyone who reaches the port could otherwise read, delete and break every topic
+    /// through `/_emulator/*`, and get a token every keyed topic accepts.
+    pub(crate) fn missing_for_network(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.admin_key.is_none() {
+            missing.push("--admin-key KEY (EmulatorConfig::admin_key) to guard /_emulator/*");
+        }
+        if self.entra_clients.is_empty() {
+            missing.push(
+                "--entra-client ID=SECRET (EmulatorConfig::entra_client) so that the token \
+                 endpoint gives tokens only to those clients",
+            );
+        }
+        missing
     }
 }

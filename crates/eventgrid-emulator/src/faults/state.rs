@@ -66,7 +66,7 @@ impl FaultState {
                     FaultScope::Fraction(share) => self.random.next_unit() < share,
                 };
                 if applies {
-                    decision.delay += delay;
+                    decision.delay = decision.delay.saturating_add(delay);
                 }
             }
         }
@@ -199,6 +199,13 @@ mod tests {
         assert!((1800..2200).contains(&unavailable), "{unavailable}");
         assert!((400..600).contains(&throttled), "{throttled}");
         assert!((400..600).contains(&dropped), "{dropped}");
+    }
+
+    #[test]
+    fn the_longest_latencies_add_up_without_overflowing() {
+        let longest = FaultRule::latency(Duration::from_millis(u64::MAX));
+        let spec = (0..1001).fold(FaultSpec::new(), |spec, _| spec.rule(longest));
+        assert_eq!(FaultState::new(spec).decide().delay, Duration::MAX);
     }
 
     #[test]

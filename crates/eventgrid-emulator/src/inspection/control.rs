@@ -95,7 +95,7 @@ impl EmulatorControl {
         self.topic(topic)
             .events()
             .iter()
-            .map(|event| serde_json::from_slice(event).expect("kept events are valid JSON"))
+            .map(|event| crate::inspection::delivery::parsed(event))
             .collect()
     }
 

@@ -18,9 +18,18 @@ pub(crate) fn topic_resource_id(name: &str) -> String {
     )
 }
 
+/// One kept event (its JSON text), parsed.
+///
+/// Publishing keeps only what `serde_json` reads back, so this always parses; were it ever not
+/// to, the text is shown as a string rather than failing the inspection.
+pub(crate) fn parsed(event: &[u8]) -> Value {
+    serde_json::from_slice(event)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(event).into_owned()))
+}
+
 /// One kept event (its JSON text) as a subscriber would receive it.
 pub(crate) fn as_delivered(schema: Schema, topic: &str, event: &[u8]) -> Value {
-    let mut value: Value = serde_json::from_slice(event).expect("kept events are valid JSON");
+    let mut value = parsed(event);
     if schema == Schema::EventGrid
         && let Some(members) = value.as_object_mut()
     {

@@ -4,14 +4,15 @@
 pub(crate) mod control;
 pub(crate) mod delivery;
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use serde::Serialize;
 
 use crate::faults::FaultSpec;
 use crate::inspection::delivery::as_delivered;
-use crate::serving::body::RequestBody;
+use crate::serving::body::{self, RequestBody, SmallBody};
 use crate::serving::response::{Body, ServiceError, empty_response, json_response};
 use crate::store::shared::Shared;
 use crate::store::{TopicCounters, TopicState};
@@ -38,6 +39,11 @@ pub(crate) async fn inspect<B: RequestBody>(
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().trim_end_matches('/');
+    if path != "/_emulator/health"
+        && let Err(refusal) = shared.admin_key.admit(&parts.headers)
+    {
+        return refusal.into_response();
+    }
     let segments: Vec<&str> = path.split('/').skip(2).collect();
     let method = &parts.method;
     let answer = match (method, segments.as_slice()) {
@@ -64,7 +70,7 @@ pub(crate) async fn inspect<B: RequestBody>(
         }
         (_, ["faults", name]) => match shared.topics.get(*name) {
             None => Err(unknown_topic(shared, name)),
-            Some(topic) => faults_resource(topic, method, body).await,
+            Some(topic) => faults_resource(topic, method, body, shared.body_read_timeout).await,
         },
         _ => Err(ServiceError::not_found(
             parts.uri.path(),
@@ -145,6 +151,7 @@ async fn faults_resource<B: RequestBody>(
     topic: &TopicState,
     method: &Method,
     body: B,
+    timeout: Duration,
 ) -> Result<Response<Body>, ServiceError> {
     match *method {
         Method::GET => Ok(json_ok(&topic.faults().unwrap_or_default())),
@@ -153,7 +160,7 @@ async fn faults_resource<B: RequestBody>(
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Method::PUT | Method::POST => {
-            let body = read_small_body(body).await?;
+            let body = read_small_body(body, timeout).await?;
             let spec: FaultSpec = serde_json::from_slice(&body).map_err(|error| {
                 ServiceError::bad_request(format!("Invalid fault specification: {error}."))
             })?;
@@ -166,12 +173,19 @@ async fn faults_resource<B: RequestBody>(
     }
 }
 
-async fn read_small_body<B: RequestBody>(body: B) -> Result<Bytes, ServiceError> {
-    Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await
-        .map(|collected| collected.to_bytes())
-        .map_err(|_| ServiceError::too_large(format!("The body is over {MAX_BODY_BYTES} bytes.")))
+async fn read_small_body<B: RequestBody>(
+    body: B,
+    timeout: Duration,
+) -> Result<Bytes, ServiceError> {
+    match body::read_small_body(body, MAX_BODY_BYTES, timeout).await {
+        SmallBody::Complete(bytes) => Ok(bytes),
+        SmallBody::TooLarge => Err(ServiceError::too_large(format!(
+            "The body is over {MAX_BODY_BYTES} bytes."
+        ))),
+        SmallBody::TimedOut => Err(ServiceError::request_timeout(
+            "The body did not arrive in time.",
+        )),
+    }
 }
 
 fn unknown_topic(shared: &Shared, name: &str) -> ServiceError {

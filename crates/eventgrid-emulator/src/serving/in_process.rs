@@ -163,4 +163,33 @@ mod tests {
         let path = b"/t/api/events?api-version=2018-01-01";
         assert_eq!(emulator.respond(b"POST", path, &[], EVENTS), None);
     }
+
+    /// A kept event holds its own bytes only, not the rest of its request body (here 1 MB of
+    /// whitespace), however long it is kept.
+    #[test]
+    fn kept_events_do_not_pin_their_request_body() {
+        let emulator = emulator();
+        let padding = " ".repeat(1 << 20);
+        let body = format!(
+            "[{}{padding}]",
+            std::str::from_utf8(EVENTS)
+                .unwrap()
+                .trim_matches(['[', ']'])
+        );
+        let path = b"/t/api/events?api-version=2018-01-01";
+        let key: &[(&[u8], &[u8])] = &[(b"aeg-sas-key", b"a2V5")];
+        let accepted = emulator
+            .respond(b"POST", path, key, body.as_bytes())
+            .unwrap();
+        assert_eq!(accepted.status, 200);
+        let topic = &emulator.shared.topics["t"];
+        let kept = topic.events().pop().unwrap();
+        topic.clear();
+        let length = kept.len();
+        let memory = kept.try_into_mut().expect("the only reference").capacity();
+        assert!(
+            memory < 2 * length,
+            "{memory} bytes held for an event of {length}"
+        );
+    }
 }

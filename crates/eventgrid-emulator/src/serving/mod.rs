@@ -3,6 +3,7 @@
 
 pub(crate) mod background;
 pub(crate) mod body;
+pub(crate) mod connection;
 pub(crate) mod in_process;
 pub(crate) mod publish;
 pub(crate) mod response;

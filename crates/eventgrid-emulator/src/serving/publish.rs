@@ -2,6 +2,9 @@
 //! limits, content type and validation, then the events are kept.
 
 use std::fmt;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
 
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
@@ -9,7 +12,7 @@ use http::{Request, Response, StatusCode};
 use crate::auth::{authorize, host_of};
 use crate::config::topic::Schema;
 use crate::faults::state::FaultOutcome;
-use crate::serving::body::{BodyBytes, ReadBody, RequestBody, read_body};
+use crate::serving::body::{ReadBody, RequestBody, discard_body, read_body};
 use crate::serving::response::{Body, ServiceError, empty_response, with_supported_versions};
 use crate::store::TopicState;
 use crate::store::recorded::{record, redact_query};
@@ -39,33 +42,32 @@ pub(crate) async fn publish<B: RequestBody>(
 ) -> Result<Response<Body>, DropConnection> {
     topic.count_request();
     let (parts, body) = request.into_parts();
-    let buffer_pool = (!topic.keeps_events()).then_some(&shared.body_pool);
-    let body = read_body(body, shared.limits.max_request_bytes, buffer_pool)
-        .await
-        .map_err(|_| DropConnection)?;
     let faults = topic.decide_faults();
-    if !faults.delay.is_zero() && !shared.in_process {
-        tokio::time::sleep(faults.delay).await;
-    }
-    let (response, events) = match faults.outcome {
-        Some(FaultOutcome::DropConnection) => {
+    let outcome = match faults.outcome {
+        Some(outcome) => {
+            discard(shared, &parts, body).await;
+            pause(shared, faults.delay).await;
+            match outcome {
+                FaultOutcome::DropConnection => Outcome::Dropped,
+                FaultOutcome::Status {
+                    status,
+                    retry_after,
+                } => Outcome::Refused(ServiceError::injected(status, retry_after)),
+            }
+        }
+        None => answer(shared, topic, &parts, body, faults.delay).await,
+    };
+    let (response, events) = match outcome {
+        Outcome::Accepted(events) => (empty_response(StatusCode::OK), events),
+        Outcome::Refused(error) => (error.into_response(), 0),
+        Outcome::ClientGone => return Err(DropConnection),
+        Outcome::Dropped => {
             topic.count_dropped_connection();
             if topic.keeps_records() {
                 topic.record(record(&parts, None, 0));
             }
             return Err(DropConnection);
         }
-        Some(FaultOutcome::Status {
-            status,
-            retry_after,
-        }) => (
-            ServiceError::injected(status, retry_after).into_response(),
-            0,
-        ),
-        None => match process(shared, topic, &parts, body) {
-            Ok(events) => (empty_response(StatusCode::OK), events),
-            Err(error) => (error.into_response(), 0),
-        },
     };
     let status = response.status().as_u16();
     if status != 200 {
@@ -77,24 +79,68 @@ pub(crate) async fn publish<B: RequestBody>(
     Ok(with_supported_versions(response))
 }
 
-/// Everything after faults; returns how many events were accepted.
+/// How a publish request ends.
+enum Outcome {
+    /// Answered 200; this many events were accepted.
+    Accepted(usize),
+    /// Answered with this error.
+    Refused(ServiceError),
+    /// A fault rule drops the connection.
+    Dropped,
+    /// The client went away mid-body.
+    ClientGone,
+}
+
+/// Everything after faults: the checks the headers allow come first (as the service answers
+/// 401 before reading a body), then the body is read and checked, and its events kept.
+async fn answer<B: RequestBody>(
+    shared: &Shared,
+    topic: &TopicState,
+    parts: &Parts,
+    body: B,
+    delay: Duration,
+) -> Outcome {
+    if let Err(refusal) = admit(shared, topic, parts) {
+        discard(shared, parts, body).await;
+        pause(shared, delay).await;
+        return Outcome::Refused(refusal);
+    }
+    let Ok(body) = read_body(
+        body,
+        shared.limits.max_request_bytes,
+        &shared.body_pool,
+        shared.body_read_timeout,
+    )
+    .await
+    else {
+        return Outcome::ClientGone;
+    };
+    pause(shared, delay).await;
+    match process(shared, topic, parts, body) {
+        Ok(events) => Outcome::Accepted(events),
+        Err(error) => Outcome::Refused(error),
+    }
+}
+
+/// The checks of the body that arrived, then its events are kept.
 fn process(
     shared: &Shared,
     topic: &TopicState,
     parts: &Parts,
     body: ReadBody<'_>,
 ) -> Result<usize, ServiceError> {
-    if parts.method != http::Method::POST {
-        return Err(ServiceError::method_not_allowed(&parts.method));
-    }
-    check_api_version(shared, parts)?;
-    authorize(shared, topic, parts)?;
     let body = match body {
         ReadBody::Complete(body) => body,
         ReadBody::TooLarge(seen) => {
             return Err(ServiceError::too_large(format!(
                 "The request body is {seen} bytes or more; the limit is {} bytes per request.",
                 shared.limits.max_request_bytes
+            )));
+        }
+        ReadBody::TimedOut => {
+            return Err(ServiceError::request_timeout(format!(
+                "The request body did not arrive within {} seconds.",
+                shared.body_read_timeout.as_secs_f64()
             )));
         }
     };
@@ -105,17 +151,46 @@ fn process(
         &shared.limits,
         topic.keeps_events(),
     )?;
-    match &body {
-        BodyBytes::Kept(body) => topic.accept(
-            batch.count,
-            batch
-                .events
-                .iter()
-                .map(|event| body.slice_ref(event.as_bytes())),
-        ),
-        BodyBytes::Pooled(_) => topic.accept(batch.count, std::iter::empty()),
-    }
+    topic.accept(batch.count, own_bytes(&batch.events).into_iter());
     Ok(batch.count)
+}
+
+/// The checks that need no body: method, api-version, credential.
+fn admit(shared: &Shared, topic: &TopicState, parts: &Parts) -> Result<(), ServiceError> {
+    if parts.method != http::Method::POST {
+        return Err(ServiceError::method_not_allowed(&parts.method));
+    }
+    check_api_version(shared, parts)?;
+    authorize(shared, topic, parts)
+}
+
+/// Copies of the events' texts, in one buffer holding nothing else: a kept event must not pin
+/// the rest of its request body (up to 1.5 MB of other events or whitespace).
+fn own_bytes(events: &[&str]) -> Vec<Bytes> {
+    let mut buffer = BytesMut::with_capacity(events.iter().map(|event| event.len()).sum());
+    for event in events {
+        buffer.extend_from_slice(event.as_bytes());
+    }
+    let mut buffer = buffer.freeze();
+    events
+        .iter()
+        .map(|event| buffer.split_to(event.len()))
+        .collect()
+}
+
+async fn discard<B: RequestBody>(shared: &Shared, parts: &Parts, body: B) {
+    let expects_continue = parts
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    discard_body(body, expects_continue, shared.body_read_timeout).await;
+}
+
+/// Waits as latency fault rules say (not in process: a fuzzer must not sleep).
+async fn pause(shared: &Shared, delay: Duration) {
+    if !delay.is_zero() && !shared.in_process {
+        tokio::time::sleep(delay).await;
+    }
 }
 
 fn check_api_version(shared: &Shared, parts: &Parts) -> Result<(), ServiceError> {

@@ -82,6 +82,11 @@ impl ServiceError {
         )
     }
 
+    /// 408 for a body that is too slow to arrive.
+    pub fn request_timeout(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "RequestTimeout", message)
+    }
+
     /// 413 for a limit.
     pub fn too_large(message: impl Into<String>) -> Self {
         Self::new(

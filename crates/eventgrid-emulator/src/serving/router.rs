@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use http::{Request, Response};
-use http_body_util::{BodyExt, Limited};
 
 use crate::auth::token_endpoint::token;
 use crate::inspection::inspect;
-use crate::serving::body::RequestBody;
+use crate::serving::body::{RequestBody, SmallBody, read_small_body};
 use crate::serving::publish::{DropConnection, full_uri, publish};
 use crate::serving::response::{Body, ServiceError, with_supported_versions};
 use crate::store::shared::Shared;
@@ -36,12 +35,24 @@ pub(crate) async fn route<B: RequestBody>(
         [tenant, "oauth2", "v2.0", "token"] => {
             let tenant = (*tenant).to_owned();
             let (parts, body) = request.into_parts();
-            let body = match Limited::new(body, MAX_TOKEN_REQUEST_BYTES).collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(_) => {
+            let body = match read_small_body(
+                body,
+                MAX_TOKEN_REQUEST_BYTES,
+                shared.body_read_timeout,
+            )
+            .await
+            {
+                SmallBody::Complete(body) => body,
+                SmallBody::TooLarge => {
                     return Ok(
                         ServiceError::too_large("The token request is too large.").into_response()
                     );
+                }
+                SmallBody::TimedOut => {
+                    return Ok(ServiceError::request_timeout(
+                        "The token request did not arrive in time.",
+                    )
+                    .into_response());
                 }
             };
             Ok(token(
@@ -68,7 +79,7 @@ async fn not_found<B: RequestBody>(
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
     // Reading a small body lets the client see the answer instead of a reset connection.
-    let _ = Limited::new(body, MAX_TOKEN_REQUEST_BYTES).collect().await;
+    let _ = read_small_body(body, MAX_TOKEN_REQUEST_BYTES, shared.body_read_timeout).await;
     let uri = full_uri(shared, &parts);
     with_supported_versions(ServiceError::not_found(&uri, hint).into_response())
 }

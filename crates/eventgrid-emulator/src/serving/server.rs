@@ -1,5 +1,5 @@
-//! The accept loop: HTTP/1.1, or over TLS HTTP/2 when the client chooses it by ALPN, with
-//! graceful shutdown.
+//! The accept loop: HTTP/1.1, or over TLS HTTP/2 when the client chooses it by ALPN, with a
+//! cap on connections, an idle time-out and graceful shutdown.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,11 +7,11 @@ use std::time::Duration;
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio_rustls::TlsAcceptor;
 
+use crate::serving::connection::{Activity, Connections, drive};
 use crate::serving::router::route;
 use crate::serving::tls::RemoveOnDrop;
 use crate::store::shared::Shared;
@@ -28,51 +28,48 @@ const MAX_READ_BUFFER_BYTES: usize = 64 * 1024;
 /// How long a TLS handshake may take before the connection is closed.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Resolves when the stop flag turns true (or its sender is gone).
-async fn stop_requested(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
-}
-
 /// Serves until `shutdown` turns true, then lets requests in flight finish.
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
+    connections: Connections,
     mut shutdown: watch::Receiver<bool>,
     certificate_file: RemoveOnDrop,
 ) {
-    let graceful = GracefulShutdown::new();
     loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(error) => {
-                    // Out of file descriptors and the like: pause rather than spin.
-                    tracing::warn!("accept failed: {error}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = stop_requested(&mut shutdown) => break,
+        let stop_requested = async { shutdown.wait_for(|stop| *stop).await.map(|_| ()) };
+        let (stream, room) = tokio::select! {
+            accepted = accept(&listener, &connections) => accepted,
+            _ = stop_requested => break,
         };
         let _ = stream.set_nodelay(true);
         let shared = Arc::clone(&shared);
-        let watcher = graceful.watcher();
+        let shutdown = shutdown.clone();
         let tls = tls.clone();
+        let idle_timeout = connections.idle_timeout;
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let shared = Arc::clone(&shared);
-                async move { route(shared, request).await }
+            let _room = room;
+            let activity = Arc::new(Activity::default());
+            let service = service_fn({
+                let activity = Arc::clone(&activity);
+                move |request| {
+                    let shared = Arc::clone(&shared);
+                    let in_progress = activity.begin();
+                    async move {
+                        let answer = route(shared, request).await;
+                        drop(in_progress);
+                        answer
+                    }
+                }
             });
             let mut builder = http1::Builder::new();
             builder.timer(TokioTimer::new());
             builder.max_buf_size(MAX_READ_BUFFER_BYTES);
-            // A connection ending in error is the client's business or a dropped-connection
-            // fault; neither is news.
             match tls {
                 None => {
                     let connection = builder.serve_connection(TokioIo::new(stream), service);
-                    let _ = watcher.watch(connection).await;
+                    drive(connection, &activity, idle_timeout, shutdown).await;
                 }
                 Some(acceptor) => {
                     let Ok(Ok(stream)) =
@@ -83,17 +80,38 @@ pub(crate) async fn serve(
                     if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                         let mut builder = http2::Builder::new(TokioExecutor::new());
                         builder.timer(TokioTimer::new());
+                        // Pings find peers that went away without closing.
+                        builder.keep_alive_interval(Some(idle_timeout));
+                        builder.keep_alive_timeout(idle_timeout);
                         let connection = builder.serve_connection(TokioIo::new(stream), service);
-                        let _ = watcher.watch(connection).await;
+                        drive(connection, &activity, idle_timeout, shutdown).await;
                     } else {
                         let connection = builder.serve_connection(TokioIo::new(stream), service);
-                        let _ = watcher.watch(connection).await;
+                        drive(connection, &activity, idle_timeout, shutdown).await;
                     }
                 }
             }
         });
     }
     drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    connections.drained(SHUTDOWN_GRACE).await;
     drop(certificate_file);
+}
+
+/// The next connection, once there is room for it.
+async fn accept(
+    listener: &TcpListener,
+    connections: &Connections,
+) -> (tokio::net::TcpStream, OwnedSemaphorePermit) {
+    let room = connections.room().await;
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => return (stream, room),
+            Err(error) => {
+                // Out of file descriptors and the like: pause rather than spin.
+                tracing::warn!("accept failed: {error}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::EmulatorConfig;
 use crate::error::{Error, Result};
 use crate::inspection::control::EmulatorControl;
+use crate::serving::connection::Connections;
 use crate::serving::server::serve;
 use crate::serving::tls::{self, RemoveOnDrop};
 use crate::store::shared::Shared;
@@ -41,9 +42,16 @@ impl Emulator {
                 address: address.clone(),
                 source,
             })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| Error::Bind { address, source })?;
+        let local_addr = listener.local_addr().map_err(|source| Error::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        if !local_addr.ip().is_loopback() {
+            let missing = config.missing_for_network();
+            if !missing.is_empty() {
+                return Err(Error::OpenOnNetwork { address, missing });
+            }
+        }
         let url_ip = match local_addr.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
             IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -67,24 +75,28 @@ impl Emulator {
             }
             let material = tls::generate(&names)?;
             let path = match &config.tls_certificate_path {
-                Some(path) => path.clone(),
+                Some(path) => {
+                    tls::write_certificate(path, &material.ca_pem)?;
+                    path.clone()
+                }
                 None => {
-                    let path = tls::default_certificate_path(local_addr.port());
-                    cleanup = Some(path.clone());
+                    let (directory, path) = tls::write_certificate_privately(&material.ca_pem)?;
+                    cleanup = Some(directory);
                     path
                 }
             };
-            tls::write_certificate(&path, &material.ca_pem)?;
             acceptor = Some(TlsAcceptor::from(material.server_config));
             ca_pem = Some(Arc::from(material.ca_pem));
             ca_path = Some(path);
         }
 
         let (stop, stopped) = watch::channel(false);
+        let connections = Connections::new(config.max_connections, config.idle_timeout);
         let task = tokio::spawn(serve(
             listener,
             acceptor,
             Arc::clone(&shared),
+            connections,
             stopped,
             RemoveOnDrop(cleanup),
         ));

@@ -77,28 +77,52 @@ pub(crate) fn generate(names: &[String]) -> Result<TlsMaterial> {
     })
 }
 
-/// Where the CA certificate goes when the configuration names no path.
-pub(crate) fn default_certificate_path(port: u16) -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "eventgrid-emulator-{}-{port}-ca.pem",
-        std::process::id()
-    ))
-}
-
-/// Writes the CA certificate where clients can read it.
+/// Writes the CA certificate where clients can read it, at the path the configuration names.
 pub(crate) fn write_certificate(path: &Path, pem: &str) -> Result<()> {
     std::fs::write(path, pem)
         .map_err(|error| Error::Tls(format!("cannot write {}: {error}", path.display())))
 }
 
-/// Removes a temporary certificate file when the emulator stops.
+/// Writes the CA certificate when the configuration names no path: into a new directory of the
+/// system's temporary directory, with a random name and (on Unix) only its owner allowed in,
+/// created exclusively, so that nobody can swap the file (or a link in its place) for another.
+/// Returns the directory (to remove at shutdown) and the file.
+pub(crate) fn write_certificate_privately(pem: &str) -> Result<(PathBuf, PathBuf)> {
+    let mut random = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random)
+        .map_err(|_| Error::Tls("no randomness for the certificate directory".to_owned()))?;
+    let name: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+    let directory = std::env::temp_dir().join(format!("eventgrid-emulator-{name}"));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&directory)
+        .map_err(|error| Error::Tls(format!("cannot create {}: {error}", directory.display())))?;
+    let path = directory.join("ca.pem");
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, pem.as_bytes()));
+    if let Err(error) = written {
+        let _ = std::fs::remove_dir_all(&directory);
+        return Err(Error::Tls(format!(
+            "cannot write {}: {error}",
+            path.display()
+        )));
+    }
+    Ok((directory, path))
+}
+
+/// Removes the private certificate directory when the emulator stops.
 #[derive(Debug)]
 pub(crate) struct RemoveOnDrop(pub Option<PathBuf>);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        if let Some(path) = &self.0 {
-            let _ = std::fs::remove_file(path);
+        if let Some(directory) = &self.0 {
+            let _ = std::fs::remove_dir_all(directory);
         }
     }
 }

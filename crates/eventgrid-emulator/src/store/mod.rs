@@ -59,18 +59,30 @@ impl RecordedRequest {
     }
 }
 
+/// A topic keeps at most this many request records (fewer when `retain` says so): a record
+/// is small but not tiny (see [`recorded`]).
+pub(crate) const MAX_RECORDS: usize = 1_000;
+
+/// The kept events, oldest first, and the bytes of their texts.
+#[derive(Debug, Default)]
+struct KeptEvents {
+    events: VecDeque<Bytes>,
+    bytes: usize,
+}
+
 /// The live state of one topic.
 #[derive(Debug)]
 pub(crate) struct TopicState {
     pub spec: TopicSpec,
     retain: usize,
+    retain_bytes: usize,
     requests: AtomicU64,
     accepted_requests: AtomicU64,
     accepted_events: AtomicU64,
     evicted_events: AtomicU64,
     dropped_connections: AtomicU64,
     rejections: Mutex<BTreeMap<u16, u64>>,
-    events: Mutex<VecDeque<Bytes>>,
+    events: Mutex<KeptEvents>,
     records: Mutex<VecDeque<RecordedRequest>>,
     has_faults: AtomicBool,
     faults: Mutex<Option<FaultState>>,
@@ -84,17 +96,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl TopicState {
-    pub(crate) fn new(spec: TopicSpec, retain: usize) -> Self {
+    pub(crate) fn new(spec: TopicSpec, retain: usize, retain_bytes: usize) -> Self {
         Self {
             spec,
             retain,
+            retain_bytes,
             requests: AtomicU64::new(0),
             accepted_requests: AtomicU64::new(0),
             accepted_events: AtomicU64::new(0),
             evicted_events: AtomicU64::new(0),
             dropped_connections: AtomicU64::new(0),
             rejections: Mutex::new(BTreeMap::new()),
-            events: Mutex::new(VecDeque::new()),
+            events: Mutex::new(KeptEvents::default()),
             records: Mutex::new(VecDeque::new()),
             has_faults: AtomicBool::new(false),
             faults: Mutex::new(None),
@@ -108,7 +121,7 @@ impl TopicState {
 
     /// Whether accepted events are kept (so callers can skip collecting them).
     pub(crate) fn keeps_events(&self) -> bool {
-        self.retain > 0
+        self.retain > 0 && self.retain_bytes > 0
     }
 
     pub(crate) fn count_request(&self) {
@@ -116,25 +129,30 @@ impl TopicState {
     }
 
     /// Counts an accepted batch of `count` events and stores `events` (the same events, or none
-    /// when the topic keeps none), evicting the oldest beyond the retention limit.
+    /// when the topic keeps none), evicting the oldest beyond the retention limits (in events
+    /// and in bytes).
     pub(crate) fn accept(&self, count: usize, events: impl Iterator<Item = Bytes>) {
         let count = count as u64;
         self.accepted_requests.fetch_add(1, Ordering::Relaxed);
         self.accepted_events.fetch_add(count, Ordering::Relaxed);
-        if self.retain == 0 {
+        if !self.keeps_events() {
             self.evicted_events.fetch_add(count, Ordering::Relaxed);
             return;
         }
-        let mut stored = lock(&self.events);
+        let mut kept = lock(&self.events);
         let mut evicted = 0;
         for event in events {
-            if stored.len() == self.retain {
-                stored.pop_front();
+            kept.bytes += event.len();
+            kept.events.push_back(event);
+            while kept.events.len() > self.retain || kept.bytes > self.retain_bytes {
+                let Some(oldest) = kept.events.pop_front() else {
+                    break;
+                };
+                kept.bytes -= oldest.len();
                 evicted += 1;
             }
-            stored.push_back(event);
         }
-        drop(stored);
+        drop(kept);
         self.evicted_events.fetch_add(evicted, Ordering::Relaxed);
     }
 
@@ -151,7 +169,7 @@ impl TopicState {
             return;
         }
         let mut records = lock(&self.records);
-        if records.len() == self.retain {
+        if records.len() >= self.retain.min(MAX_RECORDS) {
             records.pop_front();
         }
         records.push_back(record);
@@ -159,7 +177,7 @@ impl TopicState {
 
     /// The kept events' JSON texts, oldest first.
     pub(crate) fn events(&self) -> Vec<Bytes> {
-        lock(&self.events).iter().cloned().collect()
+        lock(&self.events).events.iter().cloned().collect()
     }
 
     pub(crate) fn records(&self) -> Vec<RecordedRequest> {
@@ -168,7 +186,7 @@ impl TopicState {
 
     /// Forgets kept events and records and zeroes the counters (fault rules stay).
     pub(crate) fn clear(&self) {
-        lock(&self.events).clear();
+        *lock(&self.events) = KeptEvents::default();
         lock(&self.records).clear();
         lock(&self.rejections).clear();
         for counter in [
@@ -187,7 +205,7 @@ impl TopicState {
             requests: self.requests.load(Ordering::Relaxed),
             accepted_requests: self.accepted_requests.load(Ordering::Relaxed),
             accepted_events: self.accepted_events.load(Ordering::Relaxed),
-            retained_events: lock(&self.events).len() as u64,
+            retained_events: lock(&self.events).events.len() as u64,
             evicted_events: self.evicted_events.load(Ordering::Relaxed),
             dropped_connections: self.dropped_connections.load(Ordering::Relaxed),
             rejections: lock(&self.rejections).clone(),
@@ -228,7 +246,7 @@ mod tests {
 
     #[test]
     fn keeps_the_newest_events_and_counts_the_rest() {
-        let topic = TopicState::new(TopicSpec::open("t"), 3);
+        let topic = TopicState::new(TopicSpec::open("t"), 3, usize::MAX);
         topic.accept(5, (0..5).map(|n| Bytes::from(n.to_string())));
         topic.accept(1, std::iter::once(Bytes::from_static(b"5")));
         assert_eq!(topic.events(), vec!["3", "4", "5"]);
@@ -246,7 +264,7 @@ mod tests {
 
     #[test]
     fn retain_zero_is_a_counting_sink() {
-        let topic = TopicState::new(TopicSpec::open("t"), 0);
+        let topic = TopicState::new(TopicSpec::open("t"), 0, usize::MAX);
         assert!(!topic.keeps_events());
         topic.accept(5, std::iter::empty());
         topic.record(RecordedRequest {
@@ -259,5 +277,39 @@ mod tests {
         assert!(topic.events().is_empty() && topic.records().is_empty());
         assert_eq!(topic.counters().accepted_events, 5);
         assert_eq!(topic.counters().evicted_events, 5);
+    }
+
+    #[test]
+    fn retention_is_bounded_in_bytes_too() {
+        let topic = TopicState::new(TopicSpec::open("t"), 100, 10);
+        let event = |n: usize| Bytes::from(n.to_string().repeat(4));
+        topic.accept(3, (1..=3).map(event));
+        assert_eq!(topic.events(), vec!["2222", "3333"]);
+        topic.accept(1, std::iter::once(Bytes::from(vec![b'x'; 11])));
+        assert!(
+            topic.events().is_empty(),
+            "an event over the bound is not kept"
+        );
+        let counters = topic.counters();
+        assert_eq!((counters.retained_events, counters.evicted_events), (0, 4));
+        topic.accept(1, std::iter::once(event(5)));
+        assert_eq!(topic.events(), vec!["5555"]);
+    }
+
+    #[test]
+    fn request_records_are_bounded_whatever_retain_says() {
+        let topic = TopicState::new(TopicSpec::open("t"), 1_000_000, usize::MAX);
+        for events in 0..MAX_RECORDS + 10 {
+            topic.record(RecordedRequest {
+                method: "POST".into(),
+                path: "/".into(),
+                headers: vec![],
+                status: Some(401),
+                events,
+            });
+        }
+        let records = topic.records();
+        assert_eq!(records.len(), MAX_RECORDS);
+        assert_eq!(records[0].events, 10);
     }
 }

@@ -3,6 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use crate::auth::admin::AdminKey;
 use crate::auth::jwt::TokenAuthority;
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
@@ -20,11 +23,15 @@ pub(crate) struct Shared {
     pub scheme: &'static str,
     pub tokens: TokenAuthority,
     pub entra_clients: Vec<EntraClient>,
+    /// Guards `/_emulator/*`.
+    pub admin_key: AdminKey,
+    /// How long a request body may take to arrive.
+    pub body_read_timeout: Duration,
     /// `ip:port` of the listener, for requests without a `Host` header.
     pub fallback_host: String,
     /// `scheme://ip:port`, without a trailing slash.
     pub base_url: String,
-    /// Buffers for bodies that are validated and not kept.
+    /// Buffers for request bodies, and the budget of the bodies being read and checked.
     pub body_pool: BodyPool,
     /// Serving [`InProcessEmulator`](crate::serving::in_process::InProcessEmulator) calls:
     /// latency faults are decided and counted but not waited for.
@@ -34,6 +41,10 @@ pub(crate) struct Shared {
 /// Spare body buffers kept for reuse: enough for dozens of connections sending large bodies.
 const MAX_POOLED_BODY_BYTES: usize = 32 * 1024 * 1024;
 
+/// Bodies being read and checked at once take at most this much memory (about 170 bodies of
+/// the largest size); further ones wait for room.
+const MAX_LENT_BODY_BYTES: usize = 256 * 1024 * 1024;
+
 impl Shared {
     pub(crate) fn new(config: &EmulatorConfig, fallback_host: String) -> Result<Self> {
         config.validate()?;
@@ -41,7 +52,7 @@ impl Shared {
             .topics
             .iter()
             .map(|spec| {
-                let state = TopicState::new(spec.clone(), config.retain);
+                let state = TopicState::new(spec.clone(), config.retain, config.retain_bytes);
                 (spec.name().to_owned(), Arc::new(state))
             })
             .collect();
@@ -62,12 +73,14 @@ impl Shared {
             scheme: if config.tls { "https" } else { "http" },
             tokens: TokenAuthority::generate(),
             entra_clients: config.entra_clients.clone(),
+            admin_key: AdminKey::new(config.admin_key.clone()),
+            body_read_timeout: config.body_read_timeout,
             base_url: format!(
                 "{}://{fallback_host}",
                 if config.tls { "https" } else { "http" }
             ),
             fallback_host,
-            body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES),
+            body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES, MAX_LENT_BODY_BYTES),
             in_process: false,
         })
     }

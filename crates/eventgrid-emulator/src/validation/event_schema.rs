@@ -350,7 +350,7 @@ impl<'m, 'a> Event<'m, 'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validation::json_diagnosis::scan_array;
+    use crate::validation::json_scan::scan_array;
 
     fn check(schema: Schema, text: &str) -> Result<(), ServiceError> {
         let body = format!("[{text}]");

@@ -1,8 +1,8 @@
-//! The quick way through a publish body: the same walk as [`json_diagnosis`](crate::validation::json_diagnosis),
-//! finding each element of the top-level array and the members of each element that is an
-//! object, but written for speed and without diagnostics. It accepts exactly what that scanner
-//! accepts; on anything else (or anything unusual, such as nesting deeper than 64) it gives up
-//! and the caller runs that scanner, which says what is wrong and where.
+//! The one JSON scanner of publish bodies: a single pass that checks the whole body, finds each
+//! element of the top-level array, and collects the members of each element that is an object,
+//! as raw text, without building any value tree. It accepts exactly what `serde_json` reads
+//! back into a `Value` (so kept events can always be inspected), and says nothing about why it
+//! refuses: the caller asks `serde_json` for that, on the rare refused body.
 //!
 //! The speed comes from keeping the position in a register (functions take and return it
 //! rather than updating a struct), from skipping string contents eight bytes at a time, and
@@ -10,8 +10,12 @@
 
 use std::borrow::Cow;
 
-/// Nesting deeper than this is left to the diagnosing scanner (which allows 128).
-const MAX_DEPTH: u32 = 64;
+/// Containers nested deeper than this inside an element are refused: with the top-level array,
+/// 128 levels, which `serde_json` refuses ("recursion limit exceeded").
+const MAX_DEPTH: u32 = 126;
+
+/// Numbers whose integer part has more digits than this may be out of `f64`'s range.
+const SAFE_INTEGER_DIGITS: usize = 300;
 
 /// What kind of JSON value a [`RawJson`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +74,8 @@ impl Member<'_> {
 
 /// Scans `body`, which must be a JSON array, calling `element` with each element's index, raw
 /// value and (for objects) members; returns the number of elements, or `None` when the body is
-/// not valid JSON or the scan gave up.
-pub(crate) fn scan_array_fast<'a>(
+/// not valid JSON (or not what `serde_json` can read back).
+pub(crate) fn scan_array<'a>(
     body: &'a str,
     mut element: impl FnMut(usize, RawJson<'a>, &[Member<'a>]),
 ) -> Option<usize> {
@@ -313,17 +317,22 @@ fn digits(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// A number starting at its first character; returns where it ends.
+/// A number starting at its first character; returns where it ends. Numbers beyond `f64`'s
+/// range (`1e400`) are refused, as `serde_json` refuses them: those with an exponent or a long
+/// integer part are handed to it to decide.
 #[inline(always)]
-fn number(bytes: &[u8], mut at: usize) -> Option<usize> {
+fn number(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut at = start;
     if bytes[at] == b'-' {
         at += 1;
     }
+    let integer = at;
     match *bytes.get(at)? {
         b'0' => at += 1,
         b'1'..=b'9' => at = digits(bytes, at + 1),
         _ => return None,
     }
+    let long = at - integer > SAFE_INTEGER_DIGITS;
     if bytes.get(at) == Some(&b'.') {
         let fraction = at + 1;
         at = digits(bytes, fraction);
@@ -341,8 +350,19 @@ fn number(bytes: &[u8], mut at: usize) -> Option<usize> {
         if at == exponent {
             return None;
         }
+        return in_range(bytes, start, at).then_some(at);
+    }
+    if long && !in_range(bytes, start, at) {
+        return None;
     }
     Some(at)
+}
+
+/// Whether `serde_json` reads the number at `start..end` (checked by the caller) as a value.
+#[cold]
+fn in_range(bytes: &[u8], start: usize, end: usize) -> bool {
+    std::str::from_utf8(&bytes[start..end])
+        .is_ok_and(|text| serde_json::from_str::<serde_json::Value>(text).is_ok())
 }
 
 fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
@@ -350,164 +370,5 @@ fn literal(bytes: &[u8], at: usize, word: &[u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::validation::json_diagnosis::scan_array;
-
-    /// Everything either scanner reports: elements (kind, text, escaped) with their members.
-    type Seen = Vec<(Kind, String, bool, Vec<(String, bool, Kind, String, bool)>)>;
-
-    fn seen(body: &str, fast: bool) -> Option<Seen> {
-        let mut found = Seen::new();
-        let mut record = |_, value: RawJson<'_>, members: &[Member<'_>]| {
-            let members = members
-                .iter()
-                .map(|member| {
-                    (
-                        member.name.text.to_owned(),
-                        member.name.escaped,
-                        member.value.kind,
-                        member.value.text.to_owned(),
-                        member.value.escaped,
-                    )
-                })
-                .collect();
-            found.push((value.kind, value.text.to_owned(), value.escaped, members));
-        };
-        let count = if fast {
-            scan_array_fast(body, &mut record)?
-        } else {
-            scan_array(body, &mut record).ok()?
-        };
-        assert_eq!(count, found.len());
-        Some(found)
-    }
-
-    /// The fast scan accepts what the diagnosing scan accepts (at these shallow depths), and
-    /// reports the same.
-    fn agrees(body: &str) -> bool {
-        let fast = seen(body, true);
-        assert_eq!(fast, seen(body, false), "{body:?}");
-        fast.is_some()
-    }
-
-    const SAMPLE: &str = " [ {\"id\" : \"a\\\"b\", \"n\":-0.5e+3,\"t\":true,\"f\":false,\"z\":null,\
-        \"d\":{\"x\":[1,{\"y\":\"\\ud83d\\ude00\"},[]],\"e\":{}} } ,\n 2.5E-3,\"s\\u00e9\",[ ],{}\t]\r\n";
-
-    #[test]
-    fn reports_what_the_diagnosing_scan_reports() {
-        let fast = seen(SAMPLE, true).expect("valid");
-        assert_eq!(Some(fast.clone()), seen(SAMPLE, false));
-        assert_eq!(fast.len(), 5);
-        assert_eq!(fast[0].3.len(), 6);
-        assert!(fast[0].3[0].4, "escaped value");
-        assert_eq!(seen("[]", true), Some(vec![]));
-    }
-
-    #[test]
-    fn agrees_on_every_corruption_of_a_sample() {
-        let replacements = [
-            "", " ", "\"", "\\", ",", ":", "[", "]", "{", "}", "0", "-", ".", "e", "x", "\u{1}",
-            "u", "\\u", "é",
-        ];
-        for at in 0..=SAMPLE.len() {
-            if !SAMPLE.is_char_boundary(at) {
-                continue;
-            }
-            let _ = agrees(&SAMPLE[..at]);
-            let rest = SAMPLE[at..].chars().next().map_or(0, char::len_utf8);
-            for replacement in replacements {
-                agrees(&format!(
-                    "{}{replacement}{}",
-                    &SAMPLE[..at],
-                    &SAMPLE[at + rest..]
-                ));
-                agrees(&format!("{}{replacement}{}", &SAMPLE[..at], &SAMPLE[at..]));
-            }
-        }
-    }
-
-    /// Random edits of event-like bodies, from a fixed seed: strings that cross word
-    /// boundaries, escapes, numbers and the body's last seven bytes get every treatment.
-    #[test]
-    fn agrees_on_random_edits_of_event_bodies() {
-        let seeds = [
-            SAMPLE.to_owned(),
-            r#"[{"id":"00000001-0000-4000-8000-000000000000","subject":"orders/1","eventType":"order.placed","eventTime":"2024-05-01T12:00:00.123456Z","data":{"total":12.5,"items":[{"sku":"A1","qty":2}]}}]"#.to_owned(),
-            "[\"a\\\"bcdefgh\\\\ijklmnop\\u00e9qrstuvw\\/xyz\",{\"k\":[true,false,null,-1.5e-7,0]}]".to_owned(),
-            "[\n\t{ \"x\" : \"é✓\" }\r\n]".to_owned(),
-        ];
-        let alphabet = [
-            "\"", "\\", "{", "}", "[", "]", ":", ",", " ", "\n", "\t", "0", "1", "-", "+", ".",
-            "e", "E", "a", "t", "u", "n", "\u{1}", "\u{1f}", "é", "\\u", "d83d", "dc00",
-        ];
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut random = |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
-        let mut valid = 0;
-        for _ in 0..20_000 {
-            let mut body = seeds[random(seeds.len())].clone();
-            for _ in 0..1 + random(3) {
-                let mut at = random(body.len() + 1);
-                while !body.is_char_boundary(at) {
-                    at -= 1;
-                }
-                let next = body[at..].chars().next().map_or(0, char::len_utf8);
-                match random(3) {
-                    0 => body.insert_str(at, alphabet[random(alphabet.len())]),
-                    1 => body.replace_range(at..at + next, alphabet[random(alphabet.len())]),
-                    _ => body.replace_range(at..at + next, ""),
-                }
-            }
-            valid += usize::from(agrees(&body));
-        }
-        assert!((1_000..19_000).contains(&valid), "{valid} of 20,000 valid");
-    }
-
-    #[test]
-    fn refuses_what_serde_json_refuses() {
-        for case in [
-            "[1,]",
-            "[,1]",
-            "[{\"a\"}]",
-            "[{\"a\":1,}]",
-            "[{1:2}]",
-            "[01]",
-            "[1.]",
-            "[1e]",
-            "[-]",
-            "[\"\\x\"]",
-            "[\"\\ud800\"]",
-            "[\"\\ud800\\u0041\"]",
-            "[\"\\udc00\"]",
-            "[\"a\tb\"]",
-            "[tru]",
-            "[nul",
-            "[1] x",
-            "[\"abc",
-            "[{\"a\":1",
-            "[1 2]",
-            "[\"\\u12G4\"]",
-            "{}",
-            "",
-            "[",
-            "[{\"a\":1}}",
-            "[[1]]]",
-        ] {
-            assert!(scan_array_fast(case, |_, _, _| {}).is_none(), "{case}");
-            assert!(serde_json::from_str::<Vec<serde_json::Value>>(case).is_err());
-        }
-    }
-
-    #[test]
-    fn leaves_deep_nesting_to_the_diagnosing_scan() {
-        let nested = |depth: usize| format!("[{}{}]", "[".repeat(depth), "]".repeat(depth));
-        assert_eq!(scan_array_fast(&nested(64), |_, _, _| {}), Some(1));
-        assert_eq!(scan_array_fast(&nested(65), |_, _, _| {}), None);
-        assert!(scan_array(&nested(65), |_, _, _| {}).is_ok());
-    }
-}
+#[path = "json_scan_tests.rs"]
+mod tests;
