@@ -15,7 +15,7 @@ const MAX_REQUESTS: usize = 4;
 
 /// Runs one input against a new emulator. Checks: nothing panics; every answer is a valid
 /// status, and an error answer's JSON body is the service's error shape; no answer shows the
-/// key; after an accepted publish, the inspection API reads every kept event back.
+/// key (unless the request itself has it other than in its key header); after an accepted publish, the inspection API reads every kept event back.
 pub fn run(data: &[u8]) {
     let mut input = Bytes::new(data);
     let with_key = input.byte() % 2 == 1;
@@ -29,6 +29,9 @@ pub fn run(data: &[u8]) {
     .expect("the emulator's configuration is valid");
 
     let mut rest = input.rest();
+    // An answer may echo what the request says (a 404 names its path); the key must not show
+    // when only its header carried it.
+    let key_in_input = contains(rest, KEY.as_bytes());
     for _ in 0..MAX_REQUESTS {
         if rest.is_empty() {
             break;
@@ -51,27 +54,24 @@ pub fn run(data: &[u8]) {
         let Some(answer) = emulator.respond(method, path, &headers, body) else {
             continue;
         };
-        check(&answer);
+        check(&answer, !key_in_input);
         if answer.status == 200 && method == b"POST" {
             read_back(&emulator);
         }
     }
 }
 
-fn check(answer: &InProcessResponse) {
-    assert!(
-        (100..600).contains(&answer.status),
-        "status {}",
-        answer.status
-    );
-    let shows_key = |bytes: &[u8]| {
-        bytes
-            .windows(KEY.len())
-            .any(|window| window == KEY.as_bytes())
-    };
-    assert!(!shows_key(&answer.body), "an answer shows the key");
-    for (name, value) in &answer.headers {
-        assert!(!shows_key(value), "header {name} shows the key");
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+fn check(answer: &InProcessResponse, key_hidden: bool) {
+    assert!((100..600).contains(&answer.status), "status {}", answer.status);
+    if key_hidden {
+        assert!(!contains(&answer.body, KEY.as_bytes()), "an answer shows the key");
+        for (name, value) in &answer.headers {
+            assert!(!contains(value, KEY.as_bytes()), "header {name} shows the key");
+        }
     }
     let is_json = answer
         .headers
