@@ -70,6 +70,6 @@ fn both_clients_send_the_same_events_and_headers() {
     assert!(
         from_async
             .header("user-agent")
-            .is_some_and(|agent| agent.starts_with(eventgrid::core::USER_AGENT_BASE))
+            .is_some_and(|agent| agent.starts_with(eventgrid::core::frontend::USER_AGENT_BASE))
     );
 }

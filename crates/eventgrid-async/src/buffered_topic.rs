@@ -12,10 +12,8 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use eventgrid_core::{
-    BatchEncoder, EncodedBatch, Error, Event, Result, Schema, Topic, TransportError,
-    TransportErrorKind,
-};
+use eventgrid_core::frontend::{BatchEncoder, EncodedBatch, Topic};
+use eventgrid_core::{Error, Event, Result, Schema, TransportError, TransportErrorKind};
 use tokio::sync::{Semaphore, oneshot, watch};
 
 use crate::buffered::Shared;

@@ -1,25 +1,21 @@
 //! [`EventGridClient`]: publishing by topic name, with the core deciding and this crate sending
 //! and sleeping.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
-use eventgrid_core::{
-    AuthHeader, AuthStep, ClientCore, ClientOptions, EncodedBatch, Error, Event, EventGridConfig,
-    EventGridEvent, EventGridTopicConfig, Result, SendSummary, SendTracker, Step, Topic,
-    TopicMetrics,
+use eventgrid_core::frontend::{
+    Action, ClientCore, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenNeed, Topic,
 };
+use eventgrid_core::{Event, EventGridConfig, EventGridEvent, Result, SendSummary};
 use futures::StreamExt;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tracing::Instrument;
-use tracing::field::Empty;
 
 use crate::builder::EventGridClientBuilder;
 use crate::sender::Sender;
-use crate::token::TokenCache;
 use crate::{BufferedOptions, BufferedPublisher, Credential};
 
 /// An async Event Grid publisher for a set of named topics.
@@ -50,13 +46,12 @@ pub struct EventGridClient {
 struct Inner {
     core: ClientCore,
     sender: Sender,
-    tokens: Option<TokenCache>,
 }
 
 impl EventGridClient {
     /// A client for `config`'s topics authenticating with `credential` (an access key, SAS
     /// token, Microsoft Entra ID token credential, or [`Credential::None`]), with the default
-    /// [`ClientOptions`] and the built-in [`HyperTransport`](crate::HyperTransport).
+    /// [`ClientOptions`](crate::ClientOptions) and the built-in [`HyperTransport`](crate::HyperTransport).
     pub fn new(config: EventGridConfig, credential: impl Into<Credential>) -> Result<Self> {
         Self::builder(config).credential(credential).build()
     }
@@ -67,16 +62,9 @@ impl EventGridClient {
         EventGridClientBuilder::new(config)
     }
 
-    pub(crate) fn from_parts(core: ClientCore, sender: Sender, credential: &Credential) -> Self {
-        let tokens = credential
-            .token_credential()
-            .map(|credential| TokenCache::new(credential.clone()));
+    pub(crate) fn from_parts(core: ClientCore, sender: Sender) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                core,
-                sender,
-                tokens,
-            }),
+            inner: Arc::new(Inner { core, sender }),
         }
     }
 
@@ -111,29 +99,14 @@ impl EventGridClient {
     /// naming its index, and nothing is sent. They then go out in as few requests as the
     /// [`Limits`](crate::Limits) allow, `max_concurrent_requests` at a time, each retried with
     /// the same body (so the same event ids). If some requests finally fail, the error is
-    /// [`Error::Delivery`], naming which events were delivered and which were not.
+    /// [`Error::Delivery`](crate::Error::Delivery), naming which events were delivered and which were not.
     pub async fn send<E: Event>(
         &self,
         topic: &str,
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
         let (topic, batches) = self.inner.core.prepare(topic, events)?;
-        let mut tracker = SendTracker::new(topic.name());
-        let in_flight = self.inner.core.options().max_concurrent_requests;
-        let topic = &topic;
-        let mut outcomes = futures::stream::iter(batches)
-            .map(|batch| async move {
-                let events = batch.events.clone();
-                (events, self.deliver(topic, batch).await)
-            })
-            .buffer_unordered(in_flight);
-        while let Some((events, outcome)) = outcomes.next().await {
-            match outcome {
-                Ok(()) => tracker.delivered(events),
-                Err(error) => tracker.failed(events, error),
-            }
-        }
-        tracker.finish()
+        self.deliver_all(&topic, batches.into_iter().map(Ok)).await
     }
 
     /// Publishes any number of events of the topic's schema in bounded memory: events are
@@ -145,7 +118,7 @@ impl EventGridClient {
     /// an invalid or oversized event is found only when reached. Then nothing from that event
     /// on is sent (nor the events after the last full batch before it, which shared its
     /// request), and the batches sent before it finish. The result is then
-    /// [`Error::Delivery`], naming the delivered index ranges and, among the failed ones, the
+    /// [`Error::Delivery`](crate::Error::Delivery), naming the delivered index ranges and, among the failed ones, the
     /// range ending with the invalid event, whose error names its index; events after it are
     /// neither read nor named. When nothing was delivered the error is the event's own, as
     /// from `send`. Requests that finally fail are reported as by `send`, and the other
@@ -156,36 +129,39 @@ impl EventGridClient {
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
         let (topic, batches) = self.inner.core.stream(topic, events)?;
+        self.deliver_all(&topic, batches).await
+    }
+
+    /// Delivers batches as `batches` yields them (`buffer_unordered` pulls, and so encodes,
+    /// the next one only when a slot is free), recording each outcome.
+    async fn deliver_all(
+        &self,
+        topic: &Arc<Topic>,
+        batches: impl Iterator<Item = Result<EncodedBatch>>,
+    ) -> Result<SendSummary> {
         let mut tracker = SendTracker::new(topic.name());
+        let mut handed_over_up_to = 0;
+        let mut failed = None;
         let in_flight = self.inner.core.options().max_concurrent_requests;
-        let topic = &topic;
-        let mut encoded_up_to = 0;
-        // `buffer_unordered` pulls (and so encodes) the next batch only when a slot is free.
+        let batches = batches.map_while(|batch| match batch {
+            Ok(batch) => {
+                handed_over_up_to = batch.events.end;
+                Some(batch)
+            }
+            Err(error) => {
+                failed = Some((handed_over_up_to, error));
+                None
+            }
+        });
         let mut outcomes = futures::stream::iter(batches)
-            .map(|batch| {
-                let events = match &batch {
-                    Ok(batch) => {
-                        encoded_up_to = batch.events.end;
-                        batch.events.clone()
-                    }
-                    Err(error) => {
-                        encoded_up_to..refused_index(error).map_or(encoded_up_to, |i| i + 1)
-                    }
-                };
-                async move {
-                    let outcome = match batch {
-                        Ok(batch) => self.deliver(topic, batch).await,
-                        Err(error) => Err(error),
-                    };
-                    (events, outcome)
-                }
-            })
+            .map(|batch| async move { (batch.events.clone(), self.deliver(topic, batch).await) })
             .buffer_unordered(in_flight);
         while let Some((events, outcome)) = outcomes.next().await {
-            match outcome {
-                Ok(()) => tracker.delivered(events),
-                Err(error) => tracker.failed(events, error),
-            }
+            tracker.record(events, outcome);
+        }
+        drop(outcomes);
+        if let Some((from, error)) = failed {
+            tracker.stream_failed(from, error);
         }
         tracker.finish()
     }
@@ -196,107 +172,48 @@ impl EventGridClient {
         BufferedPublisher::new(self.clone(), &options)
     }
 
-    /// Adds a topic at run time, visible to every clone; a name already configured is refused.
-    pub fn add_topic(&self, topic: EventGridTopicConfig) -> Result<()> {
-        self.inner.core.add_topic(topic)
-    }
-
-    /// Removes a topic at run time and returns its configuration. Sends already under way
-    /// finish; later ones get [`Error::UnknownTopic`].
-    pub fn remove_topic(&self, name: &str) -> Result<EventGridTopicConfig> {
-        self.inner.core.remove_topic(name)
-    }
-
-    /// The configured topic names, sorted.
-    pub fn topics(&self) -> Vec<String> {
-        self.inner.core.topics()
-    }
-
-    /// Per-topic metrics since the client was made: events published and failed, requests,
-    /// retries, bytes sent and request latency.
-    pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
-        self.inner.core.metrics()
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &ClientOptions {
-        self.inner.core.options()
-    }
+    eventgrid_core::core_delegates!();
 
     pub(crate) fn core(&self) -> &ClientCore {
         &self.inner.core
     }
 
-    /// Delivers one batch through its attempts, inside a span naming the topic and the number
-    /// of events, recording the attempts, the last status and the duration.
+    /// Delivers one batch through its attempts.
     pub(crate) async fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
-        let span = tracing::info_span!(
-            "eventgrid.publish",
-            topic = topic.name(),
-            events = batch.len(),
-            attempts = Empty,
-            status = Empty,
-            duration_ms = Empty,
-        );
-        self.attempts(topic, batch, &span)
-            .instrument(span.clone())
+        self.run(self.inner.core.publish(topic, batch, Instant::now()))
             .await
     }
 
-    async fn attempts(
-        &self,
-        topic: &Arc<Topic>,
-        batch: EncodedBatch,
-        span: &tracing::Span,
-    ) -> Result<()> {
-        let started = Instant::now();
-        let mut delivery = topic.deliver(batch, &self.inner.core, started);
-        let mut attempts: u32 = 0;
-        let step = loop {
-            attempts += 1;
-            let step = match self.auth(topic).await {
-                Ok(auth) => {
-                    let request = delivery.request(&auth, Instant::now());
-                    let result = self.inner.sender.send(request).await;
-                    if let Ok(response) = &result {
-                        span.record("status", response.status().as_u16());
+    /// Executes an operation's actions until it is done, inside its span.
+    async fn run<X: Exchange>(&self, mut operation: Operation<X>) -> Result<X::Output> {
+        let span = operation.span().clone();
+        async move {
+            loop {
+                match operation.poll(Now::system()) {
+                    Action::Send { request, deadline } => {
+                        match self.inner.sender.send(request, deadline).await {
+                            Ok(response) => operation.on_response(response, Instant::now()),
+                            Err(error) => operation.on_transport_error(error, Instant::now()),
+                        }
                     }
-                    delivery.on_result(result, Instant::now())
+                    Action::NeedToken(step) => {
+                        let header = match step {
+                            TokenNeed::Wait(wait) => wait.await,
+                            TokenNeed::Fetch(fetch) => {
+                                let limit = fetch.timeout(Instant::now(), operation.deadline());
+                                let answer = tokio::time::timeout(limit, fetch.future()).await;
+                                fetch.finish(answer.ok(), OffsetDateTime::now_utc())
+                            }
+                        };
+                        operation.on_token(header, Now::system());
+                    }
+                    Action::Sleep(until) => tokio::time::sleep_until(until.into()).await,
+                    Action::Done(outcome) => return outcome,
                 }
-                Err(error) => delivery.on_error(error, Instant::now()),
-            };
-            match step {
-                Step::RetryAfter(delay) => tokio::time::sleep(delay).await,
-                done => break done,
             }
-        };
-        span.record("attempts", attempts);
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        match step {
-            Step::Failed(error) => Err(error),
-            _ => Ok(()),
         }
-    }
-
-    async fn auth(&self, topic: &Topic) -> Result<AuthHeader> {
-        match topic.auth(OffsetDateTime::now_utc())? {
-            AuthStep::Ready(header) => Ok(header),
-            AuthStep::NeedsToken => match &self.inner.tokens {
-                Some(tokens) => tokens.header().await,
-                None => Err(Error::Credential(
-                    "the topic needs a Microsoft Entra ID token but the client has no token credential"
-                        .to_owned(),
-                )),
-            },
-        }
-    }
-}
-
-/// The index of the event a [`BatchStream`](eventgrid_core::BatchStream) refused.
-fn refused_index(error: &Error) -> Option<usize> {
-    match error {
-        Error::InvalidEvent { index, .. } | Error::EventTooLarge { index, .. } => Some(*index),
-        _ => None,
+        .instrument(span)
+        .await
     }
 }
 
@@ -306,7 +223,6 @@ impl fmt::Debug for EventGridClient {
             .field("topics", &self.topics())
             .field("options", self.options())
             .field("transport", &self.inner.sender)
-            .field("token_credential", &self.inner.tokens.is_some())
             .finish()
     }
 }

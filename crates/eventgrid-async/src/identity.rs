@@ -17,7 +17,7 @@ use crate::{Credential, HyperTransport, Result};
 /// use std::sync::Arc;
 /// use azure_core::http::{ClientOptions, Transport};
 /// use eventgrid_async::{HyperHttpClient, HyperTransport};
-/// let http = HyperHttpClient::new(HyperTransport::builder().build()?);
+/// let http = HyperHttpClient::new(HyperTransport::new(&eventgrid_async::ClientOptions::default())?);
 /// let options = ClientOptions { transport: Some(Transport::new(Arc::new(http))), ..Default::default() };
 /// # let _ = options;
 /// # Ok::<(), eventgrid_async::Error>(())
@@ -47,7 +47,9 @@ pub fn default_credential() -> Result<Credential> {
 /// requests (a private authority host, or the emulator's token endpoint with
 /// `AZURE_AUTHORITY_HOST`).
 pub fn default_credential_with_ca(pem: impl AsRef<[u8]>) -> Result<Credential> {
-    let transport = HyperTransport::builder().extra_ca_pem(pem).build()?;
+    let transport = HyperTransport::builder(&ClientOptions::default())
+        .extra_ca_pem(pem)
+        .build()?;
     Ok(default_credential_on(&transport))
 }
 

@@ -307,14 +307,12 @@ mod builder;
 mod client;
 mod identity;
 mod sender;
-mod tls;
-mod token;
 mod transport;
 mod transport_error;
 
 pub use buffered::BufferedPublisher;
 pub use buffered_options::BufferedOptions;
-pub use builder::EventGridClientBuilder;
+pub use builder::{CustomTransport, EventGridClientBuilder, Hyper};
 pub use client::EventGridClient;
 pub use identity::{
     HyperHttpClient, default_credential, default_credential_on, default_credential_with_ca,
@@ -322,11 +320,13 @@ pub use identity::{
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use eventgrid_core::{
-    AccessToken, AsyncTransport, ClientOptions, CloudEvent, CloudEventData, Credential,
-    CustomEvent, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
-    EventGridConfig, EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents,
-    KeyCredential, LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary,
-    ServiceError, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
+    API_VERSION, AccessToken, AsyncTransport, ClientBuilder, ClientOptions, CloudEvent,
+    CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
+    DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
+    EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, KeyCredential,
+    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
+    TOPICS_VAR, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, bytes,
+    generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client and transports can be shared across tasks and threads,
@@ -337,6 +337,7 @@ const _: () = {
     assert_shareable::<HyperTransport>();
     assert_shareable::<HyperHttpClient>();
     assert_shareable::<BufferedPublisher>();
+    assert_shareable::<Error>();
 
     #[allow(dead_code)]
     fn futures_are_send(

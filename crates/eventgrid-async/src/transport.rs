@@ -5,23 +5,18 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::Result;
+use crate::transport_error::{ConnectTimeout, body_error, request_error};
 use bytes::Bytes;
-use eventgrid_core::{
-    AsyncTransport, ClientOptions, TransportError, TransportErrorKind, ensure_credentials_protected,
-};
+use eventgrid_core::{AsyncTransport, ClientOptions, TransportError, TransportErrorKind};
 use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use rustls::pki_types::CertificateDer;
-
-use crate::Result;
-use crate::tls::{client_config, parse_pem_certificates};
-use crate::transport_error::{ConnectTimeout, body_error, request_error};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Connector = ConnectWithin<HttpsConnector<HttpConnector>>;
@@ -32,8 +27,9 @@ type Connector = ConnectWithin<HttpsConnector<HttpConnector>>;
 ///
 /// Each attempt gets the request time-out for the whole exchange, connecting included;
 /// connecting (TCP and TLS) gets the connect time-out. Response bodies are always read to the
-/// end, so connections go back to the pool. Redirects are returned, never followed. A
-/// credential is never sent over plain `http://` except to loopback.
+/// end, so connections go back to the pool. Redirects are returned, never followed. (The
+/// client's engine refuses a credential over plain `http://` to a remote host before any
+/// transport sees the request.)
 ///
 /// Clones share the connection pool.
 ///
@@ -44,8 +40,7 @@ type Connector = ConnectWithin<HttpsConnector<HttpConnector>>;
 /// let emulator = eventgrid_emulator::Emulator::start(
 ///     eventgrid_emulator::EmulatorConfig::new().topic(eventgrid_emulator::TopicSpec::open("orders")),
 /// ).await?;
-/// let transport = HyperTransport::builder()
-///     .request_timeout(Duration::from_secs(5))
+/// let transport = HyperTransport::builder(&ClientOptions::default().with_request_timeout(Duration::from_secs(5)))
 ///     .build()?;
 /// let request = http::Request::post(format!("{}?api-version=2018-01-01", emulator.topic_endpoint("orders")))
 ///     .header("content-type", "application/json")
@@ -67,20 +62,14 @@ impl HyperTransport {
     /// A transport with `options`' connect and request time-outs, trusting the webpki and
     /// platform roots.
     pub fn new(options: &ClientOptions) -> Result<Self> {
-        Self::builder()
-            .connect_timeout(options.connect_timeout)
-            .request_timeout(options.request_timeout)
-            .build()
+        Self::builder(options).build()
     }
 
-    /// A builder, starting from the defaults of [`ClientOptions`] (10 s to connect, 30 s per
-    /// request).
-    pub fn builder() -> HyperTransportBuilder {
-        let defaults = ClientOptions::default();
+    /// A builder with `options`' time-outs, for extra CA certificates.
+    pub fn builder(options: &ClientOptions) -> HyperTransportBuilder {
         HyperTransportBuilder {
-            connect_timeout: defaults.connect_timeout,
-            request_timeout: defaults.request_timeout,
-            extra_ca: Ok(Vec::new()),
+            options: options.clone(),
+            extra_ca_pem: Vec::new(),
         }
     }
 
@@ -108,17 +97,38 @@ impl HyperTransport {
 
 impl AsyncTransport for HyperTransport {
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
-        ensure_credentials_protected(&request)
-            .map_err(|e| TransportError::new(TransportErrorKind::InvalidRequest, e.to_string()))?;
+        self.within(request, self.request_timeout, "the request timeout")
+            .await
+    }
+
+    /// Gives up at the request time-out or at `deadline`, whichever comes first.
+    async fn send_before(
+        &self,
+        request: Request<Bytes>,
+        deadline: Instant,
+    ) -> Result<Response<Bytes>, TransportError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < self.request_timeout {
+            self.within(request, left, "the overall deadline").await
+        } else {
+            self.send(request).await
+        }
+    }
+}
+
+impl HyperTransport {
+    async fn within(
+        &self,
+        request: Request<Bytes>,
+        limit: Duration,
+        what: &str,
+    ) -> Result<Response<Bytes>, TransportError> {
         check_uri(request.uri())?;
-        match tokio::time::timeout(self.request_timeout, self.exchange(request)).await {
+        match tokio::time::timeout(limit, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::new(
                 TransportErrorKind::Timeout,
-                format!(
-                    "no complete response within the request timeout of {:?}",
-                    self.request_timeout
-                ),
+                format!("no complete response within {what} of {limit:?}"),
             )),
         }
     }
@@ -148,52 +158,25 @@ impl fmt::Debug for HyperTransport {
 /// Builds a [`HyperTransport`]; see [`HyperTransport::builder`].
 #[derive(Debug)]
 pub struct HyperTransportBuilder {
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    extra_ca: Result<Vec<CertificateDer<'static>>>,
+    options: ClientOptions,
+    extra_ca_pem: Vec<Vec<u8>>,
 }
 
 impl HyperTransportBuilder {
-    /// Sets the time allowed to open a connection, TCP and TLS together.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Sets the time allowed for one exchange, from sending to the end of the response body.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
     /// Also trusts the CA certificate(s) in `pem`, such as the emulator's
     /// (`EmulatorControl::ca_certificate_pem`). Malformed PEM is reported by
     /// [`build`](Self::build).
     pub fn extra_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        let parsed = parse_pem_certificates(pem.as_ref());
-        self.extra_ca = match (self.extra_ca, parsed) {
-            (Ok(mut all), Ok(more)) => {
-                all.extend(more);
-                Ok(all)
-            }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
+        self.extra_ca_pem.push(pem.as_ref().to_vec());
         self
     }
 
-    /// The transport. Fails on a zero time-out or an unusable extra CA certificate.
+    /// The transport. Fails on invalid options (a zero time-out) or an unusable extra CA
+    /// certificate.
     pub fn build(self) -> Result<HyperTransport> {
-        for (name, value) in [
-            ("connect_timeout", self.connect_timeout),
-            ("request_timeout", self.request_timeout),
-        ] {
-            if value.is_zero() {
-                return Err(crate::Error::InvalidOption(format!(
-                    "{name} must be more than zero"
-                )));
-            }
-        }
-        let tls = client_config(&self.extra_ca?)?;
+        self.options.validate()?;
+        let extra_ca = eventgrid_tls::parse_all(&self.extra_ca_pem)?;
+        let tls = eventgrid_tls::client_config(&extra_ca, &[])?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
@@ -204,7 +187,7 @@ impl HyperTransportBuilder {
             .wrap_connector(http);
         let connector = ConnectWithin {
             inner: https,
-            timeout: self.connect_timeout,
+            timeout: self.options.connect_timeout,
         };
         let client = Client::builder(TokioExecutor::new())
             .timer(TokioTimer::new())
@@ -213,8 +196,8 @@ impl HyperTransportBuilder {
             .build(connector);
         Ok(HyperTransport {
             client,
-            connect_timeout: self.connect_timeout,
-            request_timeout: self.request_timeout,
+            connect_timeout: self.options.connect_timeout,
+            request_timeout: self.options.request_timeout,
         })
     }
 }

@@ -47,19 +47,10 @@ fn kind_of(error: &(dyn StdError + 'static), connecting: bool) -> TransportError
             return TransportErrorKind::Tls;
         }
         if let Some(io) = cause.downcast_ref::<io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return TransportErrorKind::Tls;
-            }
-            match io.kind() {
-                io::ErrorKind::TimedOut => return TransportErrorKind::Timeout,
-                io::ErrorKind::ConnectionReset
-                | io::ErrorKind::ConnectionAborted
-                | io::ErrorKind::BrokenPipe
-                | io::ErrorKind::UnexpectedEof
-                | io::ErrorKind::NotConnected => closed = true,
+            match eventgrid_tls::classify_io(io) {
+                TransportErrorKind::Timeout => return TransportErrorKind::Timeout,
+                TransportErrorKind::Tls => return TransportErrorKind::Tls,
+                TransportErrorKind::ConnectionClosed => closed = true,
                 _ => {}
             }
         }

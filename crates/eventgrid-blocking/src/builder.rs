@@ -1,20 +1,17 @@
-//! Building a client: options with documented defaults, the credential, the transport.
+//! How [`EventGridClient::builder`]'s [`ClientBuilder`] makes a blocking client: the built-in
+//! [`UreqTransport`] or a user's [`Transport`].
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use eventgrid_core::{
-    ClientCore, ClientOptions, Credential, Error, EventGridConfig, Limits, Result, RetryOptions,
-    Transport,
-};
+use eventgrid_core::frontend::{ClientCore, ClientParts, FrontEnd};
+use eventgrid_core::{ClientBuilder, Result, Transport};
 
 use crate::client::{EventGridClient, Inner};
-use crate::token::TokenCache;
 use crate::transport::UreqTransport;
 
-/// Builds an [`EventGridClient`]. Every setting has a default (see
-/// [`ClientOptions`]); only the topics are required.
+/// Builds an [`EventGridClient`]; see [`EventGridClient::builder`]. The setters are those of
+/// [`ClientBuilder`], the same for every front end.
 ///
 /// ```
 /// use std::time::Duration;
@@ -31,128 +28,47 @@ use crate::transport::UreqTransport;
 /// assert_eq!(client.topics(), ["orders"]);
 /// # Ok::<(), eventgrid_blocking::Error>(())
 /// ```
-pub struct EventGridClientBuilder {
-    config: EventGridConfig,
-    credential: Credential,
-    options: ClientOptions,
-    extra_ca_pem: Vec<Vec<u8>>,
-    transport: Option<Box<dyn Transport>>,
+pub type EventGridClientBuilder = ClientBuilder<Ureq>;
+
+/// The blocking front end (ureq and threads), as [`ClientBuilder`] knows it.
+#[derive(Debug)]
+pub struct Ureq;
+
+/// A user's [`Transport`], as the client holds it; made by [`ClientBuilder::transport`] from
+/// any `Transport`.
+pub struct CustomTransport(Box<dyn Transport>);
+
+impl<T: Transport + 'static> From<T> for CustomTransport {
+    fn from(transport: T) -> Self {
+        Self(Box::new(transport))
+    }
 }
 
-impl EventGridClientBuilder {
-    pub(crate) fn new(config: EventGridConfig) -> Self {
-        Self {
-            config,
-            credential: Credential::None,
-            options: ClientOptions::default(),
-            extra_ca_pem: Vec::new(),
-            transport: None,
-        }
+impl fmt::Debug for CustomTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CustomTransport")
     }
+}
 
-    /// The client-wide credential (default: none, for open emulator topics or topics with
-    /// their own credential): an access key, a SAS token, SAS tokens generated from a key, or
-    /// a Microsoft Entra ID token credential.
-    pub fn credential(mut self, credential: impl Into<Credential>) -> Self {
-        self.credential = credential.into();
-        self
-    }
+impl FrontEnd for Ureq {
+    type Client = EventGridClient;
+    type Transport = CustomTransport;
 
-    /// The retry policy (default: 3 retries, 500 ms doubling with jitter, 30 s cap, 60 s
-    /// overall).
-    pub fn retry(mut self, retry: RetryOptions) -> Self {
-        self.options.retry = retry;
-        self
-    }
-
-    /// The size and count limits checked before sending (default: 64 KiB per event, 1 MiB
-    /// and 5,000 events per request).
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.options.limits = limits;
-        self
-    }
-
-    /// Time allowed to connect, TCP and TLS (default 10 s). Looking a host name up, when its
-    /// addresses are not cached, is allowed as long again.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.options.connect_timeout = timeout;
-        self
-    }
-
-    /// Time allowed for one attempt, from sending to the whole response (default 30 s).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.options.request_timeout = timeout;
-        self
-    }
-
-    /// Requests one `send` keeps in flight at once (default 8).
-    pub fn max_concurrent_requests(mut self, requests: usize) -> Self {
-        self.options.max_concurrent_requests = requests;
-        self
-    }
-
-    /// Text appended to the `User-Agent` header, such as `my-app/1.2`.
-    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.options.user_agent_suffix = Some(suffix.into());
-        self
-    }
-
-    /// Also trusts the CA certificate(s) in this PEM data, such as the emulator's in TLS mode.
-    pub fn extra_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        self.extra_ca_pem.push(pem.as_ref().to_vec());
-        self
-    }
-
-    /// Sends through `transport` instead of the built-in [`UreqTransport`].
-    pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
-        self.transport = Some(Box::new(transport));
-        self
-    }
-
-    /// The client. Fails on invalid options or limits, a credential configured for a plain
-    /// `http://` remote endpoint, an invalid CA certificate, or an extra CA certificate given
-    /// together with a custom transport (which does its own TLS).
-    pub fn build(self) -> Result<EventGridClient> {
-        let core = ClientCore::new(self.config, self.credential.client_auth(), self.options)?;
-        let transport: Box<dyn Transport> = match self.transport {
-            Some(transport) if self.extra_ca_pem.is_empty() => transport,
-            Some(_) => {
-                return Err(Error::InvalidOption(
-                    "extra_ca_pem applies to the built-in transport; configure TLS on the custom transport instead"
-                        .to_owned(),
-                ));
-            }
+    fn build(parts: ClientParts<CustomTransport>) -> Result<EventGridClient> {
+        let transport = match parts.transport {
+            Some(CustomTransport(transport)) => transport,
             None => {
-                let builder = self
+                let builder = UreqTransport::builder(&parts.options);
+                let builder = parts
                     .extra_ca_pem
                     .iter()
-                    .fold(UreqTransport::builder(core.options()), |b, pem| {
-                        b.extra_ca_pem(pem)
-                    });
+                    .fold(builder, |builder, pem| builder.extra_ca_pem(pem));
                 Box::new(builder.build()?)
             }
         };
-        let tokens = self
-            .credential
-            .token_credential()
-            .map(|credential| TokenCache::new(Arc::clone(credential)));
+        let core = ClientCore::new(parts.config, &parts.credential, parts.options)?;
         Ok(EventGridClient {
-            inner: Arc::new(Inner {
-                core,
-                transport,
-                tokens,
-            }),
+            inner: Arc::new(Inner { core, transport }),
         })
-    }
-}
-
-impl fmt::Debug for EventGridClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventGridClientBuilder")
-            .field("topics", &self.config.topic_names())
-            .field("credential", &self.credential)
-            .field("options", &self.options)
-            .field("custom_transport", &self.transport.is_some())
-            .finish_non_exhaustive()
     }
 }

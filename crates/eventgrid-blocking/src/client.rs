@@ -1,17 +1,15 @@
 //! The blocking client: the core decides, this sends and sleeps on the calling thread.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use eventgrid_core::frontend::ClientCore;
 use eventgrid_core::{
-    ClientCore, ClientOptions, Credential, Event, EventGridConfig, EventGridEvent,
-    EventGridTopicConfig, Result, SendSummary, TopicMetrics, Transport,
+    Credential, Event, EventGridConfig, EventGridEvent, Result, SendSummary, Transport,
 };
 use serde::Serialize;
 
 use crate::builder::EventGridClientBuilder;
-use crate::token::TokenCache;
 
 /// A blocking Event Grid client: named topics, batching, retries and metrics, with no async
 /// runtime. Cheap to clone; clones share topics, connections, cached tokens and metrics, and
@@ -36,7 +34,6 @@ pub struct EventGridClient {
 pub(crate) struct Inner {
     pub(crate) core: ClientCore,
     pub(crate) transport: Box<dyn Transport>,
-    pub(crate) tokens: Option<TokenCache>,
 }
 
 impl EventGridClient {
@@ -84,7 +81,7 @@ impl EventGridClient {
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
         let (topic, batches) = self.inner.core.prepare(topic, events)?;
-        self.inner.deliver_all(&topic, batches)
+        self.inner.deliver_all(&topic, batches.into_iter().map(Ok))
     }
 
     /// Publishes any number of events in bounded memory: events are read from `events` and
@@ -104,33 +101,13 @@ impl EventGridClient {
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
         let (topic, batches) = self.inner.core.stream(topic, events)?;
-        self.inner.deliver_stream(&topic, batches)
+        self.inner.deliver_all(&topic, batches)
     }
 
-    /// Adds a topic; later sends may use it. A name already configured is refused.
-    pub fn add_topic(&self, topic: EventGridTopicConfig) -> Result<()> {
-        self.inner.core.add_topic(topic)
-    }
+    eventgrid_core::core_delegates!();
 
-    /// Removes a topic, returning its configuration. Sends under way finish.
-    pub fn remove_topic(&self, name: &str) -> Result<EventGridTopicConfig> {
-        self.inner.core.remove_topic(name)
-    }
-
-    /// The configured topic names, sorted.
-    pub fn topics(&self) -> Vec<String> {
-        self.inner.core.topics()
-    }
-
-    /// The options in force.
-    pub fn options(&self) -> &ClientOptions {
-        self.inner.core.options()
-    }
-
-    /// Per-topic counts since the client was made: events published and failed, requests,
-    /// retries, bytes sent, and request latency.
-    pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
-        self.inner.core.metrics()
+    fn core(&self) -> &ClientCore {
+        &self.inner.core
     }
 }
 
@@ -139,7 +116,6 @@ impl fmt::Debug for EventGridClient {
         f.debug_struct("EventGridClient")
             .field("topics", &self.topics())
             .field("options", self.options())
-            .field("token_credential", &self.inner.tokens.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -1,190 +1,152 @@
-//! Delivering a send's batches: each through its attempts as the core decides, several at once
-//! on scoped threads, sleeping between attempts on the thread that delivers.
+//! Executing the engine's actions on threads: each batch's operation runs on the thread that
+//! delivers it (sleeping there between attempts); a send's batches go out on up to
+//! `max_concurrent_requests` scoped threads.
 
-use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use eventgrid_core::{
-    AuthHeader, AuthStep, EncodedBatch, Error, Result, SendSummary, SendTracker, Step, Topic,
-    ensure_credentials_protected,
+use eventgrid_core::frontend::{
+    Action, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenFetch, TokenNeed, Topic,
 };
+use eventgrid_core::{Error, Result, SendSummary};
 use time::OffsetDateTime;
-use tracing::field::Empty;
 
 use crate::client::Inner;
 
 impl Inner {
-    /// Delivers every batch, at most `max_concurrent_requests` at a time, and reports the
-    /// outcome of all of them.
+    /// Delivers batches as `batches` encodes them, and reports the outcome of all of them. A
+    /// lone batch goes out on this thread; more go to worker threads, this thread encoding the next
+    /// batch only when a worker is free to take it (so at most the workers' batches, one
+    /// handed over and one being filled exist at once). An encoding error (an invalid event)
+    /// is recorded against the events from the last batch handed over up to it, and nothing
+    /// more is read.
     pub(crate) fn deliver_all(
-        &self,
-        topic: &Arc<Topic>,
-        batches: Vec<EncodedBatch>,
-    ) -> Result<SendSummary> {
-        let workers = self
-            .core
-            .options()
-            .max_concurrent_requests
-            .min(batches.len());
-        let mut tracker = SendTracker::new(topic.name());
-        if workers <= 1 {
-            for batch in batches {
-                let events = batch.events.clone();
-                record(&mut tracker, events, self.deliver(topic, batch));
-            }
-            return tracker.finish();
-        }
-        let queue = Mutex::new(batches.into_iter());
-        let tracker = Mutex::new(tracker);
-        let work = || {
-            loop {
-                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-                let Some(batch) = next else { break };
-                let events = batch.events.clone();
-                let outcome = self.deliver(topic, batch);
-                record(
-                    &mut tracker.lock().unwrap_or_else(|e| e.into_inner()),
-                    events,
-                    outcome,
-                );
-            }
-        };
-        std::thread::scope(|scope| {
-            for _ in 1..workers {
-                scope.spawn(work);
-            }
-            work();
-        });
-        tracker
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .finish()
-    }
-
-    /// Delivers batches as `batches` encodes them, on `max_concurrent_requests` worker
-    /// threads. The calling thread encodes the next batch only when a worker is free to take
-    /// it, so at most the workers' batches, one handed over and the one being filled exist at
-    /// once. An encoding error (an invalid event) is recorded against the events from the last
-    /// batch handed over up to it, and nothing more is read.
-    pub(crate) fn deliver_stream(
         &self,
         topic: &Arc<Topic>,
         batches: impl Iterator<Item = Result<EncodedBatch>>,
     ) -> Result<SendSummary> {
         let tracker = Mutex::new(SendTracker::new(topic.name()));
-        let (hand_over, take) = std::sync::mpsc::sync_channel::<EncodedBatch>(0);
+        let mut batches = batches.peekable();
+        let first = batches.next();
+        if batches.peek().is_none() {
+            // One batch (an `emit_event`, a small `send`): no thread, no channel.
+            match first {
+                Some(Ok(batch)) => self.settle(topic, &tracker, batch),
+                Some(Err(error)) => lock(&tracker).stream_failed(0, error),
+                None => {}
+            }
+            return finish(tracker);
+        }
+        let mut handed_over_up_to = 0;
+        let (hand_over, take) = sync_channel::<EncodedBatch>(0);
         let take = Mutex::new(take);
         std::thread::scope(|scope| {
-            for _ in 0..self.core.options().max_concurrent_requests {
-                scope.spawn(|| {
-                    loop {
-                        let next = take.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        let Ok(batch) = next else { break };
-                        let events = batch.events.clone();
-                        let outcome = self.deliver(topic, batch);
-                        record(
-                            &mut tracker.lock().unwrap_or_else(|e| e.into_inner()),
-                            events,
-                            outcome,
-                        );
-                    }
-                });
-            }
-            let mut handed_over_up_to = 0;
-            for batch in batches {
-                match batch {
-                    Ok(batch) => {
-                        handed_over_up_to = batch.events.end;
-                        if hand_over.send(batch).is_err() {
-                            break;
-                        }
-                    }
+            let mut workers = 0;
+            for batch in first.into_iter().chain(batches) {
+                let batch = match batch {
+                    Ok(batch) => batch,
                     Err(error) => {
-                        let end = match &error {
-                            Error::InvalidEvent { index, .. }
-                            | Error::EventTooLarge { index, .. } => index + 1,
-                            _ => handed_over_up_to,
-                        };
-                        let mut tracker = tracker.lock().unwrap_or_else(|e| e.into_inner());
-                        tracker.failed(handed_over_up_to..end, error);
+                        lock(&tracker).stream_failed(handed_over_up_to, error);
                         break;
                     }
+                };
+                handed_over_up_to = batch.events.end;
+                if workers < self.core.options().max_concurrent_requests {
+                    workers += 1;
+                    scope.spawn(|| self.work(topic, &take, &tracker));
+                }
+                if hand_over.send(batch).is_err() {
+                    break;
                 }
             }
             // Closing the channel lets the workers finish.
             drop(hand_over);
         });
-        tracker
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .finish()
+        finish(tracker)
     }
 
-    /// One batch through its attempts, in an `eventgrid.publish` span naming the topic and the
-    /// number of events, and recording the attempts, the last status and the duration.
-    /// Authentication is resolved for every attempt, so a token or SAS that lapsed during a
-    /// back-off is renewed.
-    fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
-        let span = tracing::info_span!(
-            "eventgrid.publish",
-            topic = topic.name(),
-            events = batch.len(),
-            attempts = Empty,
-            status = Empty,
-            duration_ms = Empty,
-        );
+    /// A worker: delivers the batches handed over until the channel closes.
+    fn work(
+        &self,
+        topic: &Arc<Topic>,
+        take: &Mutex<Receiver<EncodedBatch>>,
+        tracker: &Mutex<SendTracker>,
+    ) {
+        loop {
+            let next = take.lock().unwrap_or_else(|e| e.into_inner()).recv();
+            let Ok(batch) = next else { break };
+            self.settle(topic, tracker, batch);
+        }
+    }
+
+    /// Delivers one batch and records its outcome, whatever happens: a panic (in a custom
+    /// transport, say) is recorded as the batch's failure, so no event is left unsettled and
+    /// the worker goes on taking batches.
+    fn settle(&self, topic: &Arc<Topic>, tracker: &Mutex<SendTracker>, batch: EncodedBatch) {
+        let events = batch.events.clone();
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.deliver(topic, batch)))
+            .unwrap_or_else(|_| Err(Error::Internal("the delivering thread panicked".to_owned())));
+        lock(tracker).record(events, outcome);
+    }
+
+    /// Delivers one batch through its attempts.
+    pub(crate) fn deliver(&self, topic: &Arc<Topic>, batch: EncodedBatch) -> Result<()> {
+        self.run(self.core.publish(topic, batch, Instant::now()))
+    }
+
+    /// Executes an operation's actions until it is done, inside its span.
+    pub(crate) fn run<X: Exchange>(&self, mut operation: Operation<X>) -> Result<X::Output> {
+        let span = operation.span().clone();
         let _entered = span.enter();
-        let started = Instant::now();
-        let mut delivery = topic.deliver(batch, &self.core, started);
-        let mut attempts: u32 = 0;
-        let outcome = loop {
-            attempts += 1;
-            let step = match self.auth(topic) {
-                Ok(auth) => {
-                    let request = delivery.request(&auth, Instant::now());
-                    match ensure_credentials_protected(&request) {
-                        Ok(()) => {
-                            let result = self.transport.send(request);
-                            if let Ok(response) = &result {
-                                span.record("status", response.status().as_u16());
-                            }
-                            delivery.on_result(result, Instant::now())
-                        }
-                        Err(refused) => delivery.on_error(refused, Instant::now()),
+        loop {
+            match operation.poll(Now::system()) {
+                Action::Send { request, deadline } => {
+                    match self.transport.send_before(request, deadline) {
+                        Ok(response) => operation.on_response(response, Instant::now()),
+                        Err(error) => operation.on_transport_error(error, Instant::now()),
                     }
                 }
-                Err(error) => delivery.on_error(error, Instant::now()),
-            };
-            match step {
-                Step::Delivered => break Ok(()),
-                Step::RetryAfter(delay) => std::thread::sleep(delay),
-                Step::Failed(error) => break Err(error),
+                Action::NeedToken(step) => {
+                    let header = match step {
+                        TokenNeed::Wait(wait) => futures::executor::block_on(wait),
+                        TokenNeed::Fetch(fetch) => fetch_token(fetch, operation.deadline()),
+                    };
+                    operation.on_token(header, Now::system());
+                }
+                Action::Sleep(until) => {
+                    std::thread::sleep(until.saturating_duration_since(Instant::now()))
+                }
+                Action::Done(outcome) => return outcome,
             }
-        };
-        span.record("attempts", attempts);
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        outcome
-    }
-
-    fn auth(&self, topic: &Topic) -> Result<AuthHeader> {
-        let now = OffsetDateTime::now_utc();
-        match topic.auth(now)? {
-            AuthStep::Ready(header) => Ok(header),
-            AuthStep::NeedsToken => match &self.tokens {
-                Some(tokens) => tokens.header(now),
-                None => Err(Error::Credential(format!(
-                    "topic `{}` needs a token but the client has no token credential",
-                    topic.name()
-                ))),
-            },
         }
     }
 }
 
-fn record(tracker: &mut SendTracker, events: Range<usize>, outcome: Result<()>) {
-    match outcome {
-        Ok(()) => tracker.delivered(events),
-        Err(error) => tracker.failed(events, error),
-    }
+/// Runs the credential call on a thread of its own, so that it can be given up at its
+/// time-out (the thread then ends whenever the credential does).
+fn fetch_token(
+    fetch: TokenFetch,
+    deadline: Instant,
+) -> Result<eventgrid_core::frontend::AuthHeader> {
+    let limit = fetch.timeout(Instant::now(), deadline);
+    let (answer, wait) = sync_channel(1);
+    let future = fetch.future();
+    let spawned = std::thread::Builder::new()
+        .name("eventgrid-token".to_owned())
+        .spawn(move || answer.send(futures::executor::block_on(future)));
+    let answer = spawned.ok().and_then(|_| wait.recv_timeout(limit).ok());
+    fetch.finish(answer, OffsetDateTime::now_utc())
+}
+
+fn finish(tracker: Mutex<SendTracker>) -> Result<SendSummary> {
+    tracker
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .finish()
+}
+
+fn lock(tracker: &Mutex<SendTracker>) -> std::sync::MutexGuard<'_, SendTracker> {
+    tracker.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -91,10 +91,9 @@ mod deliver;
 mod identity;
 mod resolver;
 mod tls;
-mod token;
 mod transport;
 
-pub use builder::EventGridClientBuilder;
+pub use builder::{CustomTransport, EventGridClientBuilder, Ureq};
 pub use client::EventGridClient;
 pub use identity::{
     UreqHttpClient, default_credential, default_credential_on, default_credential_with_ca,
@@ -103,18 +102,19 @@ pub use transport::{UreqTransport, UreqTransportBuilder};
 
 /// The protocol core's types, so that users need only this crate.
 pub use eventgrid_core::{
-    API_VERSION, AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CustomEvent,
-    DEFAULT_DATA_VERSION, DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event,
-    EventGridConfig, EventGridEvent, EventGridTopicConfig, FailedEvents, KeyCredential,
-    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
-    TOPICS_VAR, TokenCredential, TopicMetrics, Transport, TransportError, TransportErrorKind,
-    bytes, generate_sas, http, topic_var,
+    API_VERSION, AccessToken, ClientBuilder, ClientOptions, CloudEvent, CloudEventData, Credential,
+    CredentialError, CustomEvent, DEFAULT_DATA_VERSION, DeliveryFailure, EVENTGRID_SCOPE, Endpoint,
+    Error, ErrorDetail, Event, EventGridConfig, EventGridEvent, EventGridEventRef,
+    EventGridTopicConfig, FailedEvents, KeyCredential, LatencyStats, Limits, Result, RetryOptions,
+    Schema, Secret, SendSummary, ServiceError, TOPICS_VAR, TokenCredential, TopicMetrics,
+    Transport, TransportError, TransportErrorKind, bytes, generate_sas, http, topic_var,
 };
 
-/// Compile-time proof that the client and transports can be shared across threads.
-fn _assert_shareable() {
-    fn shareable<T: Clone + Send + Sync + 'static>() {}
+// Compile-time promises: the client, transports and errors can be shared across threads.
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
     shareable::<EventGridClient>();
     shareable::<UreqTransport>();
     shareable::<UreqHttpClient>();
-}
+    shareable::<Error>();
+};

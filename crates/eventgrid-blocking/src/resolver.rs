@@ -7,13 +7,12 @@
 //! applies (this agent always has one): at thousands of requests a second, starting that thread
 //! was most of a request's cost. Here a lookup happens only when no fresh answer is cached.
 
-use std::collections::HashMap;
-use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use eventgrid_core::frontend::TtlCache;
 use http::Uri;
 use ureq::config::Config;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -29,62 +28,7 @@ pub(crate) const ADDRESS_TTL: Duration = Duration::from_secs(30);
 const MAX_ADDRESSES: usize = 16;
 
 /// Looked-up addresses by `host:port`, shared by the resolver and the TCP connector.
-#[derive(Clone)]
-pub(crate) struct AddressCache {
-    ttl: Duration,
-    entries: Arc<Mutex<HashMap<String, Cached>>>,
-}
-
-struct Cached {
-    addresses: ResolvedSocketAddrs,
-    expires: Instant,
-}
-
-impl AddressCache {
-    pub(crate) fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: Arc::default(),
-        }
-    }
-
-    fn fresh(&self, host_port: &str, now: Instant) -> Option<ResolvedSocketAddrs> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let cached = entries.get(host_port)?;
-        (now < cached.expires).then(|| cached.addresses.clone())
-    }
-
-    fn store(&self, host_port: String, addresses: &ResolvedSocketAddrs, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        // A client talks to a handful of hosts; dropping stale entries here keeps a client
-        // that meets many over its life from growing without bound.
-        entries.retain(|_, cached| now < cached.expires);
-        entries.insert(
-            host_port,
-            Cached {
-                addresses: addresses.clone(),
-                expires: now + self.ttl,
-            },
-        );
-    }
-
-    fn forget(&self, uri: &Uri) {
-        if let Some(host_port) = host_and_port(uri) {
-            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            entries.remove(&host_port);
-        }
-    }
-}
-
-impl fmt::Debug for AddressCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        f.debug_struct("AddressCache")
-            .field("ttl", &self.ttl)
-            .field("hosts", &entries.len())
-            .finish()
-    }
-}
+pub(crate) type AddressCache = Arc<TtlCache<ResolvedSocketAddrs>>;
 
 /// `host:port` of `uri`, with the scheme's default port when it names none.
 fn host_and_port(uri: &Uri) -> Option<String> {
@@ -121,7 +65,7 @@ impl Resolver for CachingResolver {
         }
         let addresses = self.wanted(config, look_up(host_port.clone(), timeout)?)?;
         tracing::debug!(host = %host_port, addresses = ?&addresses[..], "host looked up");
-        self.cache.store(host_port, &addresses, now);
+        self.cache.store(host_port, addresses.clone(), now);
         Ok(addresses)
     }
 }
@@ -196,9 +140,11 @@ impl<In: Transport> Connector<In> for ForgetFailedAddresses {
         details: &ConnectionDetails<'_>,
         chained: Option<In>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
-        self.tcp
-            .connect(details, chained)
-            .inspect_err(|_| self.cache.forget(details.uri))
+        self.tcp.connect(details, chained).inspect_err(|_| {
+            if let Some(host_port) = host_and_port(details.uri) {
+                self.cache.forget(&host_port);
+            }
+        })
     }
 }
 
@@ -225,17 +171,17 @@ mod tests {
 
     #[test]
     fn ip_literals_are_answered_with_the_scheme_port() {
-        let resolver = CachingResolver::new(AddressCache::new(ADDRESS_TTL));
+        let resolver = CachingResolver::new(Arc::new(TtlCache::new(ADDRESS_TTL)));
         let v4 = resolve(&resolver, "https://127.0.0.1/api/events").unwrap();
         assert_eq!(v4, ["127.0.0.1:443".parse::<SocketAddr>().unwrap()]);
         let v6 = resolve(&resolver, "http://[::1]:8080/api/events").unwrap();
         assert_eq!(v6, ["[::1]:8080".parse::<SocketAddr>().unwrap()]);
-        assert_eq!(resolver.cache.entries.lock().unwrap().len(), 0);
+        assert!(format!("{:?}", resolver.cache).contains("entries: 0"));
     }
 
     #[test]
     fn host_names_are_cached_until_they_expire_or_fail() {
-        let cache = AddressCache::new(ADDRESS_TTL);
+        let cache: AddressCache = Arc::new(TtlCache::new(ADDRESS_TTL));
         let resolver = CachingResolver::new(cache.clone());
         let first = resolve(&resolver, "http://localhost:8080/").unwrap();
         assert!(
@@ -247,24 +193,28 @@ mod tests {
         let planted: SocketAddr = "127.0.0.9:8080".parse().unwrap();
         let mut addresses = resolver.empty();
         addresses.push(planted);
-        cache.store("localhost:8080".to_owned(), &addresses, Instant::now());
+        cache.store(
+            "localhost:8080".to_owned(),
+            addresses.clone(),
+            Instant::now(),
+        );
         assert_eq!(
             resolve(&resolver, "http://localhost:8080/").unwrap(),
             [planted]
         );
 
-        cache.forget(&"http://localhost:8080/x".parse().unwrap());
+        cache.forget("localhost:8080");
         assert_eq!(resolve(&resolver, "http://localhost:8080/").unwrap(), first);
 
         let expired = Instant::now() - ADDRESS_TTL;
-        cache.store("localhost:8080".to_owned(), &addresses, expired);
+        cache.store("localhost:8080".to_owned(), addresses, expired);
         assert_eq!(resolve(&resolver, "http://localhost:8080/").unwrap(), first);
     }
 
     #[test]
     fn unknown_hosts_are_not_found_and_not_cached() {
-        let resolver = CachingResolver::new(AddressCache::new(ADDRESS_TTL));
+        let resolver = CachingResolver::new(Arc::new(TtlCache::new(ADDRESS_TTL)));
         assert!(resolve(&resolver, "http://eventgrid.invalid/").is_err());
-        assert_eq!(resolver.cache.entries.lock().unwrap().len(), 0);
+        assert!(format!("{:?}", resolver.cache).contains("entries: 0"));
     }
 }

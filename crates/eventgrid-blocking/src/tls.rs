@@ -1,72 +1,19 @@
-//! TLS for the ureq agent: one rustls `ClientConfig` with the ring provider, trusting the
-//! webpki roots, the platform's roots and any extra CA, plugged into ureq as a connector.
+//! TLS for the ureq agent: the `eventgrid-tls` configuration (ring; webpki, platform and extra
+//! roots), plugged into ureq as a connector.
 //!
 //! ureq's own rustls connector builds its `ClientConfig` from a `TlsConfig`, which can hold
 //! either the webpki roots or a certificate list but not both plus the platform's; so this
 //! crate wraps connections itself, with the config it built.
 
 use std::io::{Read, Write};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use eventgrid_core::{Error, Result};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport,
     TransportAdapter,
 };
-
-/// The webpki roots plus the platform's, loaded once per process.
-fn base_roots() -> &'static RootCertStore {
-    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
-    ROOTS.get_or_init(|| {
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let native = rustls_native_certs::load_native_certs();
-        if !native.errors.is_empty() {
-            tracing::debug!(
-                errors = native.errors.len(),
-                "some platform roots could not be read"
-            );
-        }
-        let (added, ignored) = roots.add_parsable_certificates(native.certs);
-        tracing::debug!(added, ignored, "platform roots loaded");
-        roots
-    })
-}
-
-/// Parses every certificate of a PEM bundle; a bundle without one is an error.
-pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
-    let certificates = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::InvalidOption(format!("extra CA certificate: invalid PEM: {e}")))?;
-    if certificates.is_empty() {
-        return Err(Error::InvalidOption(
-            "extra CA certificate: no CERTIFICATE block in the PEM data".to_owned(),
-        ));
-    }
-    Ok(certificates)
-}
-
-/// The client configuration: ring, TLS 1.2 and 1.3, HTTP/1.1 by ALPN, verification always on.
-pub(crate) fn client_config(extra_roots: &[CertificateDer<'static>]) -> Result<Arc<ClientConfig>> {
-    let mut roots = base_roots().clone();
-    for certificate in extra_roots {
-        roots.add(certificate.clone()).map_err(|e| {
-            Error::InvalidOption(format!("extra CA certificate cannot be trusted: {e}"))
-        })?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::InvalidOption(format!("TLS configuration: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
-}
 
 /// Wraps the chained connection in TLS when the URL is `https`.
 #[derive(Debug)]
@@ -150,31 +97,5 @@ impl Transport for RustlsTransport {
 
     fn is_tls(&self) -> bool {
         true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uses_ring_and_trusts_webpki_roots() {
-        let config = client_config(&[]).unwrap();
-        let ring = rustls::crypto::ring::default_provider();
-        let suites = |p: &rustls::crypto::CryptoProvider| {
-            p.cipher_suites
-                .iter()
-                .map(|s| s.suite())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(suites(config.crypto_provider()), suites(&ring));
-        assert!(base_roots().len() >= webpki_roots::TLS_SERVER_ROOTS.len());
-        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
-    }
-
-    #[test]
-    fn bad_pem_is_refused_with_a_reason() {
-        let err = parse_pem_certificates(b"not a certificate").unwrap_err();
-        assert!(err.to_string().contains("no CERTIFICATE block"), "{err}");
     }
 }

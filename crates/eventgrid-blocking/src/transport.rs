@@ -1,19 +1,17 @@
 //! The ureq transport: sends one request on a pooled connection and reads the whole answer.
 
 use std::fmt;
-use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::{
-    ClientOptions, Error, Result, Transport, TransportError, TransportErrorKind,
-    ensure_credentials_protected,
-};
+use eventgrid_core::frontend::TtlCache;
+use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
-use rustls::pki_types::CertificateDer;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 use crate::resolver::{ADDRESS_TTL, AddressCache, CachingResolver, ForgetFailedAddresses};
-use crate::tls::{RustlsConnector, client_config, parse_pem_certificates};
+use crate::tls::RustlsConnector;
 
 /// The largest response body read; Event Grid and Entra answers are a few KiB at most.
 const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
@@ -31,8 +29,8 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 /// response, and rustls (ring) trusting the webpki roots, the platform's roots and an optional
 /// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured.
 ///
-/// It refuses, before sending, any request that would carry a credential over plain `http://`
-/// to a host other than loopback. Cloning is cheap and shares the connection pool.
+/// (The client's engine refuses a credential over plain `http://` to a remote host before any
+/// transport sees the request.) Cloning is cheap and shares the connection pool.
 ///
 /// ```
 /// use eventgrid_blocking::{ClientOptions, UreqTransport};
@@ -43,6 +41,7 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 #[derive(Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
+    request_timeout: Duration,
 }
 
 impl fmt::Debug for UreqTransport {
@@ -83,11 +82,8 @@ impl UreqTransportBuilder {
 
     /// The transport. Fails when an extra CA certificate is not valid PEM.
     pub fn build(self) -> Result<UreqTransport> {
-        let mut extra: Vec<CertificateDer<'static>> = Vec::new();
-        for pem in &self.extra_ca_pem {
-            extra.extend(parse_pem_certificates(pem)?);
-        }
-        let tls = client_config(&extra)?;
+        let extra_ca = eventgrid_tls::parse_all(&self.extra_ca_pem)?;
+        let tls = Arc::new(eventgrid_tls::client_config(&extra_ca, &[b"http/1.1"])?);
         let idle_per_host = self
             .options
             .max_concurrent_requests
@@ -105,13 +101,14 @@ impl UreqTransportBuilder {
             .max_idle_connections_per_host(idle_per_host)
             .proxy(connect_proxy_from_env())
             .build();
-        let addresses = AddressCache::new(ADDRESS_TTL);
+        let addresses: AddressCache = Arc::new(TtlCache::new(ADDRESS_TTL));
         let connector =
             ().chain(ConnectProxyConnector::default())
                 .chain(ForgetFailedAddresses::new(addresses.clone()))
                 .chain(RustlsConnector::new(tls));
         Ok(UreqTransport {
             agent: ureq::Agent::with_parts(config, connector, CachingResolver::new(addresses)),
+            request_timeout: self.options.request_timeout,
         })
     }
 }
@@ -137,12 +134,35 @@ fn connect_proxy_from_env() -> Option<ureq::Proxy> {
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
-        ensure_credentials_protected(&request).map_err(refused)?;
         let (parts, body) = request.into_parts();
-        let response = self
+        self.exchange(Request::from_parts(parts, body.as_ref()))
+    }
+
+    /// Gives up at the request time-out or at `deadline`, whichever comes first.
+    fn send_before(
+        &self,
+        request: Request<Bytes>,
+        deadline: Instant,
+    ) -> Result<Response<Bytes>, TransportError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left >= self.request_timeout {
+            return self.send(request);
+        }
+        // Rarely taken (only near the deadline): a request-level configuration copies the
+        // agent's.
+        let (parts, body) = request.into_parts();
+        let request = self
             .agent
-            .run(Request::from_parts(parts, body.as_ref()))
-            .map_err(transport_error)?;
+            .configure_request(Request::from_parts(parts, body.as_ref()))
+            .timeout_global(Some(left))
+            .build();
+        self.exchange(request)
+    }
+}
+
+impl UreqTransport {
+    fn exchange(&self, request: Request<&[u8]>) -> Result<Response<Bytes>, TransportError> {
+        let response = self.agent.run(request).map_err(transport_error)?;
         let (parts, mut body) = response.into_parts();
         let bytes = body
             .with_config()
@@ -162,7 +182,7 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
         ureq::Error::HostNotFound
         | ureq::Error::ConnectionFailed
         | ureq::Error::ConnectProxyFailed(_) => Kind::Connect,
-        ureq::Error::Io(io) => io_kind(io),
+        ureq::Error::Io(io) => eventgrid_tls::classify_io(io),
         ureq::Error::Protocol(_) | ureq::Error::BodyStalled => Kind::ConnectionClosed,
         ureq::Error::Tls(_)
         | ureq::Error::Pem(_)
@@ -174,33 +194,5 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
         | ureq::Error::InvalidProxyUrl => Kind::InvalidRequest,
         _ => Kind::Other,
     };
-    TransportError::new(kind, error.to_string())
-}
-
-fn io_kind(error: &io::Error) -> TransportErrorKind {
-    use TransportErrorKind as Kind;
-    if error
-        .get_ref()
-        .is_some_and(|inner| inner.is::<rustls::Error>())
-    {
-        return Kind::Tls;
-    }
-    match error.kind() {
-        io::ErrorKind::ConnectionRefused
-        | io::ErrorKind::AddrNotAvailable
-        | io::ErrorKind::NetworkUnreachable
-        | io::ErrorKind::HostUnreachable
-        | io::ErrorKind::NotConnected => Kind::Connect,
-        io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::UnexpectedEof => Kind::ConnectionClosed,
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Kind::Timeout,
-        _ => Kind::Other,
-    }
-}
-
-/// A request refused before sending: it would have exposed a credential.
-fn refused(error: Error) -> TransportError {
-    TransportError::new(TransportErrorKind::InvalidRequest, error.to_string())
+    TransportError::new(kind, error.to_string()).with_source(error)
 }

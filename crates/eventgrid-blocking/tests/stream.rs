@@ -41,13 +41,7 @@ fn two_hundred_thousand_lazy_events_are_delivered() {
     let summary = client(&emulator, 5_000, 4)
         .send_stream("readings", (0..200_000).map(small_event))
         .unwrap();
-    assert_eq!(
-        summary,
-        SendSummary {
-            events: 200_000,
-            requests: 40
-        }
-    );
+    assert_eq!(summary, SendSummary::new(200_000, 40));
     assert_eq!(emulator.counters("readings").accepted_events, 200_000);
 }
 
@@ -145,4 +139,48 @@ fn events_are_read_only_as_requests_complete() {
         ahead <= (THREADS + 2) * PER_REQUEST,
         "the reader got {ahead} events ahead"
     );
+}
+
+/// Answers 200, except that its third request panics (a bug in a user's transport).
+struct PanicsOnce(AtomicUsize);
+
+impl Transport for PanicsOnce {
+    fn send(&self, _: http::Request<Bytes>) -> Result<http::Response<Bytes>, TransportError> {
+        if self.0.fetch_add(1, Ordering::SeqCst) == 2 {
+            panic!("transport bug");
+        }
+        Ok(http::Response::new(Bytes::new()))
+    }
+}
+
+#[test]
+fn a_panicking_worker_settles_its_events_and_the_caller_returns() {
+    let config =
+        eventgrid_blocking::EventGridConfig::new([eventgrid_blocking::EventGridTopicConfig::new(
+            "readings",
+            "https://r.example.com",
+        )
+        .unwrap()])
+        .unwrap();
+    for threads in [1, 3] {
+        let client = EventGridClient::builder(config.clone())
+            .transport(PanicsOnce(AtomicUsize::new(0)))
+            .limits(Limits::default().with_max_events_per_request(10))
+            .max_concurrent_requests(threads)
+            .build()
+            .unwrap();
+        let Err(Error::Delivery(failure)) =
+            client.send_stream("readings", (0..100).map(small_event))
+        else {
+            panic!("expected a partial delivery")
+        };
+        assert_eq!(
+            failure.delivered_count(),
+            90,
+            "{threads} threads: {failure}"
+        );
+        assert_eq!(failure.failed.len(), 1);
+        assert_eq!(failure.failed[0].events.len(), 10);
+        assert!(matches!(failure.failed[0].error, Error::Internal(_)));
+    }
 }

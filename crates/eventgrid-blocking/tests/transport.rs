@@ -104,10 +104,7 @@ fn threads_sharing_a_transport_keep_their_pooled_connections() {
     let server = Server::batched("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", THREADS);
     // Threads emitting one event each are not bounded by `max_concurrent_requests` (that
     // bounds one `send`): each should still keep its connection.
-    let options = ClientOptions {
-        max_concurrent_requests: 2,
-        ..ClientOptions::default()
-    };
+    let options = ClientOptions::default().with_max_concurrent_requests(2);
     let transport = UreqTransport::new(&options).unwrap();
     let uri = format!("{}/api/events", server.base);
     let all_idle = Barrier::new(THREADS);
@@ -187,10 +184,7 @@ fn a_slow_server_times_out() {
         std::thread::sleep(Duration::from_secs(5));
         drop(held);
     });
-    let options = ClientOptions {
-        request_timeout: Duration::from_millis(200),
-        ..ClientOptions::default()
-    };
+    let options = ClientOptions::default().with_request_timeout(Duration::from_millis(200));
     let error = UreqTransport::new(&options)
         .unwrap()
         .send(post(&uri, b"[]"))
@@ -198,18 +192,47 @@ fn a_slow_server_times_out() {
     assert_eq!(error.kind(), TransportErrorKind::Timeout, "{error}");
 }
 
+/// Counts what reaches it; answers 200.
+struct Counting(Arc<AtomicUsize>);
+
+impl Transport for Counting {
+    fn send(
+        &self,
+        _: Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, eventgrid_blocking::TransportError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(http::Response::new(Bytes::new()))
+    }
+}
+
 #[test]
-fn credentials_for_remote_plain_http_are_refused_before_connecting() {
-    let transport = UreqTransport::new(&ClientOptions::default()).unwrap();
-    // Had it been sent, the error would be a failed name lookup, not a refusal.
-    let request = Request::post("http://eventgrid.invalid/api/events")
-        .header("authorization", "Bearer SECRET-TOKEN")
-        .body(Bytes::new())
+fn credentials_for_remote_plain_http_are_refused_before_any_transport() {
+    use eventgrid_blocking::{
+        Credential, Error, EventGridClient, EventGridConfig, EventGridTopicConfig, KeyCredential,
+    };
+    let seen = Arc::new(AtomicUsize::new(0));
+    let remote = || EventGridTopicConfig::new("t", "http://eventgrid.invalid/api/events").unwrap();
+    let error = EventGridClient::builder(EventGridConfig::new([remote()]).unwrap())
+        .credential(Credential::access_key("SECRET-KEY"))
+        .transport(Counting(seen.clone()))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InsecureTransport { host } if host == "eventgrid.invalid"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("SECRET-KEY"));
+    // The same refusal for a topic added later with its own key.
+    let client = EventGridClient::builder(EventGridConfig::default())
+        .transport(Counting(seen.clone()))
+        .build()
         .unwrap();
-    let error = transport.send(request).unwrap_err();
-    assert_eq!(error.kind(), TransportErrorKind::InvalidRequest);
-    assert!(error.message().contains("eventgrid.invalid"), "{error}");
-    assert!(!error.to_string().contains("SECRET-TOKEN"));
+    let keyed = remote().with_credential(KeyCredential::access_key("SECRET-KEY"));
+    assert!(matches!(
+        client.add_topic(keyed),
+        Err(Error::InsecureTransport { .. })
+    ));
+    assert_eq!(seen.load(Ordering::SeqCst), 0);
 }
 
 #[test]

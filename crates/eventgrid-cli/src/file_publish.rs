@@ -34,6 +34,9 @@ pub fn publish_file(target: &Target, path: &Path) -> (Summary, Result<(), CliErr
         Schema::EventGrid => publish_lines::<EventGridEvent>(target, path, &mut summary),
         Schema::CloudEvents => publish_lines::<CloudEvent>(target, path, &mut summary),
         Schema::Custom => publish_lines::<CustomEvent>(target, path, &mut summary),
+        other => Err(CliError::failure(format!(
+            "schema {other} is not supported"
+        ))),
     };
     summary.requests = target
         .client

@@ -80,6 +80,11 @@ fn publish_one(
         Schema::EventGrid => send(target, event_grid_event(args, data)?)?,
         Schema::CloudEvents => send(target, cloud_event(args, data)?)?,
         Schema::Custom => send(target, custom_event(args, data)?)?,
+        other => {
+            return Err(CliError::failure(format!(
+                "schema {other} is not supported"
+            )));
+        }
     };
     match id {
         Some(id) => println!("published event {id} to {}", target.topic),

@@ -2,7 +2,8 @@
 //! the same structs as the floor.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use eventgrid_core::{EventGridEvent, Limits, encode_all};
+use eventgrid_core::frontend::encode_all;
+use eventgrid_core::{EventGridEvent, Limits};
 use serde::Serialize;
 use std::hint::black_box;
 

@@ -8,7 +8,7 @@ use http::HeaderValue;
 use time::OffsetDateTime;
 
 use crate::endpoint::Endpoint;
-use crate::error::{Error, Result};
+use crate::error::{CredentialError, Error, Result};
 use crate::sas::generate_sas;
 use crate::secret::Secret;
 
@@ -115,7 +115,9 @@ impl fmt::Debug for AuthHeader {
 
 fn sensitive(value: &str) -> Result<HeaderValue> {
     let mut value = HeaderValue::from_str(value).map_err(|_| {
-        Error::Credential("credential contains characters not allowed in a header".to_owned())
+        Error::Credential(CredentialError::new(
+            "credential contains characters not allowed in a header",
+        ))
     })?;
     value.set_sensitive(true);
     Ok(value)

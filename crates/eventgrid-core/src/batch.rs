@@ -34,7 +34,8 @@ impl EncodedBatch {
 /// once more (only when it starts a new body).
 ///
 /// ```
-/// use eventgrid_core::{BatchEncoder, EventGridEvent, Limits};
+/// use eventgrid_core::{EventGridEvent, Limits};
+/// use eventgrid_core::frontend::{BatchEncoder};
 /// let mut encoder = BatchEncoder::new(Limits::default().with_max_events_per_request(2));
 /// let mut batches = Vec::new();
 /// for n in 0..5 {
@@ -173,7 +174,8 @@ pub fn encode_all<E: Event>(
 /// index) and ends the stream, leaving the rest of the events unread.
 ///
 /// ```
-/// use eventgrid_core::{BatchStream, EventGridEvent, Limits};
+/// use eventgrid_core::{EventGridEvent, Limits};
+/// use eventgrid_core::frontend::{BatchStream};
 /// let events = (0..12_000).map(|n| EventGridEvent::new("t", "s", n).unwrap());
 /// let sizes: Vec<usize> = BatchStream::new(events, Limits::default())
 ///     .map(|batch| batch.unwrap().len())

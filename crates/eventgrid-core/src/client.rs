@@ -2,50 +2,32 @@
 //! metrics. The clients wrap a [`ClientCore`] and add only sending and sleeping.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use http::HeaderValue;
-use time::OffsetDateTime;
 
-use crate::auth::{AuthHeader, KeyAuthorizer, KeyCredential};
+use crate::auth::KeyAuthorizer;
 use crate::batch::{BatchStream, EncodedBatch, encode_all};
 use crate::config::{EventGridConfig, EventGridTopicConfig};
-use crate::delivery::Delivery;
+use crate::credential::Credential;
+use crate::delivery::Publish;
+use crate::engine::{Authorizer, Operation};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::metrics::{MetricsRegistry, TopicCounters, TopicMetrics};
 use crate::options::ClientOptions;
-use crate::request::{RequestTemplate, user_agent};
-
-/// The client-wide credential, as far as the core needs to know it.
-#[derive(Debug, Clone)]
-pub enum ClientAuth {
-    /// No credential: only topics with their own credential, or open (emulator) topics.
-    None,
-    /// A key or SAS credential.
-    Key(KeyCredential),
-    /// A Microsoft Entra ID token credential, held by the client; the core asks for a token
-    /// with [`AuthStep::NeedsToken`].
-    Token,
-}
-
-/// What a request to a topic needs for authentication.
-#[derive(Debug)]
-pub enum AuthStep {
-    /// This header, ready to send.
-    Ready(AuthHeader),
-    /// A bearer token from the client's token credential.
-    NeedsToken,
-}
+use crate::request::{RequestTemplate, refuse_plain_http, user_agent};
+use crate::retry::Jitter;
+use crate::token_cache::TokenCache;
 
 /// One configured topic, ready to publish to.
 #[derive(Debug)]
 pub struct Topic {
     config: EventGridTopicConfig,
     template: RequestTemplate,
-    key_auth: Option<KeyAuthorizer>,
-    needs_token: bool,
+    authorizer: Authorizer,
     counters: Arc<TopicCounters>,
 }
 
@@ -65,13 +47,9 @@ impl Topic {
         &self.counters
     }
 
-    /// How to authenticate a request sent at `now`.
-    pub fn auth(&self, now: OffsetDateTime) -> Result<AuthStep> {
-        match (&self.key_auth, self.needs_token) {
-            (Some(auth), _) => auth.header(now).map(AuthStep::Ready),
-            (None, true) => Ok(AuthStep::NeedsToken),
-            (None, false) => Ok(AuthStep::Ready(AuthHeader::None)),
-        }
+    /// How the topic's requests are authenticated.
+    pub fn authorizer(&self) -> &Authorizer {
+        &self.authorizer
     }
 
     /// Refuses events of another schema than the topic's.
@@ -91,24 +69,15 @@ impl Topic {
     pub fn template(&self) -> &RequestTemplate {
         &self.template
     }
-
-    /// Starts delivering `batch` at `now` with `core`'s retry options.
-    pub fn deliver(
-        self: &Arc<Self>,
-        batch: EncodedBatch,
-        core: &ClientCore,
-        now: Instant,
-    ) -> Delivery {
-        Delivery::new(self.clone(), batch, core.options.retry, now)
-    }
 }
 
 /// Everything a client knows except how to send bytes.
 ///
 /// ```
-/// use eventgrid_core::{ClientAuth, ClientCore, ClientOptions, EventGridConfig, EventGridEvent, EventGridTopicConfig};
+/// use eventgrid_core::{ClientOptions, Credential, EventGridConfig, EventGridEvent, EventGridTopicConfig};
+/// use eventgrid_core::frontend::{ClientCore};
 /// let config = EventGridConfig::new([EventGridTopicConfig::new("user-events", "http://127.0.0.1:9/user-events")?])?;
-/// let core = ClientCore::new(config, ClientAuth::None, ClientOptions::default())?;
+/// let core = ClientCore::new(config, &Credential::None, ClientOptions::default())?;
 /// let event = EventGridEvent::new("user.created", "users/1", serde_json::json!({"id": 1}))?;
 /// let (topic, batches) = core.prepare("user-events", [event])?;
 /// assert_eq!(topic.name(), "user-events");
@@ -119,27 +88,37 @@ impl Topic {
 #[derive(Debug)]
 pub struct ClientCore {
     topics: RwLock<HashMap<String, Arc<Topic>>>,
-    auth: ClientAuth,
+    credential: Credential,
+    tokens: Option<Arc<TokenCache>>,
     options: ClientOptions,
     user_agent: HeaderValue,
     metrics: MetricsRegistry,
+    jitter: AtomicU64,
 }
 
 impl ClientCore {
-    /// A core for `config`'s topics, with the client-wide `auth` and `options`. Invalid limits,
-    /// a bad user agent suffix, or a credential that would cross plain http to a remote host
-    /// are refused here.
-    pub fn new(config: EventGridConfig, auth: ClientAuth, options: ClientOptions) -> Result<Self> {
-        options.limits.validate()?;
-        if options.max_concurrent_requests == 0 {
-            return Err(Error::InvalidOption(
-                "max_concurrent_requests must be at least 1".to_owned(),
-            ));
-        }
+    /// A core for `config`'s topics, with the client-wide `credential` and `options`. Invalid
+    /// options, a bad user agent suffix, or a credential that would cross plain http to a
+    /// remote host are refused here.
+    pub fn new(
+        config: EventGridConfig,
+        credential: &Credential,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        options.validate()?;
+        let tokens = credential
+            .token_credential()
+            .map(|credential| TokenCache::new(credential.clone(), options.token_timeout));
         let core = Self {
             topics: RwLock::new(HashMap::new()),
-            auth,
+            credential: credential.clone(),
+            tokens,
             user_agent: user_agent(options.user_agent_suffix.as_deref())?,
+            jitter: AtomicU64::new(
+                options
+                    .jitter_seed
+                    .unwrap_or_else(|| Jitter::random().next_fraction().to_bits()),
+            ),
             options,
             metrics: MetricsRegistry::default(),
         };
@@ -193,6 +172,25 @@ impl ClientCore {
             .ok_or_else(|| unknown(name, &topics))
     }
 
+    /// The operation publishing `batch` to `topic`, starting at `now`.
+    pub fn publish(
+        &self,
+        topic: &Arc<Topic>,
+        batch: EncodedBatch,
+        now: Instant,
+    ) -> Operation<Publish> {
+        // Each operation gets its own jitter stream, derived from the client's seed.
+        let seed = self
+            .jitter
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        Operation::new(
+            Publish::new(topic.clone(), batch),
+            self.options.retry,
+            Jitter::seeded(seed),
+            now,
+        )
+    }
+
     /// Per-topic metrics since the client was made.
     pub fn metrics(&self) -> BTreeMap<String, TopicMetrics> {
         self.metrics.snapshot()
@@ -226,19 +224,20 @@ impl ClientCore {
     }
 
     fn make_topic(&self, config: EventGridTopicConfig) -> Result<Topic> {
-        let credential = config.credential().cloned().or(match &self.auth {
-            ClientAuth::Key(key) => Some(key.clone()),
+        let key = config.credential().cloned().or(match &self.credential {
+            Credential::Key(key) => Some(key.clone()),
             _ => None,
         });
-        let needs_token = credential.is_none() && matches!(self.auth, ClientAuth::Token);
-        if (credential.is_some() || needs_token) && !config.endpoint().allows_credentials() {
-            return Err(Error::InvalidTopic {
-                topic: config.name().to_owned(),
-                reason: Error::InsecureTransport {
-                    host: config.endpoint().host().to_owned(),
-                }
-                .to_string(),
-            });
+        let authorizer = match (key, &self.tokens) {
+            (Some(key), _) => {
+                Authorizer::Key(Box::new(KeyAuthorizer::new(key, config.endpoint().clone())))
+            }
+            (None, Some(tokens)) => Authorizer::Token(tokens.clone()),
+            (None, None) => Authorizer::None,
+        };
+        if !matches!(authorizer, Authorizer::None) {
+            // The same rule every request is held to, refused here once for the topic.
+            refuse_plain_http(config.endpoint().publish_uri())?;
         }
         let channel_name = config
             .channel_name()
@@ -256,8 +255,7 @@ impl ClientCore {
                 channel_name,
                 user_agent: self.user_agent.clone(),
             },
-            key_auth: credential.map(|c| KeyAuthorizer::new(c, config.endpoint().clone())),
-            needs_token,
+            authorizer,
             counters: self.metrics.counters(config.name()),
             config,
         })
@@ -280,9 +278,9 @@ fn unknown(name: &str, topics: &HashMap<String, Arc<Topic>>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CloudEvent, EventGridEvent, Schema};
+    use crate::{CloudEvent, EventGridEvent, KeyCredential, Schema};
 
-    fn core(auth: ClientAuth) -> ClientCore {
+    fn core(auth: Credential) -> ClientCore {
         let config = EventGridConfig::new([
             EventGridTopicConfig::new("a", "https://a.westus2-1.eventgrid.azure.net").unwrap(),
             EventGridTopicConfig::new("ce", "http://localhost:1/ce")
@@ -290,12 +288,12 @@ mod tests {
                 .with_schema(Schema::CloudEvents),
         ])
         .unwrap();
-        ClientCore::new(config, auth, ClientOptions::default()).unwrap()
+        ClientCore::new(config, &auth, ClientOptions::default()).unwrap()
     }
 
     #[test]
     fn topics_can_be_added_and_removed_at_run_time() {
-        let core = core(ClientAuth::None);
+        let core = core(Credential::None);
         core.add_topic(EventGridTopicConfig::new("b", "https://b.example.com").unwrap())
             .unwrap();
         assert_eq!(core.topics(), ["a", "b", "ce"]);
@@ -317,7 +315,7 @@ mod tests {
 
     #[test]
     fn schema_mismatch_is_refused_before_sending() {
-        let core = core(ClientAuth::None);
+        let core = core(Credential::None);
         let err = core
             .prepare("ce", [EventGridEvent::without_data("t", "s")])
             .unwrap_err();
@@ -338,33 +336,33 @@ mod tests {
                 EventGridTopicConfig::new("remote", "http://example.com").unwrap()
             ])
             .unwrap();
-        let err = ClientCore::new(config.clone(), ClientAuth::Token, ClientOptions::default())
-            .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("refusing to send a credential over plain http"),
-            "{err}"
-        );
-        assert!(ClientCore::new(config, ClientAuth::None, ClientOptions::default()).is_ok());
+        for credential in [
+            Credential::access_key("k"),
+            crate::testing::token_credential(),
+        ] {
+            let err =
+                ClientCore::new(config.clone(), &credential, ClientOptions::default()).unwrap_err();
+            assert!(matches!(err, Error::InsecureTransport { .. }), "{err}");
+        }
+        assert!(ClientCore::new(config, &Credential::None, ClientOptions::default()).is_ok());
     }
 
     #[test]
     fn topic_credential_overrides_client_credential() {
-        let core = core(ClientAuth::Token);
+        let core = core(crate::testing::token_credential());
         core.add_topic(
             EventGridTopicConfig::new("keyed", "https://k.example.com")
                 .unwrap()
                 .with_credential(KeyCredential::access_key("k")),
         )
         .unwrap();
-        let now = OffsetDateTime::now_utc();
         assert!(matches!(
-            core.topic("a").unwrap().auth(now).unwrap(),
-            AuthStep::NeedsToken
+            core.topic("a").unwrap().authorizer(),
+            Authorizer::Token(_)
         ));
         assert!(matches!(
-            core.topic("keyed").unwrap().auth(now).unwrap(),
-            AuthStep::Ready(AuthHeader::AccessKey(_))
+            core.topic("keyed").unwrap().authorizer(),
+            Authorizer::Key(_)
         ));
     }
 }

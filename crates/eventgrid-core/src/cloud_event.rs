@@ -74,7 +74,7 @@ impl CloudEvent {
         event_type: impl Into<String>,
         data: impl Serialize,
     ) -> Result<Self> {
-        let data = serde_json::value::to_raw_value(&data).map_err(Error::Serialize)?;
+        let data = serde_json::value::to_raw_value(&data).map_err(Error::from)?;
         Ok(Self::without_data(source, event_type).with_data(CloudEventData::Json(data)))
     }
 

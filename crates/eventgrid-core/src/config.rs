@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 
 /// The event schema a topic accepts; chosen when the topic is created in Azure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Schema {
     /// The Event Grid event schema ([`EventGridEvent`](crate::EventGridEvent)). The default.
     #[default]

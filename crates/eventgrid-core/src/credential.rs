@@ -7,13 +7,13 @@ use std::time::Duration;
 pub use azure_core::credentials::TokenCredential;
 
 use crate::auth::{AccessToken, KeyCredential};
-use crate::client::ClientAuth;
 use crate::secret::Secret;
 
 /// How a client authenticates: a key or SAS credential, a Microsoft Entra ID token
 /// credential (any `azure_identity` credential, or [`default_credential`](crate::identity)),
 /// or nothing (open emulator topics, or topics that carry their own credential).
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum Credential {
     /// No client-wide credential.
     None,
@@ -44,15 +44,6 @@ impl Credential {
     /// A Microsoft Entra ID token credential.
     pub fn token(credential: Arc<dyn TokenCredential>) -> Self {
         Credential::Token(credential)
-    }
-
-    /// What the core needs to know of this credential.
-    pub fn client_auth(&self) -> ClientAuth {
-        match self {
-            Credential::None => ClientAuth::None,
-            Credential::Key(key) => ClientAuth::Key(key.clone()),
-            Credential::Token(_) => ClientAuth::Token,
-        }
     }
 
     /// The token credential, if this is one.

@@ -23,7 +23,7 @@ pub struct CustomEvent(Box<RawValue>);
 impl CustomEvent {
     /// Serializes `value`, which must serialize to a JSON object.
     pub fn new(value: impl Serialize) -> Result<Self> {
-        let raw = serde_json::value::to_raw_value(&value).map_err(Error::Serialize)?;
+        let raw = serde_json::value::to_raw_value(&value).map_err(Error::from)?;
         Self::from_raw(raw)
     }
 
@@ -32,9 +32,11 @@ impl CustomEvent {
         if raw.get().trim_start().starts_with('{') {
             Ok(Self(raw))
         } else {
-            Err(Error::Serialize(serde::ser::Error::custom(
-                "a custom-schema event must be a JSON object",
-            )))
+            Err(Error::from(
+                <serde_json::Error as serde::ser::Error>::custom(
+                    "a custom-schema event must be a JSON object",
+                ),
+            ))
         }
     }
 

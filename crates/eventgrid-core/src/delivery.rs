@@ -1,129 +1,102 @@
-//! Delivering one request through its attempts, and tracking a whole send's outcome. The
-//! clients drive these: they send what [`Delivery::request`] gives them, hand back the
-//! result, and sleep when told to.
+//! Publishing one batch (the [`Publish`] exchange the engine drives), and tracking a whole
+//! send's outcome across its batches.
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
+use tracing::Span;
+use tracing::field::Empty;
 
 use crate::auth::AuthHeader;
 use crate::batch::EncodedBatch;
 use crate::client::Topic;
-use crate::error::{DeliveryFailure, Error, FailedEvents, Result, TransportError};
-use crate::retry::{Decision, RetryOptions, RetryState};
+use crate::engine::{Authorizer, Exchange};
+use crate::error::{DeliveryFailure, Error, FailedEvents, Result};
 
-/// What the client does next with a [`Delivery`].
+/// One batch on its way to a topic. Every attempt sends the same body, so the same event ids:
+/// subscribers can recognise a duplicate if an attempt that timed out had in fact arrived.
 #[derive(Debug)]
-pub enum Step {
-    /// The service accepted the batch.
-    Delivered,
-    /// Sleep this long, then ask for the request again.
-    RetryAfter(Duration),
-    /// The batch finally failed.
-    Failed(Error),
-}
-
-/// One batch on its way to a topic, across its attempts. Every attempt sends the same body,
-/// so the same event ids: subscribers can recognise a duplicate if an attempt that timed out
-/// had in fact arrived.
-#[derive(Debug)]
-pub struct Delivery {
+pub struct Publish {
     topic: Arc<Topic>,
     batch: EncodedBatch,
-    retry: RetryState,
-    sent_at: Option<Instant>,
 }
 
-impl Delivery {
-    /// Starts delivering `batch` to `topic` at `now`.
-    pub fn new(topic: Arc<Topic>, batch: EncodedBatch, retry: RetryOptions, now: Instant) -> Self {
-        Self {
-            topic,
-            batch,
-            retry: RetryState::new(retry, now),
-            sent_at: None,
-        }
-    }
-
-    /// The topic.
-    pub fn topic(&self) -> &Arc<Topic> {
-        &self.topic
+impl Publish {
+    /// Publishing `batch` to `topic`.
+    pub fn new(topic: Arc<Topic>, batch: EncodedBatch) -> Self {
+        Self { topic, batch }
     }
 
     /// Which events (indices into the send) this batch carries.
     pub fn events(&self) -> Range<usize> {
         self.batch.events.clone()
     }
+}
 
-    /// The next attempt's request, sent at `now` with `auth`.
-    pub fn request(&mut self, auth: &AuthHeader, now: Instant) -> Request<Bytes> {
-        self.sent_at = Some(now);
+impl Exchange for Publish {
+    type Output = ();
+
+    fn authorizer(&self) -> &Authorizer {
+        self.topic.authorizer()
+    }
+
+    fn request(&self, auth: &AuthHeader) -> Request<Bytes> {
         self.topic.template().build(self.batch.body.clone(), auth)
     }
 
-    /// Takes the attempt's result, received at `now`, records metrics and logs it.
-    pub fn on_result(
-        &mut self,
-        result: Result<Response<Bytes>, TransportError>,
-        now: Instant,
-    ) -> Step {
-        let latency = self
-            .sent_at
-            .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+    fn accept(&mut self, _response: Response<Bytes>) -> Result<()> {
+        Ok(())
+    }
+
+    fn span(&self) -> Span {
+        tracing::info_span!(
+            "eventgrid.publish",
+            topic = self.topic.name(),
+            events = self.batch.len(),
+            attempts = Empty,
+            status = Empty,
+            duration_ms = Empty,
+        )
+    }
+
+    fn on_attempt(&self, latency: Duration) {
         self.topic
             .counters()
             .record_attempt(self.batch.body.len(), latency);
-        let status = result.as_ref().ok().map(|r| r.status().as_u16());
-        tracing::debug!(
-            topic = self.topic.name(),
-            events = self.batch.len(),
-            attempt = self.retry.attempts() + 1,
-            status,
-            duration_us = latency.as_micros() as u64,
-            "eventgrid request"
-        );
-        let decision = self.retry.decide(result, now);
-        self.step(decision)
     }
 
-    /// Takes a failure that happened before anything was sent (no token could be obtained,
-    /// the transport refused the request).
-    pub fn on_error(&mut self, error: Error, now: Instant) -> Step {
-        let decision = self.retry.decide_error(error, now);
-        self.step(decision)
+    fn on_retry(&self) {
+        self.topic.counters().record_retry();
     }
 
-    fn step(&mut self, decision: Decision) -> Step {
+    fn on_outcome(&self, delivered: bool) {
         let counters = self.topic.counters();
-        match decision {
-            Decision::Done { .. } => {
-                counters.record_delivered(self.batch.len());
-                Step::Delivered
-            }
-            Decision::Retry { delay, error } => {
-                counters.record_retry();
-                tracing::debug!(topic = self.topic.name(), delay_ms = delay.as_millis() as u64, %error, "eventgrid retry");
-                Step::RetryAfter(delay)
-            }
-            Decision::Fail(error) => {
-                counters.record_failed(self.batch.len());
-                tracing::warn!(topic = self.topic.name(), events = self.batch.len(), %error, "eventgrid publish failed");
-                Step::Failed(error)
-            }
+        if delivered {
+            counters.record_delivered(self.batch.len());
+        } else {
+            counters.record_failed(self.batch.len());
         }
     }
 }
 
 /// What a successful send did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct SendSummary {
     /// Events delivered.
     pub events: usize,
     /// Requests it took (not counting retries).
     pub requests: usize,
+}
+
+impl SendSummary {
+    /// A summary of `events` delivered in `requests` requests.
+    pub fn new(events: usize, requests: usize) -> Self {
+        Self { events, requests }
+    }
 }
 
 /// Collects the outcome of each batch of a send into one result.
@@ -152,6 +125,25 @@ impl SendTracker {
     /// Records that `events` failed with `error`.
     pub fn failed(&mut self, events: Range<usize>, error: Error) {
         self.failed.push(FailedEvents { events, error });
+    }
+
+    /// Records the error a [`BatchStream`](crate::frontend::BatchStream) ended with, when the events
+    /// before `from` were handed over in batches: the events from `from` up to the refused
+    /// one (which its error names) are not delivered.
+    pub fn stream_failed(&mut self, from: usize, error: Error) {
+        let end = match &error {
+            Error::InvalidEvent { index, .. } | Error::EventTooLarge { index, .. } => index + 1,
+            _ => from,
+        };
+        self.failed(from..end.max(from), error);
+    }
+
+    /// Records one batch's outcome.
+    pub fn record(&mut self, events: Range<usize>, outcome: Result<()>) {
+        match outcome {
+            Ok(()) => self.delivered(events),
+            Err(error) => self.failed(events, error),
+        }
     }
 
     /// The send's result: its summary when everything was delivered; the batch's own error

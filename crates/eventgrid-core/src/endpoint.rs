@@ -120,16 +120,14 @@ impl Endpoint {
     /// Whether the host is this machine (`localhost`, `127.0.0.0/8`, `::1`): the only hosts a
     /// credential may be sent to over plain http.
     pub fn is_loopback(&self) -> bool {
-        let host = self.host.trim_start_matches('[').trim_end_matches(']');
-        host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
+        crate::request::is_loopback(&self.host)
     }
 
-    /// Whether a credential may be sent to this endpoint: over https, or to loopback.
+    /// Whether a credential may be sent to this endpoint: over https, or to loopback (the
+    /// rule [`frontend::ensure_credentials_protected`](crate::frontend::ensure_credentials_protected)
+    /// holds every request to).
     pub fn allows_credentials(&self) -> bool {
-        self.https || self.is_loopback()
+        crate::request::refuse_plain_http(&self.publish_uri).is_ok()
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Schema;
@@ -9,8 +10,11 @@ use crate::config::Schema;
 /// Everything that can go wrong when configuring a client or publishing events.
 ///
 /// Every variant names its cause: the topic, the environment variable, the event's index in
-/// the batch, or the limit that was crossed. No variant ever contains a credential.
-#[derive(Debug, thiserror::Error)]
+/// the batch, or the limit that was crossed; an underlying error (serialization, the identity
+/// service, the transport) stays reachable through [`source`](std::error::Error::source). No
+/// variant ever contains a credential. `Clone` (causes are shared), so one failure can be
+/// handed to every caller it concerns.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The topic name is not configured.
@@ -86,11 +90,11 @@ pub enum Error {
 
     /// Event data could not be serialized to JSON.
     #[error("could not serialize event data: {0}")]
-    Serialize(#[source] serde_json::Error),
+    Serialize(#[source] Arc<serde_json::Error>),
 
     /// A credential could not be used or obtained.
     #[error("credential: {0}")]
-    Credential(String),
+    Credential(#[source] CredentialError),
 
     /// A credential would have been sent over plain `http://` to a host other than loopback.
     #[error(
@@ -123,6 +127,12 @@ pub enum Error {
     /// Some events of a send were delivered and some were not.
     #[error(transparent)]
     Delivery(Box<DeliveryFailure>),
+
+    /// A bug: an internal rule was broken (a worker or a custom transport panicked, an
+    /// operation was driven out of order). The events concerned were not delivered or their
+    /// outcome is unknown.
+    #[error("internal error: {0}")]
+    Internal(String),
 
     /// The buffered publisher was closed: it accepts no more events (those accepted before
     /// were delivered or failed, each with its own outcome).
@@ -169,8 +179,63 @@ fn list_or_none(names: &[String]) -> String {
     }
 }
 
+impl From<serde_json::Error> for Error {
+    fn from(error: serde_json::Error) -> Self {
+        Error::Serialize(Arc::new(error))
+    }
+}
+
+/// Why a credential could not be used or obtained, with the identity service's error as its
+/// source when there was one.
+#[derive(Debug, Clone)]
+pub struct CredentialError {
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// The fetch was dropped unfinished: the credential itself did not fail, so a caller that
+    /// waited for it fetches again rather than fail.
+    pub(crate) abandoned: bool,
+}
+
+impl CredentialError {
+    /// A failure described by `message` (which must not contain a credential).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            source: None,
+            abandoned: false,
+        }
+    }
+
+    /// The same, caused by `source`.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+}
+
+impl fmt::Display for CredentialError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CredentialError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<CredentialError> for Error {
+    fn from(error: CredentialError) -> Self {
+        Error::Credential(error)
+    }
+}
+
 /// An error answer from Event Grid: status plus the parsed `{"error":{...}}` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceError {
     /// HTTP status code.
     pub status: u16,
@@ -188,6 +253,7 @@ pub struct ServiceError {
 
 /// One entry of an error body's `details`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ErrorDetail {
     /// Detail code, such as `InputJsonInvalid`.
     pub code: Option<String>,
@@ -236,11 +302,20 @@ pub enum TransportErrorKind {
 }
 
 /// A failure below HTTP: the request may or may not have reached the service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+impl PartialEq for TransportError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for TransportError {}
 
 impl TransportError {
     /// A transport error of `kind`; `message` must not contain credentials.
@@ -248,7 +323,15 @@ impl TransportError {
         Self {
             kind,
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// The same, caused by `source` (the HTTP stack's own error; it must not carry request
+    /// headers).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// What kind of failure this is.
@@ -288,10 +371,17 @@ impl fmt::Display for TransportError {
     }
 }
 
-impl std::error::Error for TransportError {}
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Which events of a send were delivered and which were not, with each failure's cause.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DeliveryFailure {
     /// The topic the events were sent to.
     pub topic: String,
@@ -302,7 +392,8 @@ pub struct DeliveryFailure {
 }
 
 /// A range of events that was not delivered, and why.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FailedEvents {
     /// Index range into the events given to `send`.
     pub events: Range<usize>,
@@ -351,3 +442,40 @@ impl std::error::Error for DeliveryFailure {}
 
 /// Shorthand for results with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn clones_keep_their_causes() {
+        let json = serde_json::from_str::<u8>("x").unwrap_err();
+        let error = Error::from(json);
+        let copy = error.clone();
+        assert_eq!(copy.to_string(), error.to_string());
+        let cause = copy.source().unwrap();
+        assert!(cause.is::<Arc<serde_json::Error>>(), "{cause:?}");
+
+        let io = std::io::Error::other("tenant not found");
+        let error = Error::Credential(CredentialError::new("no token").with_source(io));
+        let copy = error.clone();
+        let cause = copy.source().unwrap().source().unwrap();
+        assert_eq!(cause.to_string(), "tenant not found");
+
+        let refused = TransportError::new(TransportErrorKind::Connect, "refused")
+            .with_source(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        let error = Error::RetriesExhausted {
+            attempts: 2,
+            elapsed: Duration::from_secs(1),
+            last: Box::new(Error::Transport(refused)),
+        };
+        let copy = error.clone();
+        let Error::RetriesExhausted { last, .. } = &copy else {
+            panic!()
+        };
+        assert!(last.source().unwrap().is::<std::io::Error>());
+        assert_eq!(copy.to_string(), error.to_string());
+    }
+}

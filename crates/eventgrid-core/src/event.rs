@@ -77,7 +77,7 @@ impl EventGridEvent {
         data: impl Serialize,
     ) -> Result<Self> {
         let mut event = Self::without_data(event_type, subject);
-        event.data = Some(serde_json::value::to_raw_value(&data).map_err(Error::Serialize)?);
+        event.data = Some(serde_json::value::to_raw_value(&data).map_err(Error::from)?);
         Ok(event)
     }
 

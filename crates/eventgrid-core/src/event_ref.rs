@@ -19,7 +19,8 @@ use crate::event::{DEFAULT_DATA_VERSION, Event, non_empty};
 /// [`Error::InvalidEvent`](crate::Error::InvalidEvent) naming the event.
 ///
 /// ```
-/// use eventgrid_core::{EventGridEventRef, Limits, encode_all};
+/// use eventgrid_core::{EventGridEventRef, Limits};
+/// use eventgrid_core::frontend::{encode_all};
 /// let data = serde_json::json!({"user_id": 123});
 /// let event = EventGridEventRef::new("user.created", "users/123", &data);
 /// let batches = encode_all([event], Limits::default())?;
@@ -87,7 +88,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{Error, EventGridEvent, Limits, encode_all};
+    use crate::frontend::encode_all;
+    use crate::{Error, EventGridEvent, Limits};
 
     #[derive(Serialize)]
     struct Order {

@@ -2,25 +2,31 @@
 //! Event Grid except moving bytes.
 //!
 //! ```
-//! use eventgrid_core::{ClientAuth, ClientCore, ClientOptions, Delivery, EventGridConfig,
-//!     EventGridEvent, EventGridTopicConfig, Step, AuthStep};
+//! use eventgrid_core::{ClientOptions, Credential, EventGridConfig, EventGridEvent,
+//!     EventGridTopicConfig};
+//! use eventgrid_core::frontend::{Action, ClientCore, Now};
 //! use std::time::Instant;
 //!
 //! let config = EventGridConfig::new([
 //!     EventGridTopicConfig::new("user-events", "https://user-events.westus2-1.eventgrid.azure.net")?,
 //! ])?;
-//! let core = ClientCore::new(config, ClientAuth::Key(eventgrid_core::KeyCredential::access_key("a2V5")),
-//!     ClientOptions::default())?;
+//! let core = ClientCore::new(config, &Credential::access_key("a2V5"), ClientOptions::default())?;
 //! let event = EventGridEvent::new("user.created", "users/123", serde_json::json!({"user_id": 123}))?;
 //! let (topic, batches) = core.prepare("user-events", [event])?;
 //! for batch in batches {
-//!     let mut delivery = topic.deliver(batch, &core, Instant::now());
-//!     let AuthStep::Ready(auth) = topic.auth(time::OffsetDateTime::now_utc())? else { unreachable!() };
-//!     let request = delivery.request(&auth, Instant::now());
-//!     assert_eq!(request.headers()["aeg-sas-key"], "a2V5");
-//!     // A transport sends `request`; here the service answers 200.
-//!     let response = http::Response::new(bytes::Bytes::new());
-//!     assert!(matches!(delivery.on_result(Ok(response), Instant::now()), Step::Delivered));
+//!     // A front end executes the actions: here the service answers 200 at once.
+//!     let mut operation = core.publish(&topic, batch, Instant::now());
+//!     let outcome = loop {
+//!         match operation.poll(Now::system()) {
+//!             Action::Send { request, .. } => {
+//!                 assert_eq!(request.headers()["aeg-sas-key"], "a2V5");
+//!                 operation.on_response(http::Response::new(bytes::Bytes::new()), Instant::now());
+//!             }
+//!             Action::Done(outcome) => break outcome,
+//!             other => unreachable!("{other:?}"),
+//!         }
+//!     };
+//!     outcome?;
 //! }
 //! assert_eq!(core.metrics()["user-events"].events_published, 1);
 //! # Ok::<(), eventgrid_core::Error>(())
@@ -31,13 +37,19 @@
 //! - Configuration: named topics ([`EventGridConfig`], [`EventGridTopicConfig`]), from code or
 //!   the environment, endpoints normalized ([`Endpoint`]), schemas ([`Schema`]).
 //! - Events: [`EventGridEvent`], [`CloudEvent`], [`CustomEvent`], each serialized once.
-//! - Validation and batching: [`Limits`], [`BatchEncoder`], errors naming the event index.
-//! - Requests: [`RequestTemplate`] builds `http::Request`s with the right headers; credentials
-//!   ([`KeyCredential`], [`generate_sas`], [`AccessToken`]) become [`AuthHeader`]s.
-//! - Decisions: [`RetryState`] classifies each response or transport failure into done, retry
-//!   after a delay, or fail; [`Delivery`] wraps it with metrics and tracing; [`SendTracker`]
-//!   turns a send's batches into one result.
-//! - The seams: [`Transport`] and [`AsyncTransport`].
+//! - Validation and batching: [`Limits`], [`frontend::BatchEncoder`], errors naming the event
+//!   index.
+//! - Requests: [`frontend::RequestTemplate`] builds `http::Request`s with the right headers;
+//!   credentials ([`KeyCredential`], [`generate_sas`], [`AccessToken`]) become
+//!   [`frontend::AuthHeader`]s.
+//! - The engine ([`frontend`]): an [`Operation`](frontend::Operation) (such as a
+//!   [`Publish`](frontend::Publish)) is driven by its front end through
+//!   [`Action`](frontend::Action)s: it chooses the auth header (the
+//!   [`TokenCache`](frontend::TokenCache) rules included), refuses credentials over plain http,
+//!   decides retries (seedable [`Jitter`](frontend::Jitter)), keeps the deadline, records
+//!   metrics and carries the tracing span.
+//! - The seams: [`Transport`] and [`AsyncTransport`]; [`ClientBuilder`], the one builder of
+//!   every front end.
 //!
 //! # Out of scope
 //!
@@ -49,16 +61,18 @@
 
 mod auth;
 mod batch;
+mod builder;
 mod client;
+mod client_methods;
 mod cloud_event;
 mod config;
 mod credential;
 mod custom_event;
 mod delivery;
 mod endpoint;
+mod engine;
 mod env;
 mod error;
-mod error_clone;
 mod event;
 mod event_ref;
 #[cfg(feature = "identity")]
@@ -71,37 +85,79 @@ mod response;
 mod retry;
 mod sas;
 mod secret;
+#[cfg(test)]
+mod testing;
+mod token_cache;
 mod transport;
+mod ttl_cache;
 
-pub use auth::{
-    AccessToken, AuthHeader, EVENTGRID_SCOPE, KeyAuthorizer, KeyCredential, TOKEN_REFRESH_MARGIN,
-};
-pub use batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
-pub use client::{AuthStep, ClientAuth, ClientCore, Topic};
+pub use auth::{AccessToken, EVENTGRID_SCOPE, KeyCredential, TOKEN_REFRESH_MARGIN};
+pub use builder::ClientBuilder;
 pub use cloud_event::{CloudEvent, CloudEventData, RESERVED_ATTRIBUTES, check_extension_name};
 pub use config::{EventGridConfig, EventGridTopicConfig, Schema};
 pub use credential::{Credential, TokenCredential};
 pub use custom_event::CustomEvent;
-pub use delivery::{Delivery, SendSummary, SendTracker, Step};
+pub use delivery::SendSummary;
 pub use endpoint::{API_VERSION, Endpoint};
 pub use env::{TOPICS_VAR, topic_var};
 pub use error::{
-    DeliveryFailure, Error, ErrorDetail, FailedEvents, Result, ServiceError, TransportError,
-    TransportErrorKind,
+    CredentialError, DeliveryFailure, Error, ErrorDetail, FailedEvents, Result, ServiceError,
+    TransportError, TransportErrorKind,
 };
 pub use event::{DEFAULT_DATA_VERSION, Event, EventGridEvent};
 pub use event_ref::EventGridEventRef;
 pub use limits::{
     Limits, SERVICE_MAX_EVENT_BYTES, SERVICE_MAX_EVENTS_PER_REQUEST, SERVICE_MAX_REQUEST_BYTES,
 };
-pub use metrics::{LatencyStats, MetricsRegistry, TopicCounters, TopicMetrics};
+pub use metrics::{LatencyStats, TopicMetrics};
 pub use options::ClientOptions;
-pub use request::{RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent};
-pub use response::{parse_service_error, retry_after};
-pub use retry::{Decision, RetryOptions, RetryState, is_retryable_status};
+pub use retry::RetryOptions;
 pub use sas::generate_sas;
 pub use secret::Secret;
 pub use transport::{AsyncTransport, Transport};
+
+/// For writing a front end or a transport of your own: the operation engine and the pieces
+/// the built-in clients are made of. An application publishing events needs none of this.
+///
+/// A front end makes a [`ClientCore`](frontend::ClientCore) (topics, credential, options,
+/// metrics), asks it for an [`Operation`](frontend::Operation) per batch
+/// ([`ClientCore::publish`](frontend::ClientCore::publish)) and executes the operation's
+/// [`Action`](frontend::Action)s: send a request, get a token, sleep, or finish. A transport
+/// implements [`Transport`] or [`AsyncTransport`] and classifies socket errors with
+/// [`io_error_kind`](frontend::io_error_kind); the engine does the rest.
+pub mod frontend {
+    pub use crate::auth::{AuthHeader, KeyAuthorizer};
+    pub use crate::batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
+    pub use crate::builder::{ClientParts, FrontEnd};
+    pub use crate::client::{ClientCore, Topic};
+    pub use crate::delivery::{Publish, SendTracker};
+    pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
+    pub use crate::metrics::{MetricsRegistry, TopicCounters};
+    pub use crate::request::{
+        RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent,
+    };
+    pub use crate::response::{parse_service_error, retry_after};
+    pub use crate::retry::{Decision, Jitter, RetryState, is_retryable_status};
+    pub use crate::token_cache::{
+        TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
+    };
+    pub use crate::transport::io_error_kind;
+    pub use crate::ttl_cache::TtlCache;
+}
+
+// Compile-time promises: errors, options, the core and its operations cross threads.
+const _: () = {
+    const fn shareable<T: Send + Sync + 'static>() {}
+    const fn sendable<T: Send + 'static>() {}
+    shareable::<Error>();
+    shareable::<Credential>();
+    shareable::<ClientOptions>();
+    shareable::<frontend::ClientCore>();
+    shareable::<frontend::TokenCache>();
+    sendable::<frontend::Operation<frontend::Publish>>();
+    sendable::<frontend::TokenFetch>();
+    sendable::<frontend::TokenWait>();
+};
 
 /// Re-exported so users of the transport traits name the same types.
 pub use {bytes, http};

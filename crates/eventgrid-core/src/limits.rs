@@ -22,6 +22,7 @@ pub const SERVICE_MAX_EVENTS_PER_REQUEST: usize = 5_000;
 /// assert!(Limits::default().with_max_events_per_request(0).validate().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest serialized event, in bytes. Default 65,536; at most 1,048,576.
     pub max_event_bytes: usize,

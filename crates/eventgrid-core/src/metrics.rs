@@ -65,6 +65,7 @@ impl TopicCounters {
 
 /// Request latency summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LatencyStats {
     /// Requests measured.
     pub count: u64,
@@ -76,6 +77,7 @@ pub struct LatencyStats {
 
 /// A snapshot of one topic's metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TopicMetrics {
     /// Events the service accepted.
     pub events_published: u64,
@@ -89,6 +91,32 @@ pub struct TopicMetrics {
     pub bytes_sent: u64,
     /// Latency of request attempts.
     pub latency: LatencyStats,
+}
+
+impl TopicMetrics {
+    /// The sum of two snapshots (two clients' counts of one topic): counts added, the latency
+    /// mean weighted by each side's count, the longest latency of either.
+    pub fn merged(&self, other: &TopicMetrics) -> TopicMetrics {
+        let count = self.latency.count + other.latency.count;
+        let total = self.latency.mean.as_secs_f64() * self.latency.count as f64
+            + other.latency.mean.as_secs_f64() * other.latency.count as f64;
+        TopicMetrics {
+            events_published: self.events_published + other.events_published,
+            events_failed: self.events_failed + other.events_failed,
+            requests: self.requests + other.requests,
+            retries: self.retries + other.retries,
+            bytes_sent: self.bytes_sent + other.bytes_sent,
+            latency: LatencyStats {
+                count,
+                mean: if count == 0 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_secs_f64(total / count as f64)
+                },
+                max: self.latency.max.max(other.latency.max),
+            },
+        }
+    }
 }
 
 /// Counters for every topic a client has published to, kept across `remove_topic` and
@@ -134,5 +162,8 @@ mod tests {
         assert_eq!(m.latency.mean, Duration::from_millis(20));
         assert_eq!(m.latency.max, Duration::from_millis(30));
         assert!(Arc::ptr_eq(&c, &registry.counters("t")));
+        let twice = m.merged(&m);
+        assert_eq!((twice.requests, twice.latency.count), (4, 4));
+        assert_eq!(twice.latency.mean, Duration::from_millis(20));
     }
 }

@@ -60,9 +60,13 @@ impl RequestTemplate {
     }
 }
 
-/// Refuses a request that carries a credential over plain http to a host other than loopback.
-/// The clients' transports call this before sending anything.
+/// Refuses a request that carries a credential over plain http to a host other than loopback,
+/// with [`Error::InsecureTransport`]. The engine holds every request to this before any
+/// transport (built-in or custom) sees it; a topic is held to the same rule when configured.
 pub fn ensure_credentials_protected<B>(request: &Request<B>) -> Result<()> {
+    if request.uri().scheme_str() == Some("https") {
+        return Ok(());
+    }
     let carries_credential = ["aeg-sas-key", "aeg-sas-token", "authorization"]
         .iter()
         .any(|name| request.headers().contains_key(*name))
@@ -70,16 +74,26 @@ pub fn ensure_credentials_protected<B>(request: &Request<B>) -> Result<()> {
             q.split('&')
                 .any(|p| p.starts_with("aeg-sas-key=") || p.starts_with("aeg-sas-token="))
         });
-    if !carries_credential || request.uri().scheme_str() == Some("https") {
-        return Ok(());
+    if carries_credential {
+        refuse_plain_http(request.uri())
+    } else {
+        Ok(())
     }
-    let host = request.uri().host().unwrap_or_default();
+}
+
+/// Whether `host` is this machine: `localhost`, `127.0.0.0/8` or `::1` (bracketed or not).
+pub(crate) fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = bare.eq_ignore_ascii_case("localhost")
+    bare.eq_ignore_ascii_case("localhost")
         || bare
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if loopback {
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The rule itself: a credential may go to `uri` over https, or over http to loopback only.
+pub(crate) fn refuse_plain_http(uri: &Uri) -> Result<()> {
+    let host = uri.host().unwrap_or_default();
+    if uri.scheme_str() == Some("https") || is_loopback(host) {
         Ok(())
     } else {
         Err(Error::InsecureTransport {

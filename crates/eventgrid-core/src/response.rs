@@ -84,16 +84,19 @@ pub fn parse_service_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Ser
 
 /// The delay the service asked for: `retry-after-ms`, `x-ms-retry-after-ms` (milliseconds) or
 /// `Retry-After` (seconds), in that order. HTTP-date forms of `Retry-After` are ignored (the
-/// core is not handed the wall clock here; the computed backoff applies instead).
+/// core is not handed the wall clock here; the computed backoff applies instead). A value too
+/// large for a [`Duration`] is [`Duration::MAX`]: the retry decision then sees that waiting
+/// passes any deadline.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let number = |name: &str| -> Option<f64> {
         let value: f64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
-        (value.is_finite() && value >= 0.0).then_some(value)
+        (!value.is_nan() && value >= 0.0).then_some(value)
     };
+    let duration = |seconds: f64| Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX);
     number("retry-after-ms")
         .or_else(|| number("x-ms-retry-after-ms"))
-        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
-        .or_else(|| number("retry-after").map(Duration::from_secs_f64))
+        .map(|ms| duration(ms / 1000.0))
+        .or_else(|| number("retry-after").map(duration))
 }
 
 #[cfg(test)]
@@ -142,6 +145,24 @@ mod tests {
         );
         assert_eq!(retry_after(&h), None);
         h.insert("retry-after", HeaderValue::from_static("-1"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn retry_after_too_large_for_a_duration_saturates() {
+        for (name, value) in [
+            ("retry-after", "18446744073709551615"),
+            ("retry-after", "1e400"),
+            ("retry-after", "inf"),
+            ("retry-after-ms", "1e300"),
+            ("x-ms-retry-after-ms", "18446744073709551615000"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_static(value));
+            assert_eq!(retry_after(&h), Some(Duration::MAX), "{name}: {value}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("NaN"));
         assert_eq!(retry_after(&h), None);
     }
 }

@@ -1,5 +1,9 @@
 //! Retry decisions as pure logic: the caller hands in each result and the time, and is told
 //! whether it is done, should wait and try again, or has failed.
+//!
+//! Delivery is at least once: an attempt that timed out or lost its connection may have
+//! reached the service, and its retry then delivers the same events again, with the same ids
+//! (every attempt sends the same body), so subscribers can drop the duplicate.
 
 use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant};
@@ -11,8 +15,13 @@ use crate::error::{Error, TransportError};
 use crate::response::parse_service_error;
 
 /// How failed requests are retried. Defaults: 3 retries, 500 ms first delay doubling each
-/// time with jitter, each delay at most 30 s, and no retry that would end more than 60 s after
-/// the first attempt.
+/// time with jitter, each computed delay at most 30 s, and everything (token requests,
+/// attempts, waits) within 60 s of the start.
+///
+/// A `Retry-After` (or `retry-after-ms`) answer is honoured as the service gave it, even
+/// beyond `max_delay`: retrying sooner would only be throttled again. A hint that would end
+/// past the overall deadline fails the operation at once with [`Error::RetriesExhausted`]
+/// instead of waiting for nothing.
 ///
 /// ```
 /// use std::time::Duration;
@@ -22,15 +31,17 @@ use crate::response::parse_service_error;
 /// assert_eq!(RetryOptions::none().max_retries, 0);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryOptions {
     /// Retries after the first attempt. Default 3.
     pub max_retries: u32,
     /// Delay before the first retry; doubles for each one after. Default 500 ms.
     pub initial_delay: Duration,
-    /// Longest single delay. Default 30 s.
+    /// Longest computed backoff delay (a service's `Retry-After` is not capped). Default 30 s.
     pub max_delay: Duration,
-    /// No retry is started if waiting for it would pass this much time since the first
-    /// attempt. Default 60 s.
+    /// The overall deadline, from the start of the operation: token requests and the attempt
+    /// in flight count, an attempt is cut at the deadline, and no retry is started whose
+    /// wait would pass it. Default 60 s.
     pub max_elapsed: Duration,
 }
 
@@ -105,24 +116,69 @@ pub enum Decision {
     Fail(Error),
 }
 
+/// A small seedable random source for backoff jitter (SplitMix64): the same seed gives the
+/// same delays, so retry timing is deterministic under test.
+#[derive(Debug, Clone)]
+pub struct Jitter(u64);
+
+impl Jitter {
+    /// A source starting from `seed`.
+    pub fn seeded(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// A source seeded from the process's random hasher keys.
+    pub fn random() -> Self {
+        Self(RandomState::new().hash_one(Instant::now()))
+    }
+
+    /// The next value in `[0, 1]`.
+    pub fn next_fraction(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        z as f64 / u64::MAX as f64
+    }
+}
+
 /// The retry state of one request across its attempts.
 #[derive(Debug)]
 pub struct RetryState {
     options: RetryOptions,
     attempts: u32,
     started: Instant,
-    jitter: RandomState,
+    jitter: Jitter,
 }
 
 impl RetryState {
-    /// A request about to make its first attempt at `now`.
+    /// A request about to make its first attempt at `now`, with random jitter.
     pub fn new(options: RetryOptions, now: Instant) -> Self {
+        Self::with_jitter(options, now, Jitter::random())
+    }
+
+    /// Like [`new`](Self::new), with backoff jitter drawn from `jitter`.
+    pub fn with_jitter(options: RetryOptions, now: Instant, jitter: Jitter) -> Self {
         Self {
             options,
             attempts: 0,
             started: now,
-            jitter: RandomState::new(),
+            jitter,
         }
+    }
+
+    /// When the operation started.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The overall deadline: the start plus `max_elapsed` (far in the future when that
+    /// overflows).
+    pub fn deadline(&self) -> Instant {
+        self.started
+            .checked_add(self.options.max_elapsed)
+            .unwrap_or_else(|| self.started + Duration::from_secs(100 * 365 * 24 * 3600))
     }
 
     /// Attempts decided on so far.
@@ -158,6 +214,11 @@ impl RetryState {
         self.decide_error(error, now)
     }
 
+    /// Counts an attempt the service accepted (its response is read by the caller).
+    pub fn count_success(&mut self) {
+        self.attempts += 1;
+    }
+
     /// Decides on an attempt that failed before a response (for example, no token could be
     /// obtained).
     pub fn decide_error(&mut self, error: Error, now: Instant) -> Decision {
@@ -166,8 +227,9 @@ impl RetryState {
             return Decision::Fail(error);
         }
         let elapsed = now.saturating_duration_since(self.started);
+        let attempts = self.attempts;
         let exhausted = |error| Error::RetriesExhausted {
-            attempts: self.attempts,
+            attempts,
             elapsed,
             last: Box::new(error),
         };
@@ -179,7 +241,7 @@ impl RetryState {
             _ => None,
         };
         let delay = hinted.unwrap_or_else(|| self.backoff());
-        if elapsed + delay > self.options.max_elapsed {
+        if elapsed.saturating_add(delay) > self.options.max_elapsed {
             return Decision::Fail(exhausted(error));
         }
         Decision::Retry { delay, error }
@@ -187,14 +249,14 @@ impl RetryState {
 
     /// Exponential backoff with "equal jitter": half the step fixed, half random, so retries of
     /// many clients spread out but never collapse to zero.
-    fn backoff(&self) -> Duration {
+    fn backoff(&mut self) -> Duration {
         let exponent = self.attempts.saturating_sub(1).min(20);
         let step = self
             .options
             .initial_delay
             .saturating_mul(1 << exponent)
             .min(self.options.max_delay);
-        let random = self.jitter.hash_one(self.attempts) as f64 / u64::MAX as f64;
+        let random = self.jitter.next_fraction();
         step / 2 + step.mul_f64(random / 2.0)
     }
 }

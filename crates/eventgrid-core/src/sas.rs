@@ -6,7 +6,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use time::OffsetDateTime;
 
 use crate::endpoint::{API_VERSION, Endpoint};
-use crate::error::{Error, Result};
+use crate::error::{CredentialError, Error, Result};
 use crate::secret::Secret;
 
 /// What Python's `urllib.parse.quote(text, safe="~()*!.'")` leaves alone, so that tokens are
@@ -39,9 +39,9 @@ const SAS_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
 /// # Ok::<(), eventgrid_core::Error>(())
 /// ```
 pub fn generate_sas(endpoint: &Endpoint, key: &str, expires_at: OffsetDateTime) -> Result<Secret> {
-    let key = STANDARD
-        .decode(key.trim())
-        .map_err(|_| Error::Credential("the access key is not valid base64".to_owned()))?;
+    let key = STANDARD.decode(key.trim()).map_err(|_| {
+        Error::Credential(CredentialError::new("the access key is not valid base64"))
+    })?;
     let resource = format!("{}?apiVersion={API_VERSION}", endpoint.resource());
     let expiry = python_datetime_str(expires_at);
     let signed = format!(

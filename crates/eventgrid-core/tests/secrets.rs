@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use eventgrid_core::{
-    AuthStep, ClientAuth, ClientCore, ClientOptions, Credential, Endpoint, EventGridConfig,
-    EventGridEvent, EventGridTopicConfig, KeyCredential, generate_sas,
+    ClientOptions, Credential, Endpoint, EventGridConfig, EventGridEvent, EventGridTopicConfig,
+    KeyCredential,
+    frontend::{Action, ClientCore, Now},
+    generate_sas,
 };
 use time::OffsetDateTime;
 
@@ -36,19 +38,19 @@ fn config_core_and_requests_hide_credentials() {
 
     let core = ClientCore::new(
         config,
-        ClientAuth::Key(KeyCredential::access_key(KEY)),
+        &Credential::access_key(KEY),
         ClientOptions::default(),
     )
     .unwrap();
     for name in ["keyed", "sas", "generated"] {
-        let (topic, batches) = core
+        let (topic, mut batches) = core
             .prepare(name, [EventGridEvent::without_data("t", "s")])
             .unwrap();
-        let AuthStep::Ready(auth) = topic.auth(OffsetDateTime::now_utc()).unwrap() else {
-            panic!("key auth expected")
+        let mut operation = core.publish(&topic, batches.remove(0), std::time::Instant::now());
+        let Action::Send { request, .. } = operation.poll(Now::system()) else {
+            panic!("a request expected")
         };
-        let request = topic.template().build(batches[0].body.clone(), &auth);
-        assert_hidden(&format!("{request:?} {auth:?} {topic:?}"));
+        assert_hidden(&format!("{request:?} {operation:?} {topic:?}"));
     }
     assert_hidden(&format!("{core:?}"));
 }
@@ -69,7 +71,7 @@ fn generated_tokens_and_errors_hide_credentials() {
             .unwrap();
     let err = ClientCore::new(
         insecure,
-        ClientAuth::Key(KeyCredential::access_key(KEY)),
+        &Credential::access_key(KEY),
         ClientOptions::default(),
     )
     .unwrap_err();

@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
+use eventgrid_core::frontend::{Action, ClientCore, EncodedBatch, Now, Topic};
 use eventgrid_core::{
-    AuthHeader, ClientAuth, ClientCore, ClientOptions, CloudEvent, CustomEvent, EventGridConfig,
-    EventGridEvent, EventGridTopicConfig, KeyCredential, Schema,
+    ClientOptions, CloudEvent, Credential, CustomEvent, EventGridConfig, EventGridEvent,
+    EventGridTopicConfig, KeyCredential, Schema,
 };
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -135,7 +136,7 @@ fn requests_carry_the_sdk_path_and_headers() {
     .unwrap();
     let core = ClientCore::new(
         config,
-        ClientAuth::Key(KeyCredential::access_key("S2V5S2V5S2V5")),
+        &Credential::access_key("S2V5S2V5S2V5"),
         ClientOptions::default(),
     )
     .unwrap();
@@ -144,12 +145,8 @@ fn requests_carry_the_sdk_path_and_headers() {
 
     let event =
         EventGridEvent::new("user.updated", "users/1", serde_json::json!({"user_id": 1})).unwrap();
-    let (topic, batches) = core.prepare("eg", [event]).unwrap();
-    let eventgrid_core::AuthStep::Ready(auth) = topic.auth(OffsetDateTime::now_utc()).unwrap()
-    else {
-        panic!("key auth expected")
-    };
-    let request = topic.template().build(batches[0].body.clone(), &auth);
+    let (topic, mut batches) = core.prepare("eg", [event]).unwrap();
+    let request = first_request(&core, &topic, batches.remove(0));
     let path = request.uri().path_and_query().unwrap().as_str();
     assert_eq!(path, eg_capture["path"]);
     assert_eq!(
@@ -161,15 +158,10 @@ fn requests_carry_the_sdk_path_and_headers() {
         eg_capture["headers"]["aeg-sas-key"].as_str().unwrap()
     );
 
-    let (topic, batches) = core
+    let (topic, mut batches) = core
         .prepare("ce", [CloudEvent::without_data("/s", "t")])
         .unwrap();
-    let eventgrid_core::AuthStep::Ready(auth) = topic.auth(OffsetDateTime::now_utc()).unwrap()
-    else {
-        panic!("SAS auth expected")
-    };
-    assert!(matches!(auth, AuthHeader::SasToken(_)));
-    let request = topic.template().build(batches[0].body.clone(), &auth);
+    let request = first_request(&core, &topic, batches.remove(0));
     assert_eq!(
         request.uri().path_and_query().unwrap().as_str(),
         ce_capture["path"]
@@ -182,4 +174,17 @@ fn requests_carry_the_sdk_path_and_headers() {
         request.headers()["aeg-sas-token"],
         ce_capture["headers"]["aeg-sas-token"].as_str().unwrap()
     );
+}
+
+/// The request the engine sends first for `batch`.
+fn first_request(
+    core: &ClientCore,
+    topic: &std::sync::Arc<Topic>,
+    batch: EncodedBatch,
+) -> http::Request<bytes::Bytes> {
+    let mut operation = core.publish(topic, batch, std::time::Instant::now());
+    match operation.poll(Now::system()) {
+        Action::Send { request, .. } => request,
+        other => panic!("{other:?}"),
+    }
 }

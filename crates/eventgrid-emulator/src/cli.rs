@@ -7,7 +7,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::{Emulator, EmulatorConfig, FaultRule, FaultSpec, RunningEmulator, TopicSpec};
+use crate::{
+    Emulator, EmulatorConfig, FaultRule, FaultSpec, NamespaceTopicSpec, RunningEmulator,
+    SubscriptionSpec, TopicSpec,
+};
 use clap::Parser;
 
 /// A command-line value that holds a secret: never shown by `Debug`.
@@ -95,6 +98,14 @@ struct Cli {
     /// Most events per request [default: 5000]
     #[arg(long, value_name = "N")]
     max_events_per_request: Option<usize>,
+    /// A namespace topic (pull delivery): NAME[=KEY]; without =KEY it is open. Repeatable.
+    /// The emulator's root URL is the namespace endpoint.
+    #[arg(long = "namespace-topic", value_name = "NAME[=KEY]")]
+    namespace_topics: Vec<NamespaceTopicSpec>,
+    /// A queue subscription of a namespace topic: TOPIC/NAME. Repeatable; the configuration
+    /// file sets lock duration, maximum delivery count, time-to-live and event-type filters.
+    #[arg(long = "subscription", value_name = "TOPIC/NAME")]
+    subscriptions: Vec<SubscriptionSpec>,
 }
 
 impl Cli {
@@ -115,6 +126,8 @@ impl Cli {
             config.port = port;
         }
         config.topics.extend(self.topics);
+        config.namespace_topics.extend(self.namespace_topics);
+        config.subscriptions.extend(self.subscriptions);
         config.tls |= self.tls;
         if let Some(path) = self.tls_certificate {
             config.tls_certificate_path = Some(path);
@@ -185,8 +198,8 @@ fn file_names_port(path: &std::path::Path) -> bool {
 /// line and closes the pipe) must not bring the emulator down, so write errors are ignored.
 fn print_banner(emulator: &RunningEmulator, config: &EmulatorConfig) {
     let _ = write_banner(&mut std::io::stdout().lock(), emulator, config);
-    if config.topics.is_empty() {
-        eprintln!("warning: no topics configured; add --topic NAME");
+    if config.topics.is_empty() && config.namespace_topics.is_empty() {
+        eprintln!("warning: no topics configured; add --topic NAME or --namespace-topic NAME");
     }
 }
 
@@ -207,6 +220,7 @@ fn write_banner(
             crate::API_VERSION,
         )?;
     }
+    write_namespace_banner(out, emulator, config)?;
     if let Some(path) = emulator.ca_certificate_path() {
         writeln!(out, "ca certificate: {}", path.display())?;
     }
@@ -217,6 +231,44 @@ fn write_banner(
     )?;
     writeln!(out, "inspect: {}/_emulator/topics", emulator.base_url())?;
     out.flush()
+}
+
+/// The namespace endpoint and each namespace topic and subscription, when there are any.
+fn write_namespace_banner(
+    out: &mut impl Write,
+    emulator: &RunningEmulator,
+    config: &EmulatorConfig,
+) -> std::io::Result<()> {
+    if config.namespace_topics.is_empty() {
+        return Ok(());
+    }
+    let endpoint = emulator.namespace_endpoint();
+    let version = crate::NAMESPACE_API_VERSION;
+    writeln!(out, "namespace endpoint: {endpoint}")?;
+    for topic in &config.namespace_topics {
+        writeln!(
+            out,
+            "namespace topic {} ({}): {endpoint}/topics/{}:publish?api-version={version}",
+            topic.name(),
+            if topic.key().is_some() { "key" } else { "open" },
+            topic.name(),
+        )?;
+    }
+    for subscription in &config.subscriptions {
+        writeln!(
+            out,
+            "subscription {}/{}: {endpoint}/topics/{}/eventsubscriptions/{}:receive?api-version={version}",
+            subscription.topic(),
+            subscription.name(),
+            subscription.topic(),
+            subscription.name(),
+        )?;
+    }
+    writeln!(
+        out,
+        "inspect namespace: {endpoint}/_emulator/namespace/topics"
+    )?;
+    Ok(())
 }
 
 /// Ctrl-C and SIGTERM, listened for from start-up so that no signal is missed.

@@ -43,6 +43,10 @@
 //! - validation of the body (a JSON array of events of the topic's schema) and the service
 //!   [`Limits`], every error in the service's `{"error":{"code","message","details"}}` shape with
 //!   an `x-ms-request-id`;
+//! - namespace topics with queue subscriptions (pull delivery, api-version `2024-06-01`) at
+//!   `/topics/{topic}:publish` and `/topics/{topic}/eventsubscriptions/{subscription}:receive`
+//!   (and `:acknowledge`, `:release`, `:reject`, `:renewLock`), with locks, delivery counts,
+//!   dead letters and event-type filters ([`NamespaceTopicSpec`], [`SubscriptionSpec`]);
 //! - HTTPS with a generated certificate ([`EmulatorConfig::tls`]);
 //! - inspection and fault injection, from Rust through [`EmulatorControl`] and over HTTP under
 //!   `/_emulator/`: [`FaultSpec`] rules answer a status, add latency or drop the connection, for
@@ -61,6 +65,7 @@ mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
 mod inspection;
+mod namespace;
 mod serving;
 mod store;
 mod validation;
@@ -70,6 +75,8 @@ pub use config::{DEFAULT_RETAIN_BYTES, EmulatorConfig, EntraClient, Limits};
 pub use error::{Error, Result};
 pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
 pub use inspection::control::EmulatorControl;
+pub use namespace::queue::SubscriptionCounts;
+pub use namespace::spec::{NamespaceTopicSpec, SubscriptionSpec};
 pub use serving::background::EmulatorHandle;
 /// For fuzzing the whole request path in-process; not part of the stable API.
 #[doc(hidden)]
@@ -90,6 +97,9 @@ pub const EVENT_GRID_AUDIENCE: &str = auth::jwt::EVENT_GRID_AUDIENCE;
 
 /// The api-version of basic topics, required on every publish request.
 pub const API_VERSION: &str = serving::publish::API_VERSION;
+
+/// The api-version of namespace topics (pull delivery).
+pub const NAMESPACE_API_VERSION: &str = namespace::serve::NAMESPACE_API_VERSION;
 
 #[cfg(test)]
 mod tests {

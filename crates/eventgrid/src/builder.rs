@@ -4,41 +4,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use eventgrid_core::{Credential, Error, EventGridConfig, Limits, Result, RetryOptions};
+use eventgrid_core::{
+    ClientOptions, Credential, Error, EventGridConfig, Limits, Result, RetryOptions,
+};
 
 use crate::client::EventGridClient;
-
-/// Applies the options that were set to either client's builder: the two builders have the
-/// same method names but no common trait.
-#[cfg(any(feature = "async", feature = "blocking"))]
-macro_rules! apply_options {
-    ($options:expr, $builder:expr) => {{
-        let options = $options;
-        let mut builder = $builder;
-        if let Some(retry) = options.retry {
-            builder = builder.retry(retry);
-        }
-        if let Some(limits) = options.limits {
-            builder = builder.limits(limits);
-        }
-        if let Some(timeout) = options.connect_timeout {
-            builder = builder.connect_timeout(timeout);
-        }
-        if let Some(timeout) = options.request_timeout {
-            builder = builder.request_timeout(timeout);
-        }
-        if let Some(requests) = options.max_concurrent_requests {
-            builder = builder.max_concurrent_requests(requests);
-        }
-        if let Some(suffix) = &options.user_agent_suffix {
-            builder = builder.user_agent_suffix(suffix.clone());
-        }
-        for pem in &options.extra_ca_pem {
-            builder = builder.extra_ca_pem(pem);
-        }
-        builder
-    }};
-}
 
 /// Builds an [`EventGridClient`]. Each side exists when it is given a credential: an async
 /// client for [`async_credential`](Self::async_credential), a blocking client for
@@ -65,12 +35,7 @@ pub struct EventGridClientBuilder {
     config: EventGridConfig,
     async_credential: Option<Credential>,
     sync_credential: Option<Credential>,
-    retry: Option<RetryOptions>,
-    limits: Option<Limits>,
-    connect_timeout: Option<Duration>,
-    request_timeout: Option<Duration>,
-    max_concurrent_requests: Option<usize>,
-    user_agent_suffix: Option<String>,
+    options: ClientOptions,
     extra_ca_pem: Vec<Vec<u8>>,
 }
 
@@ -80,12 +45,7 @@ impl EventGridClientBuilder {
             config,
             async_credential: None,
             sync_credential: None,
-            retry: None,
-            limits: None,
-            connect_timeout: None,
-            request_timeout: None,
-            max_concurrent_requests: None,
-            user_agent_suffix: None,
+            options: ClientOptions::default(),
             extra_ca_pem: Vec::new(),
         }
     }
@@ -108,39 +68,51 @@ impl EventGridClientBuilder {
         self
     }
 
-    /// Retry policy of both clients.
+    /// Replaces every option of both clients at once.
+    pub fn options(mut self, options: ClientOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Retry policy and overall deadline of both clients.
     pub fn retry(mut self, retry: RetryOptions) -> Self {
-        self.retry = Some(retry);
+        self.options = self.options.with_retry(retry);
         self
     }
 
     /// Size and count limits of both clients.
     pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = Some(limits);
+        self.options = self.options.with_limits(limits);
         self
     }
 
     /// Connect time-out of both clients.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+        self.options = self.options.with_connect_timeout(timeout);
         self
     }
 
     /// Time-out of each request of both clients.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = Some(timeout);
+        self.options = self.options.with_request_timeout(timeout);
+        self
+    }
+
+    /// Time-out of each token credential call of both clients.
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.options = self.options.with_token_timeout(timeout);
         self
     }
 
     /// How many requests of one send each client has in flight at once.
     pub fn max_concurrent_requests(mut self, requests: usize) -> Self {
-        self.max_concurrent_requests = Some(requests);
+        self.options = self.options.with_max_concurrent_requests(requests);
         self
     }
 
     /// Text appended to both clients' `User-Agent`.
     pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
+        self.options = self.options.with_user_agent_suffix(suffix);
         self
     }
 
@@ -173,8 +145,12 @@ impl EventGridClientBuilder {
         let Some(credential) = &self.async_credential else {
             return Ok(None);
         };
-        let builder = eventgrid_async::EventGridClient::builder(self.config.clone());
-        apply_options!(self, builder.credential(credential.clone()))
+        let builder = eventgrid_async::EventGridClient::builder(self.config.clone())
+            .credential(credential.clone())
+            .options(self.options.clone());
+        self.extra_ca_pem
+            .iter()
+            .fold(builder, |builder, pem| builder.extra_ca_pem(pem))
             .build()
             .map(Some)
     }
@@ -184,8 +160,12 @@ impl EventGridClientBuilder {
         let Some(credential) = &self.sync_credential else {
             return Ok(None);
         };
-        let builder = eventgrid_blocking::EventGridClient::builder(self.config.clone());
-        apply_options!(self, builder.credential(credential.clone()))
+        let builder = eventgrid_blocking::EventGridClient::builder(self.config.clone())
+            .credential(credential.clone())
+            .options(self.options.clone());
+        self.extra_ca_pem
+            .iter()
+            .fold(builder, |builder, pem| builder.extra_ca_pem(pem))
             .build()
             .map(Some)
     }
@@ -197,8 +177,7 @@ impl fmt::Debug for EventGridClientBuilder {
             .field("topics", &self.config.topic_names())
             .field("async_credential", &self.async_credential)
             .field("sync_credential", &self.sync_credential)
-            .field("retry", &self.retry)
-            .field("limits", &self.limits)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }

@@ -66,10 +66,21 @@ pub use builder::EventGridClientBuilder;
 pub use client::EventGridClient;
 
 pub use eventgrid_core::{
-    AccessToken, CloudEvent, CloudEventData, Credential, CustomEvent, DeliveryFailure, Endpoint,
-    Error, ErrorDetail, Event, EventGridConfig, EventGridEvent, EventGridTopicConfig, FailedEvents,
-    KeyCredential, LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary,
-    ServiceError, TokenCredential, TopicMetrics, TransportError, TransportErrorKind, generate_sas,
+    AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CredentialError,
+    CustomEvent, DeliveryFailure, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
+    EventGridEvent, EventGridTopicConfig, FailedEvents, KeyCredential, LatencyStats, Limits,
+    Result, RetryOptions, Schema, Secret, SendSummary, ServiceError, TokenCredential, TopicMetrics,
+    TransportError, TransportErrorKind, generate_sas,
+};
+
+// Compile-time promises: the unified client and errors can be shared across threads and
+// tasks.
+const _: () = {
+    const fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<EventGridClient>();
+    shareable::<Error>();
+    #[cfg(feature = "async")]
+    shareable::<eventgrid_async::BufferedPublisher>();
 };
 
 /// The protocol core (`eventgrid-core`): everything about publishing except moving bytes, for

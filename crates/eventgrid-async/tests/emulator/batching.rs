@@ -94,13 +94,7 @@ async fn large_sends_are_split_by_count_and_by_size() {
         .build()
         .unwrap();
     let summary = client.send("items", events(25)).await.unwrap();
-    assert_eq!(
-        summary,
-        SendSummary {
-            events: 25,
-            requests: 3
-        }
-    );
+    assert_eq!(summary, SendSummary::new(25, 3));
     let mut sizes: Vec<usize> = emulator
         .requests("items")
         .iter()
@@ -127,10 +121,7 @@ async fn large_sends_are_split_by_count_and_by_size() {
     let summary = by_size.send("items", big).await.unwrap();
     assert_eq!(
         summary,
-        SendSummary {
-            events: 5,
-            requests: 2
-        },
+        SendSummary::new(5, 2),
         "3 events fit in 50,000 bytes"
     );
     assert_eq!(emulator.counters("items").accepted_events, 5);

@@ -281,7 +281,9 @@ impl AsyncTransport for Gate {
 async fn publishers_wait_at_the_pending_limit_and_nothing_is_lost() {
     let emulator = open_topic().await;
     let gate = Arc::new(Gate {
-        inner: HyperTransport::builder().build().unwrap(),
+        inner: HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .build()
+            .unwrap(),
         open: Semaphore::new(0),
         arrived: AtomicUsize::new(0),
     });

@@ -244,9 +244,10 @@ fn invalid_options_are_refused_when_building() {
             .contains("refusing to send a credential over plain http")
     );
     assert!(
-        HyperTransport::builder()
-            .connect_timeout(Duration::ZERO)
-            .build()
-            .is_err()
+        HyperTransport::builder(
+            &eventgrid_async::ClientOptions::default().with_connect_timeout(Duration::ZERO)
+        )
+        .build()
+        .is_err()
     );
 }

@@ -145,8 +145,12 @@ async fn bearer_tokens_from_azure_identity_over_tls_with_one_refresh() {
     )
     .await;
     let ca = emulator.ca_certificate_pem().unwrap().to_owned();
-    let identity_http =
-        HyperHttpClient::new(HyperTransport::builder().extra_ca_pem(&ca).build().unwrap());
+    let identity_http = HyperHttpClient::new(
+        HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .extra_ca_pem(&ca)
+            .build()
+            .unwrap(),
+    );
     let mut cloud = CustomConfiguration::default();
     cloud.authority_host = emulator.authority_host().to_owned();
     let credential = ClientSecretCredential::new(
@@ -216,7 +220,10 @@ async fn unknown_entra_client_fails_with_a_credential_error() {
             client_options: ClientOptions {
                 cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
                 transport: Some(Transport::new(Arc::new(HyperHttpClient::new(
-                    HyperTransport::builder().extra_ca_pem(&ca).build().unwrap(),
+                    HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+                        .extra_ca_pem(&ca)
+                        .build()
+                        .unwrap(),
                 )))),
                 ..Default::default()
             },
@@ -239,4 +246,46 @@ async fn unknown_entra_client_fails_with_a_credential_error() {
         0,
         "nothing sent without a token"
     );
+}
+
+/// A credential whose calls never finish.
+#[derive(Debug, Default)]
+struct Unanswered(AtomicUsize);
+
+#[async_trait::async_trait]
+impl TokenCredential for Unanswered {
+    async fn get_token(
+        &self,
+        _: &[&str],
+        _: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        futures::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn an_unanswered_credential_times_out_once_for_every_waiting_caller() {
+    let emulator = start(EmulatorConfig::new().topic(TopicSpec::keyed("orders", KEY))).await;
+    let credential = Arc::new(Unanswered::default());
+    let client = EventGridClient::builder(config(&emulator, &[("orders", Schema::EventGrid)]))
+        .credential(Credential::token(credential.clone()))
+        .token_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let callers: Vec<_> = (0..4)
+        .map(|n| {
+            let client = client.clone();
+            tokio::spawn(async move { client.emit_event("orders", "t", format!("s/{n}"), n).await })
+        })
+        .collect();
+    for caller in callers {
+        let error = caller.await.unwrap().unwrap_err();
+        assert!(
+            error.to_string().contains("token time-out of 300ms"),
+            "{error}"
+        );
+    }
+    assert_eq!(credential.0.load(Ordering::SeqCst), 1, "one fetch for all");
+    assert_eq!(emulator.counters("orders").requests, 0, "nothing sent");
 }

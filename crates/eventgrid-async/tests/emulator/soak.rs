@@ -114,13 +114,7 @@ async fn every_event_survives_the_fault_soak() {
         .collect();
     let sent: Vec<String> = events.iter().map(|e| e.id().to_owned()).collect();
     let summary = client.send("soak-send", events).await.unwrap();
-    assert_eq!(
-        summary,
-        SendSummary {
-            events: EVENTS,
-            requests: EVENTS / 100
-        }
-    );
+    assert_eq!(summary, SendSummary::new(EVENTS, EVENTS / 100));
     check_topic(&emulator, &client, "soak-send", "id", &sent);
 
     // Through 64 tasks each emitting its share one event at a time; subjects tell them apart.

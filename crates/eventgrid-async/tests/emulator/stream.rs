@@ -46,13 +46,7 @@ async fn two_hundred_thousand_lazy_events_are_delivered() {
         .send_stream("readings", (0..200_000).map(small_event))
         .await
         .unwrap();
-    assert_eq!(
-        summary,
-        SendSummary {
-            events: 200_000,
-            requests: 40
-        }
-    );
+    assert_eq!(summary, SendSummary::new(200_000, 40));
     let counters = emulator.counters("readings");
     assert_eq!(
         (counters.accepted_events, counters.accepted_requests),
@@ -164,7 +158,9 @@ async fn events_are_read_only_as_requests_complete() {
     const IN_FLIGHT: usize = 3;
     let emulator = counting_sink().await;
     let transport = Arc::new(Acknowledging {
-        inner: HyperTransport::builder().build().unwrap(),
+        inner: HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .build()
+            .unwrap(),
         acknowledged: AtomicUsize::new(0),
     });
     let client = EventGridClient::builder(config(&emulator, &[("readings", Schema::EventGrid)]))

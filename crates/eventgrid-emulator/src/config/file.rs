@@ -12,6 +12,7 @@ use crate::config::topic::{Schema, TopicSpec};
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
 use crate::faults::{FaultRule, FaultSpec};
+use crate::namespace::config::{FileNamespaceTopic, FileSubscription};
 
 /// A file's settings (no `Debug`: it holds secrets).
 #[derive(Deserialize)]
@@ -32,6 +33,10 @@ struct FileConfig {
     topics: Vec<FileTopic>,
     #[serde(default)]
     entra_clients: BTreeMap<String, String>,
+    #[serde(default)]
+    namespace_topics: Vec<FileNamespaceTopic>,
+    #[serde(default)]
+    subscriptions: Vec<FileSubscription>,
 }
 
 /// A topic in a file: either the command line's `NAME[:SCHEMA][=KEY]` text or a table.
@@ -156,6 +161,14 @@ pub(crate) fn parse(text: &str, is_json: bool) -> Result<EmulatorConfig, String>
             client_secret,
         })
         .collect();
+    config.namespace_topics = file
+        .namespace_topics
+        .into_iter()
+        .map(|topic| topic.0)
+        .collect();
+    for subscription in file.subscriptions {
+        config.subscriptions.push(subscription.into_spec()?);
+    }
     config.validate().map_err(|error| error.to_string())?;
     Ok(config)
 }

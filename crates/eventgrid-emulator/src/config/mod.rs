@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::config::topic::TopicSpec;
 use crate::error::{Error, Result};
 use crate::faults::FaultSpec;
+use crate::namespace::spec::{NamespaceTopicSpec, SubscriptionSpec};
 
 /// The service limits of a basic topic, answered with `413 Payload Too Large` when exceeded.
 ///
@@ -109,6 +110,11 @@ pub struct EmulatorConfig {
     /// How long a connection may go without a request in progress before it is closed
     /// (default 30 s; HTTP/1.1 connections are closed by hyper's header read time-out, of 30 s).
     pub idle_timeout: Duration,
+    /// Namespace topics, each answering at `/topics/{name}:publish` (the emulator's root URL
+    /// being the namespace endpoint).
+    pub namespace_topics: Vec<NamespaceTopicSpec>,
+    /// Queue subscriptions of the namespace topics (pull delivery).
+    pub subscriptions: Vec<SubscriptionSpec>,
 }
 
 /// The default of [`EmulatorConfig::retain_bytes`]: 64 MiB of event text per topic.
@@ -131,6 +137,8 @@ impl fmt::Debug for EmulatorConfig {
             .field("max_connections", &self.max_connections)
             .field("body_read_timeout", &self.body_read_timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("namespace_topics", &self.namespace_topics)
+            .field("subscriptions", &self.subscriptions)
             .finish()
     }
 }
@@ -152,6 +160,8 @@ impl Default for EmulatorConfig {
             max_connections: 256,
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
+            namespace_topics: Vec::new(),
+            subscriptions: Vec::new(),
         }
     }
 }
@@ -285,6 +295,7 @@ impl EmulatorConfig {
                 return Err(Error::DuplicateTopic(topic.name().to_owned()));
             }
         }
+        self.validate_namespace(&mut seen)?;
         for (topic, spec) in &self.faults {
             if !seen.contains(topic.as_str()) {
                 return Err(Error::UnknownTopic(topic.clone()));

@@ -183,7 +183,7 @@ impl FromStr for TopicSpec {
     }
 }
 
-fn check_name(name: &str) -> Result<(), Error> {
+pub(crate) fn check_name(name: &str) -> Result<(), Error> {
     let invalid = |reason: &str| {
         Err(Error::InvalidTopic {
             topic: name.to_owned(),

@@ -156,9 +156,14 @@ impl EmulatorControl {
         self.topic(topic).set_faults(None);
     }
 
-    /// Removes every topic's fault rules.
+    /// Removes every topic's fault rules (namespace topics' too).
     pub fn clear_all_faults(&self) {
         self.shared
+            .topics
+            .values()
+            .for_each(|topic| topic.set_faults(None));
+        self.shared
+            .namespace
             .topics
             .values()
             .for_each(|topic| topic.set_faults(None));

@@ -66,7 +66,15 @@ pub(crate) async fn inspect<B: RequestBody>(
                 .topics
                 .values()
                 .for_each(|topic| topic.set_faults(None));
+            shared
+                .namespace
+                .topics
+                .values()
+                .for_each(|topic| topic.set_faults(None));
             Ok(empty_response(StatusCode::NO_CONTENT))
+        }
+        (_, ["namespace", rest @ ..]) => {
+            crate::namespace::inspection::inspect_namespace(shared, method, rest, body).await
         }
         (_, ["faults", name]) => match shared.topics.get(*name) {
             None => Err(unknown_topic(shared, name)),

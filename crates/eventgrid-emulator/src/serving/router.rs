@@ -6,6 +6,7 @@ use http::{Request, Response};
 
 use crate::auth::token_endpoint::token;
 use crate::inspection::inspect;
+use crate::namespace::serve::{is_namespace_path, route as namespace_route};
 use crate::serving::body::{RequestBody, SmallBody, read_small_body};
 use crate::serving::publish::{DropConnection, full_uri, publish};
 use crate::serving::response::{Body, ServiceError, with_supported_versions};
@@ -29,9 +30,17 @@ pub(crate) async fn route<B: RequestBody>(
             if let Some(topic) = shared.topics.get(*topic).cloned() {
                 return publish(&shared, &topic, request).await;
             }
-            let hint = format!(" Topic '{topic}' is not configured.{}", shared.topic_hint());
+            let hint = if shared.namespace.topics.contains_key(*topic) {
+                format!(
+                    " '{topic}' is a namespace topic: publish to /topics/{topic}:publish?api-version={}.",
+                    crate::NAMESPACE_API_VERSION
+                )
+            } else {
+                format!(" Topic '{topic}' is not configured.{}", shared.topic_hint())
+            };
             Ok(not_found(&shared, request, &hint).await)
         }
+        namespace if is_namespace_path(namespace) => namespace_route(&shared, request).await,
         [tenant, "oauth2", "v2.0", "token"] => {
             let tenant = (*tenant).to_owned();
             let (parts, body) = request.into_parts();

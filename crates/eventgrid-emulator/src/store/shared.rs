@@ -9,6 +9,7 @@ use crate::auth::admin::AdminKey;
 use crate::auth::jwt::TokenAuthority;
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
+use crate::namespace::NamespaceState;
 use crate::serving::body::BodyPool;
 use crate::store::TopicState;
 
@@ -36,6 +37,8 @@ pub(crate) struct Shared {
     /// Serving [`InProcessEmulator`](crate::serving::in_process::InProcessEmulator) calls:
     /// latency faults are decided and counted but not waited for.
     pub in_process: bool,
+    /// Namespace topics and their subscriptions.
+    pub namespace: NamespaceState,
 }
 
 /// Spare body buffers kept for reuse: enough for dozens of connections sending large bodies.
@@ -56,11 +59,12 @@ impl Shared {
                 (spec.name().to_owned(), Arc::new(state))
             })
             .collect();
+        let namespace = NamespaceState::new(config);
         for (topic, faults) in &config.faults {
-            topics
-                .get(topic)
-                .ok_or_else(|| Error::UnknownTopic(topic.clone()))?
-                .set_faults(Some(faults.clone()));
+            match topics.get(topic) {
+                Some(state) => state.set_faults(Some(faults.clone())),
+                None => namespace.topic(topic)?.set_faults(Some(faults.clone())),
+            }
         }
         Ok(Self {
             topics,
@@ -82,6 +86,7 @@ impl Shared {
             fallback_host,
             body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES, MAX_LENT_BODY_BYTES),
             in_process: false,
+            namespace,
         })
     }
 

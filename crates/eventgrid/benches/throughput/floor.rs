@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use eventgrid_core::{API_VERSION, Limits, encode_all};
+use eventgrid_core::frontend::encode_all;
+use eventgrid_core::{API_VERSION, Limits};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use tokio::task::JoinSet;
