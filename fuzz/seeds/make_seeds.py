@@ -50,6 +50,8 @@ add("client_response", answer(status_input(429), [("retry-after-ms", "250"), ("x
 add("client_response", answer(status_input(503), [("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")], ""))
 add("client_response", answer(status_input(401), [("www-authenticate", "Bearer")], "Unauthorized"))
 add("client_response", answer(status_input(413), [], "x" * 600))
+add("client_response", answer(status_input(503), [("retry-after", "18446744073709551615")], ""))
+add("client_response", answer(status_input(429), [("retry-after-ms", "1e300")], ""))
 
 # Environment: NAME=VALUE entries separated by NUL, after a choice byte.
 def environ(list_all, pairs):

@@ -7,7 +7,10 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes as Body;
-use eventgrid_core::{Decision, Error, RetryOptions, RetryState, is_retryable_status};
+use eventgrid_core::frontend::{
+    Decision, RetryState, is_retryable_status, parse_service_error, retry_after,
+};
+use eventgrid_core::{Error, RetryOptions};
 use http::{HeaderName, HeaderValue, Response};
 
 use crate::bytes_reader::{Bytes, split_at};
@@ -33,8 +36,8 @@ pub fn run(data: &[u8]) {
     }
 
     let headers = response.headers().clone();
-    let _ = eventgrid_core::retry_after(&headers);
-    let parsed = eventgrid_core::parse_service_error(status, &headers, body);
+    let _ = retry_after(&headers);
+    let parsed = parse_service_error(status, &headers, body);
     let _ = parsed.to_string();
 
     let options = RetryOptions::default();

@@ -62,15 +62,27 @@ pub fn run(data: &[u8]) {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 fn check(answer: &InProcessResponse, key_hidden: bool) {
-    assert!((100..600).contains(&answer.status), "status {}", answer.status);
+    assert!(
+        (100..600).contains(&answer.status),
+        "status {}",
+        answer.status
+    );
     if key_hidden {
-        assert!(!contains(&answer.body, KEY.as_bytes()), "an answer shows the key");
+        assert!(
+            !contains(&answer.body, KEY.as_bytes()),
+            "an answer shows the key"
+        );
         for (name, value) in &answer.headers {
-            assert!(!contains(value, KEY.as_bytes()), "header {name} shows the key");
+            assert!(
+                !contains(value, KEY.as_bytes()),
+                "header {name} shows the key"
+            );
         }
     }
     let is_json = answer
