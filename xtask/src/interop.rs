@@ -26,7 +26,8 @@ const USAGE: &str = "\
 cargo xtask interop [--python-only | --node-only]
 
 Publishes with azure-eventgrid (Python) and @azure/eventgrid (JavaScript) to eventgrid-emulator
-over http and https, and checks what arrived with the SDKs' own parsers.
+over http and https, and checks what arrived with the SDKs' own parsers; then a Python webhook
+parses the emulator's push deliveries with EventGridEvent.from_dict and CloudEvent.from_dict.
 ";
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -67,6 +68,12 @@ pub fn run(args: &[String]) -> Result<()> {
             run_script(script, &emulator, "python")?;
             passed += 1;
         }
+        // Push delivery: a webhook with the SDK's parsers receives the emulator's deliveries.
+        let emulator = EmulatorProcess::start(&binary, false)?;
+        let mut script = Command::new(&interpreter);
+        script.arg(scripts.join("python_webhook.py"));
+        run_script(script, &emulator, "python webhook")?;
+        passed += 1;
     }
     if node {
         let modules = node_environment()?;

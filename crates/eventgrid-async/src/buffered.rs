@@ -1,19 +1,21 @@
 //! [`BufferedPublisher`]: many single publishes, from any number of tasks, coalesced into a few
-//! large requests, each publisher still told its own event's outcome.
+//! large requests, each publisher still told its own event's outcome. The rules are the core's
+//! [`Coalescer`]; this is its tokio driver: a linger timer per open batch, a task per batch sent,
+//! and publishers awaiting room.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
-use eventgrid_core::{Error, Event, EventGridEventRef, Limits, Result};
+use eventgrid_core::frontend::{
+    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, Waiter, send_panicked,
+    unsent, with_serialized,
+};
+use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
 use serde::Serialize;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, oneshot};
 
 use crate::EventGridClient;
-use crate::buffered_options::BufferedOptions;
-use crate::buffered_topic::{Done, Outcome, TopicBuffer};
 
 /// Publishes events one at a time, as `emit_event` does, but sends them in shared batches:
 /// each event is serialized once and its bytes appended to its topic's open request body,
@@ -31,7 +33,9 @@ use crate::buffered_topic::{Done, Outcome, TopicBuffer};
 ///
 /// Every accepted event ends with exactly one outcome, even when its publisher stops waiting
 /// (its future dropped): the batch is still sent, and a failure is logged and counted in
-/// [`EventGridClient::metrics`]. [`flush`](Self::flush) sends and waits for everything accepted
+/// [`EventGridClient::metrics`]. A send task that ends without an outcome (a panic in a custom
+/// transport, its runtime shutting down) still settles its events with an error and gives their
+/// room back. [`flush`](Self::flush) sends and waits for everything accepted
 /// so far; [`close`](Self::close) does the same and refuses later events. Clones share the
 /// buffers; dropping the last one without `close` logs a warning (`tracing`), and the events
 /// already accepted are still sent by background tasks on the runtime.
@@ -87,98 +91,44 @@ struct Handle {
     shared: Arc<Shared>,
 }
 
-/// What the publisher's clones and its background tasks share.
-pub(crate) struct Shared {
-    pub(crate) client: EventGridClient,
-    pub(crate) limits: Limits,
-    pub(crate) linger: Duration,
-    pub(crate) requests_per_topic: usize,
-    max_pending: usize,
-    /// One permit per event that may be accepted; taken when accepted, given back when its
-    /// batch is done.
-    pending: Padded<Semaphore>,
-    closed: AtomicBool,
-    topics: Padded<RwLock<HashMap<String, Arc<TopicBuffer>>>>,
+/// What the publisher's clones and its tasks share.
+struct Shared {
+    client: EventGridClient,
+    coalescer: Mutex<Coalescer<Tell>>,
+    /// Notified whenever a batch finishes: room for waiting publishers, progress for flushes.
+    finished: Notify,
 }
 
-/// Keeps a value that every publish writes (a semaphore's count, a lock's reader count) on
-/// cache lines of its own: sharing a line with its neighbours made publishers on the two cores
-/// of the benchmark machine stall on each other (measured: a tenth of the CPU time).
-#[repr(align(128))]
-struct Padded<T>(T);
+/// One publisher's channel: the publishers of a batch, spread over the runtime's threads,
+/// share no state while they wait.
+struct Tell(oneshot::Sender<Result<()>>);
 
-impl<T> std::ops::Deref for Padded<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
+impl Waiter for Tell {
+    fn settle(self, outcome: Result<()>) {
+        // A publisher that stopped waiting dropped its end; the outcome is in the metrics too.
+        let _ = self.0.send(outcome);
     }
 }
 
-impl Shared {
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
+type Outcome = oneshot::Receiver<Result<()>>;
 
-    /// `events` accepted events are done.
-    pub(crate) fn release(&self, events: usize) {
-        self.pending.add_permits(events);
-    }
-
-    fn pending_events(&self) -> usize {
-        self.max_pending - self.pending.available_permits()
-    }
-
-    /// Serializes `event` into the open batch of the topic named `name`.
-    fn push<E: Event>(self: &Arc<Self>, name: &str, event: &E) -> Result<Outcome> {
-        {
-            let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(buffer) = topics.get(name) {
-                return buffer.push(self, name, event);
-            }
-        }
-        let topic = self.client.core().topic(name)?;
-        let buffer = self
-            .topics
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(name.to_owned())
-            .or_insert_with(|| Arc::new(TopicBuffer::new(topic, self)))
-            .clone();
-        buffer.push(self, name, event)
-    }
-
-    fn buffers(&self) -> Vec<Arc<TopicBuffer>> {
-        let topics = self.topics.read().unwrap_or_else(|e| e.into_inner());
-        topics.values().cloned().collect()
-    }
-
-    /// Sends every open batch now; returns where to wait for all batches not yet done.
-    fn flush_all(self: &Arc<Self>) -> Vec<Done> {
-        self.buffers()
-            .iter()
-            .flat_map(|buffer| buffer.flush(self))
-            .collect()
-    }
+/// A serialized event: joined a batch, or waiting (with its bytes) for room.
+enum Accept {
+    Joined(Outcome),
+    NoRoom(Schema, Vec<u8>),
 }
 
 impl BufferedPublisher {
     pub(crate) fn new(client: EventGridClient, options: &BufferedOptions) -> Result<Self> {
-        let (limits, requests_per_topic) = options.resolve(client.options())?;
-        let max_pending = options.max_pending_events.min(Semaphore::MAX_PERMITS);
+        let coalescer = Mutex::new(Coalescer::new(options, client.options())?);
+        let finished = Notify::new();
+        let shared = Arc::new(Shared {
+            client,
+            coalescer,
+            finished,
+        });
         Ok(BufferedPublisher {
-            handle: Arc::new(Handle {
-                shared: Arc::new(Shared {
-                    client,
-                    limits,
-                    linger: options.linger,
-                    requests_per_topic,
-                    max_pending,
-                    pending: Padded(Semaphore::new(max_pending)),
-                    closed: AtomicBool::new(false),
-                    topics: Padded(RwLock::new(HashMap::new())),
-                }),
-            }),
+            handle: Arc::new(Handle { shared }),
         })
     }
 
@@ -187,23 +137,22 @@ impl BufferedPublisher {
     /// named `topic` in the next batch, waiting first for room when `max_pending_events` are
     /// pending. Returns when the batch was delivered or finally failed.
     ///
-    /// Refused before joining a batch (after waiting for room, if there was none; the room is
-    /// given back): an unknown topic, another schema than the topic's, an invalid or oversized
-    /// event ([`Error::InvalidEvent`] or [`Error::EventTooLarge`] with index 0), and any event
-    /// after [`close`](Self::close) ([`Error::Closed`]).
+    /// Refused at once, taking no room: an unknown topic, another schema than the topic's, an
+    /// invalid or oversized event ([`Error::InvalidEvent`](crate::Error::InvalidEvent) or
+    /// [`Error::EventTooLarge`](crate::Error::EventTooLarge) with index 0), and any event after
+    /// [`close`](Self::close) ([`Error::Closed`](crate::Error::Closed)).
     pub async fn publish<E: Event>(&self, topic: &str, event: E) -> Result<()> {
-        let room = self.room().await?;
-        let outcome = self.accept(topic, &event, room)?;
+        let accepted = self.accept(topic, &event);
         // Serialized: the event need not live while its batch is on its way.
         drop(event);
-        outcome.wait().await
+        self.outcome(topic, accepted?).await
     }
 
     /// Publishes one event of `event_type` about `subject` carrying `data`, with a new id, the
     /// current time and data version `"v1"`, as [`EventGridClient::emit_event`] does, but in
     /// the next batch; `data` is serialized once, with the event, with no intermediate
     /// [`EventGridEvent`](crate::EventGridEvent). Data that cannot be serialized is refused as
-    /// event 0 ([`Error::InvalidEvent`]). See
+    /// event 0 ([`Error::InvalidEvent`](crate::Error::InvalidEvent)). See
     /// [`publish`](Self::publish).
     pub async fn emit_event(
         &self,
@@ -213,11 +162,9 @@ impl BufferedPublisher {
         data: impl Serialize,
     ) -> Result<()> {
         let (event_type, subject) = (event_type.into(), subject.into());
-        let room = self.room().await?;
-        let event = EventGridEventRef::new(&event_type, &subject, &data);
-        let outcome = self.accept(topic, &event, room)?;
+        let accepted = self.accept(topic, &EventGridEventRef::new(&event_type, &subject, &data));
         drop(data);
-        outcome.wait().await
+        self.outcome(topic, accepted?).await
     }
 
     /// Sends the open batches now and waits until every event accepted before this call is
@@ -225,22 +172,23 @@ impl BufferedPublisher {
     /// logged and counted in the client's metrics). Events published meanwhile are not waited
     /// for.
     pub async fn flush(&self) {
-        // Each failure goes to its publisher, the log and the metrics.
-        for batch in self.handle.shared.flush_all() {
-            batch.wait().await;
-        }
+        let (mark, ready) = self.handle.shared.lock().flush();
+        self.handle.shared.dispatch(ready);
+        self.handle.shared.flushed(mark).await;
     }
 
-    /// Refuses further events (on every clone, with [`Error::Closed`]), then flushes: returns
-    /// when every accepted event is delivered or has failed. Closing again does no harm.
+    /// Refuses further events (on every clone, with [`Error::Closed`](crate::Error::Closed)),
+    /// then flushes: returns when every accepted event is delivered or has failed. Closing
+    /// again does no harm.
     pub async fn close(&self) {
-        self.handle.shared.closed.store(true, Ordering::Release);
-        self.flush().await;
+        let (mark, ready) = self.handle.shared.lock().close();
+        self.handle.shared.dispatch(ready);
+        self.handle.shared.flushed(mark).await;
     }
 
     /// Accepted events whose outcome is not known yet (at most `max_pending_events`).
     pub fn pending_events(&self) -> usize {
-        self.handle.shared.pending_events()
+        self.handle.shared.lock().pending()
     }
 
     /// The client the publisher sends through.
@@ -248,40 +196,165 @@ impl BufferedPublisher {
         &self.handle.shared.client
     }
 
-    /// Refuses events once closed; otherwise waits for room for one more pending event.
-    async fn room(&self) -> Result<SemaphorePermit<'_>> {
-        let shared = &self.handle.shared;
-        if shared.is_closed() {
-            return Err(Error::Closed);
+    /// Serializes the event and adds it to its topic's open batch. Never waits, so the event
+    /// (and data it borrows) is never held across an `await`.
+    fn accept<E: Event>(&self, topic: &str, event: &E) -> Result<Accept> {
+        with_serialized(event, |schema, json| {
+            Ok(match self.handle.shared.push(topic, schema, json)? {
+                Some(outcome) => Accept::Joined(outcome),
+                None => Accept::NoRoom(schema, json.to_vec()),
+            })
+        })
+    }
+
+    async fn outcome(&self, topic: &str, accepted: Accept) -> Result<()> {
+        let outcome = match accepted {
+            Accept::Joined(outcome) => outcome,
+            Accept::NoRoom(schema, json) => {
+                let shared = &self.handle.shared;
+                loop {
+                    // Registered before looking, so a batch finishing in between is not missed.
+                    let finished = shared.finished.notified();
+                    if let Some(outcome) = shared.push(topic, schema, &json)? {
+                        break outcome;
+                    }
+                    finished.await;
+                }
+            }
+        };
+        // The coalescer settles every event it accepted, even when its send task is lost.
+        outcome.await.unwrap_or_else(|_| Err(unsent("was dropped")))
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Coalescer<Tell>> {
+        // The coalescer never panics halfway through a change: a poisoned one is whole.
+        self.coalescer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a serialized event, arming the linger timer of a batch it opens and sending the
+    /// batches it makes ready; `None` when `max_pending_events` events wait already.
+    fn push(self: &Arc<Self>, topic: &str, schema: Schema, json: &[u8]) -> Result<Option<Outcome>> {
+        let (tell, outcome) = oneshot::channel();
+        let core = self.client.core();
+        let now = Instant::now();
+        let pushed = self
+            .lock()
+            .push(core, topic, schema, json, Tell(tell), now)?;
+        let Pushed::Accepted(accepted) = pushed else {
+            return Ok(None);
+        };
+        if let Some(deadline) = accepted.linger_until {
+            let shared = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(deadline.into()).await;
+                let ready = shared.lock().poll(Instant::now().max(deadline));
+                shared.dispatch(ready);
+            });
         }
-        // The fast path (room available) needs no future and no waiter registration.
-        match shared.pending.try_acquire() {
-            Ok(room) => Ok(room),
-            Err(_) => Ok(shared.pending.acquire().await.expect("never closed")),
+        self.dispatch(accepted.ready);
+        Ok(Some(outcome))
+    }
+
+    /// Sends each ready batch on a task of its own.
+    fn dispatch(self: &Arc<Self>, ready: Vec<ReadyBatch<Tell>>) {
+        for ReadyBatch {
+            topic,
+            batch,
+            ticket,
+            ..
+        } in ready
+        {
+            let job = Job {
+                shared: self.clone(),
+                ticket: Some(ticket),
+                started: false,
+            };
+            // Without a runtime the job is dropped unstarted, which settles its events.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(job.run(topic, batch));
+            }
         }
     }
 
-    /// Serializes the event into its topic's open batch and returns where to wait for the
-    /// batch's outcome. Never waits, so the event is never held across an `await`.
-    fn accept<E: Event>(
-        &self,
-        topic: &str,
-        event: &E,
-        room: SemaphorePermit<'_>,
-    ) -> Result<Outcome> {
-        let outcome = self.handle.shared.push(topic, event)?;
-        // The permit now belongs to the event's batch, which gives it back when done.
-        room.forget();
-        Ok(outcome)
+    /// A batch's outcome: its publishers are told, their room and the request slot given
+    /// back, and the batches that waited for the slot sent.
+    fn finish(self: &Arc<Self>, ticket: Ticket<Tell>, outcome: Result<()>) {
+        let finished = self.lock().finish(ticket, outcome);
+        let ready = finished.settle();
+        self.finished.notify_waiters();
+        self.dispatch(ready);
     }
+
+    async fn flushed(&self, mark: FlushMark) {
+        loop {
+            let finished = self.finished.notified();
+            if self.lock().is_flushed(mark) {
+                return;
+            }
+            finished.await;
+        }
+    }
+}
+
+/// A batch on its way. However its task ends, its events get an outcome and their room back:
+/// sent, panicked, cancelled, or never started (the runtime refusing new tasks, when the
+/// batches waiting behind it fail too).
+struct Job {
+    shared: Arc<Shared>,
+    ticket: Option<Ticket<Tell>>,
+    started: bool,
+}
+
+impl Job {
+    async fn run(mut self, topic: Arc<Topic>, batch: EncodedBatch) {
+        self.started = true;
+        let outcome = send_batch(&self.shared.client, &topic, batch).await;
+        if let Some(ticket) = self.ticket.take() {
+            self.shared.finish(ticket, outcome);
+        }
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        let Some(ticket) = self.ticket.take() else {
+            return;
+        };
+        if !self.started {
+            let error = unsent("could not start (no tokio runtime would run its task)");
+            self.shared.lock().abandon(ticket, error);
+            self.shared.finished.notify_waiters();
+        } else if std::thread::panicking() {
+            self.shared.finish(ticket, Err(send_panicked()));
+        } else {
+            self.shared
+                .finish(ticket, Err(unsent("was cancelled (its runtime shut down)")));
+        }
+    }
+}
+
+/// The one place a ready batch is handed to the client to be sent.
+async fn send_batch(
+    client: &EventGridClient,
+    topic: &Arc<Topic>,
+    batch: EncodedBatch,
+) -> Result<()> {
+    client.deliver(topic, batch).await
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        if self.shared.is_closed() {
-            return;
-        }
-        let pending = self.shared.pending_events();
+        let pending = {
+            let coalescer = self.shared.lock();
+            if coalescer.is_closed() {
+                return;
+            }
+            coalescer.pending()
+        };
         tracing::warn!(
             pending_events = pending,
             "BufferedPublisher dropped without close(): the {pending} events already accepted are still being sent in the background, but nothing waits for them; call close().await first"
@@ -289,21 +362,16 @@ impl Drop for Handle {
         // Send the open batches now rather than after their linger time, where a runtime
         // is at hand to spawn on; otherwise their linger timers send them.
         if tokio::runtime::Handle::try_current().is_ok() {
-            drop(self.shared.flush_all());
+            let (_, ready) = self.shared.lock().flush();
+            self.shared.dispatch(ready);
         }
     }
 }
 
 impl fmt::Debug for BufferedPublisher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shared = &self.handle.shared;
-        f.debug_struct("BufferedPublisher")
-            .field("limits", &shared.limits)
-            .field("linger", &shared.linger)
-            .field("max_concurrent_requests", &shared.requests_per_topic)
-            .field("max_pending_events", &shared.max_pending)
-            .field("pending_events", &shared.pending_events())
-            .field("closed", &shared.is_closed())
+        f.debug_tuple("BufferedPublisher")
+            .field(&*self.handle.shared.lock())
             .finish()
     }
 }

@@ -301,8 +301,6 @@
 #![deny(missing_docs)]
 
 mod buffered;
-mod buffered_options;
-mod buffered_topic;
 mod builder;
 mod client;
 mod identity;
@@ -311,7 +309,6 @@ mod transport;
 mod transport_error;
 
 pub use buffered::BufferedPublisher;
-pub use buffered_options::BufferedOptions;
 pub use builder::{CustomTransport, EventGridClientBuilder, Hyper};
 pub use client::EventGridClient;
 pub use identity::{
@@ -320,8 +317,8 @@ pub use identity::{
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
 pub use eventgrid_core::{
-    API_VERSION, AccessToken, AsyncTransport, ClientBuilder, ClientOptions, CloudEvent,
-    CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
+    API_VERSION, AccessToken, AsyncTransport, BufferedOptions, ClientBuilder, ClientOptions,
+    CloudEvent, CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
     DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
     EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, KeyCredential,
     LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,

@@ -46,6 +46,40 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Buffered publishing
+//!
+//! Many threads each publishing one event cost one request per event. A [`BufferedPublisher`]
+//! (from [`EventGridClient::buffered`], the same API and contract as the async one) sends them
+//! together: each event is serialized once into its topic's open request body, sent when full or
+//! after a short linger time ([`BufferedOptions`]), and each caller blocks until its own event's
+//! outcome. Callers beyond `max_pending_events` block for room; [`BufferedPublisher::close`]
+//! waits for everything accepted.
+//!
+//! ```
+//! # use eventgrid_blocking::*;
+//! # use eventgrid_emulator::{Emulator, EmulatorConfig, TopicSpec};
+//! # let emulator = Emulator::start_in_background(EmulatorConfig::new().topic(TopicSpec::open("clicks")))?;
+//! # let config = EventGridConfig::new([EventGridTopicConfig::new("clicks", emulator.topic_endpoint("clicks"))?])?;
+//! let client = EventGridClient::new(config, Credential::None)?;
+//! let publisher = client.buffered(BufferedOptions::default().with_max_pending_events(1_000))?;
+//! std::thread::scope(|scope| {
+//!     for worker in 0..16 {
+//!         let publisher = publisher.clone();
+//!         scope.spawn(move || {
+//!             for n in 0..50 {
+//!                 // Returns once this event was delivered (or finally failed).
+//!                 publisher.emit_event("clicks", "click", format!("workers/{worker}"), n).unwrap();
+//!             }
+//!         });
+//!     }
+//! });
+//! publisher.close();
+//! let metrics = &client.metrics()["clicks"];
+//! assert_eq!(metrics.events_published, 800);
+//! assert!(metrics.requests < 800, "{} requests", metrics.requests);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Retries, topics at run time, metrics
 //!
 //! Throttling (429), service trouble (500, 502, 503, 504), time-outs and dropped connections are
@@ -85,6 +119,7 @@
 
 #![deny(missing_docs)]
 
+mod buffered;
 mod builder;
 mod client;
 mod deliver;
@@ -93,6 +128,7 @@ mod resolver;
 mod tls;
 mod transport;
 
+pub use buffered::BufferedPublisher;
 pub use builder::{CustomTransport, EventGridClientBuilder, Ureq};
 pub use client::EventGridClient;
 pub use identity::{
@@ -102,18 +138,20 @@ pub use transport::{UreqTransport, UreqTransportBuilder};
 
 /// The protocol core's types, so that users need only this crate.
 pub use eventgrid_core::{
-    API_VERSION, AccessToken, ClientBuilder, ClientOptions, CloudEvent, CloudEventData, Credential,
-    CredentialError, CustomEvent, DEFAULT_DATA_VERSION, DeliveryFailure, EVENTGRID_SCOPE, Endpoint,
-    Error, ErrorDetail, Event, EventGridConfig, EventGridEvent, EventGridEventRef,
-    EventGridTopicConfig, FailedEvents, KeyCredential, LatencyStats, Limits, Result, RetryOptions,
-    Schema, Secret, SendSummary, ServiceError, TOPICS_VAR, TokenCredential, TopicMetrics,
-    Transport, TransportError, TransportErrorKind, bytes, generate_sas, http, topic_var,
+    API_VERSION, AccessToken, BufferedOptions, ClientBuilder, ClientOptions, CloudEvent,
+    CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
+    DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
+    EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, KeyCredential,
+    LatencyStats, Limits, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
+    TOPICS_VAR, TokenCredential, TopicMetrics, Transport, TransportError, TransportErrorKind,
+    bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client, transports and errors can be shared across threads.
 const _: () = {
     const fn shareable<T: Clone + Send + Sync + 'static>() {}
     shareable::<EventGridClient>();
+    shareable::<BufferedPublisher>();
     shareable::<UreqTransport>();
     shareable::<UreqHttpClient>();
     shareable::<Error>();

@@ -61,10 +61,12 @@
 
 mod auth;
 mod batch;
+mod buffered_options;
 mod builder;
 mod client;
 mod client_methods;
 mod cloud_event;
+mod coalescer;
 mod config;
 mod credential;
 mod custom_event;
@@ -92,6 +94,7 @@ mod transport;
 mod ttl_cache;
 
 pub use auth::{AccessToken, EVENTGRID_SCOPE, KeyCredential, TOKEN_REFRESH_MARGIN};
+pub use buffered_options::BufferedOptions;
 pub use builder::ClientBuilder;
 pub use cloud_event::{CloudEvent, CloudEventData, RESERVED_ATTRIBUTES, check_extension_name};
 pub use config::{EventGridConfig, EventGridTopicConfig, Schema};
@@ -130,6 +133,10 @@ pub mod frontend {
     pub use crate::batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
     pub use crate::builder::{ClientParts, FrontEnd};
     pub use crate::client::{ClientCore, Topic};
+    pub use crate::coalescer::{
+        Accepted, Coalescer, Finished, FlushMark, Pushed, ReadyBatch, Ticket, Waiter,
+        send_panicked, unsent, with_serialized,
+    };
     pub use crate::delivery::{Publish, SendTracker};
     pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
     pub use crate::metrics::{MetricsRegistry, TopicCounters};

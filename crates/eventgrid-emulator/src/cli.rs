@@ -106,6 +106,28 @@ struct Cli {
     /// file sets lock duration, maximum delivery count, time-to-live and event-type filters.
     #[arg(long = "subscription", value_name = "TOPIC/NAME")]
     subscriptions: Vec<SubscriptionSpec>,
+    /// An event subscription delivering to a webhook: TOPIC=URL or TOPIC/NAME=URL. The
+    /// validation handshake runs at start-up. Repeatable.
+    // Read as text: clap would repeat a refused value, and the URL's query may be a secret.
+    #[arg(long = "webhook", value_name = "TOPIC=URL")]
+    webhooks: Vec<String>,
+    /// Skip the validation handshake of the --webhook subscriptions (they deliver at once)
+    #[arg(long)]
+    skip_validation: bool,
+    /// Multiply the delivery rules' times (retry schedule, time-to-live, handshake waits) by F;
+    /// 0.001 turns the 10 s first retry into 10 ms [default: 1]
+    #[arg(long, value_name = "F")]
+    retry_time_scale: Option<f64>,
+    /// Seconds a webhook has to answer one delivery [default: 30]
+    #[arg(long, value_name = "SECONDS")]
+    delivery_timeout: Option<f64>,
+    /// A PEM file of CA certificates to trust for https webhooks, besides the public roots
+    #[arg(long, value_name = "FILE")]
+    webhook_ca: Option<PathBuf>,
+    /// AzureEventGridSimulator's settings file (appsettings.json): its topics, each on its own
+    /// port with its key, and its http subscribers. Add --tls for its https URLs.
+    #[arg(long, value_name = "FILE")]
+    simulator_settings: Option<PathBuf>,
 }
 
 impl Cli {
@@ -173,6 +195,31 @@ impl Cli {
                 .ok_or("--entra-client: expected CLIENT_ID=SECRET")?;
             config = config.entra_client(id, secret);
         }
+        if let Some(path) = &self.simulator_settings {
+            config = config
+                .simulator_settings(path)
+                .map_err(|error| error.to_string())?;
+        }
+        for webhook in &self.webhooks {
+            let spec: crate::WebhookSubscription = webhook
+                .parse()
+                .map_err(|reason| format!("--webhook: {reason}"))?;
+            config
+                .push
+                .subscriptions
+                .push(spec.validation(!self.skip_validation));
+        }
+        config.push.name_unnamed_webhooks();
+        if let Some(scale) = self.retry_time_scale {
+            config.push.retry_time_scale = scale;
+        }
+        if let Some(seconds) = self.delivery_timeout {
+            config.push.delivery_timeout = std::time::Duration::try_from_secs_f64(seconds)
+                .map_err(|_| format!("--delivery-timeout {seconds}: not a duration"))?;
+        }
+        if let Some(path) = self.webhook_ca {
+            config.push.webhook_ca_certificate = Some(path);
+        }
         config.validate().map_err(|error| error.to_string())?;
         Ok(config)
     }
@@ -221,6 +268,25 @@ fn write_banner(
         )?;
     }
     write_namespace_banner(out, emulator, config)?;
+    for topic in config.push.topic_ports.keys() {
+        if let Some(endpoint) = emulator.topic_port_endpoint(topic) {
+            writeln!(
+                out,
+                "topic {topic} also at: {endpoint}?api-version={}",
+                crate::API_VERSION
+            )?;
+        }
+    }
+    for subscription in emulator.webhook_subscriptions() {
+        writeln!(
+            out,
+            "webhook {}/{} -> {} ({})",
+            subscription.topic,
+            subscription.name,
+            subscription.endpoint,
+            subscription.state.as_str()
+        )?;
+    }
     if let Some(path) = emulator.ca_certificate_path() {
         writeln!(out, "ca certificate: {}", path.display())?;
     }

@@ -55,6 +55,14 @@ pub enum Error {
     /// A fault rule or fault specification is invalid.
     #[error("invalid fault: {0}")]
     InvalidFault(String),
+    /// An event subscription (or a push delivery setting, `*`) is invalid.
+    #[error("invalid subscription `{subscription}`: {reason}")]
+    InvalidSubscription {
+        /// `topic/name` of the subscription (never its endpoint's query).
+        subscription: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The named topic is not configured in this emulator.
     #[error("unknown topic `{0}`")]
     UnknownTopic(String),

@@ -66,6 +66,7 @@ mod faults;
 pub mod fuzzing;
 mod inspection;
 mod namespace;
+mod push;
 mod serving;
 mod store;
 mod validation;
@@ -77,6 +78,11 @@ pub use faults::{FaultEffect, FaultRule, FaultScope, FaultSpec, RetryAfter};
 pub use inspection::control::EmulatorControl;
 pub use namespace::queue::SubscriptionCounts;
 pub use namespace::spec::{NamespaceTopicSpec, SubscriptionSpec};
+pub use push::{
+    AdvancedFilter, BatchPolicy, DeadLetter, DeliveryAttempt, EventFilter, FilterOperator,
+    MAX_ADVANCED_FILTERS, MAX_FILTER_STRING_CHARS, MAX_FILTER_VALUES, PushConfig, RetryPolicy,
+    SubscriptionCounters, SubscriptionInfo, SubscriptionState, WebhookSubscription,
+};
 pub use serving::background::EmulatorHandle;
 /// For fuzzing the whole request path in-process; not part of the stable API.
 #[doc(hidden)]

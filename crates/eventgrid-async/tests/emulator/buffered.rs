@@ -496,3 +496,144 @@ async fn ten_thousand_concurrent_publishers_share_a_few_requests() {
     let requests = client.metrics()["items"].requests;
     assert!(requests <= 100, "{requests} requests for 10,000 events");
 }
+
+/// Panics on the first request it is given (a custom transport's bug), then forwards.
+struct PanicsOnce {
+    inner: HyperTransport,
+    panicked: std::sync::atomic::AtomicBool,
+}
+
+impl AsyncTransport for PanicsOnce {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        if !self.panicked.swap(true, Ordering::SeqCst) {
+            panic!("a bug in a custom transport");
+        }
+        self.inner.send(request).await
+    }
+}
+
+#[tokio::test]
+async fn a_send_that_panics_settles_its_events_and_gives_their_room_back() {
+    let emulator = open_topic().await;
+    let transport = PanicsOnce {
+        inner: HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .build()
+            .unwrap(),
+        panicked: Default::default(),
+    };
+    let client = EventGridClient::builder(config(&emulator, &[("items", Schema::EventGrid)]))
+        .transport(transport)
+        .build()
+        .unwrap();
+    // Room for one event: a send that kept its room would stop every later publish.
+    let options = BufferedOptions::default()
+        .with_max_pending_events(1)
+        .with_linger(Duration::from_millis(1));
+    let publisher = client.buffered(options).unwrap();
+    let first = tokio::time::timeout(
+        Duration::from_secs(30),
+        publisher.publish("items", event(0)),
+    )
+    .await
+    .expect("an outcome, not a hang");
+    let error = first.unwrap_err().to_string();
+    assert!(error.contains("panicked"), "{error}");
+    assert!(!error.contains("runtime"), "{error}");
+    assert_eq!(publisher.pending_events(), 0);
+
+    let second = tokio::time::timeout(
+        Duration::from_secs(30),
+        publisher.publish("items", event(1)),
+    )
+    .await
+    .expect("the panicked send gave its room back");
+    second.unwrap();
+    publisher.close().await;
+    assert_eq!(received_ids(&emulator, "items"), ["id-1"]);
+}
+
+/// Never answers the first request (it hangs until its task is dropped), then forwards.
+struct HangsOnce {
+    inner: HyperTransport,
+    hung: std::sync::atomic::AtomicBool,
+}
+
+impl AsyncTransport for HangsOnce {
+    async fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        if !self.hung.swap(true, Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        self.inner.send(request).await
+    }
+}
+
+#[test]
+fn a_send_cancelled_with_its_runtime_settles_its_events_and_gives_their_room_back() {
+    let runtime = |threads| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    // The publishers and the emulator live on one runtime; the first batch is sent from
+    // another, which then shuts down with that send in flight.
+    let callers = runtime(2);
+    let emulator = callers.block_on(open_topic());
+    let transport = Arc::new(HangsOnce {
+        inner: HyperTransport::builder(&eventgrid_async::ClientOptions::default())
+            .build()
+            .unwrap(),
+        hung: Default::default(),
+    });
+    let client = EventGridClient::builder(config(&emulator, &[("items", Schema::EventGrid)]))
+        .transport(transport.clone())
+        .build()
+        .unwrap();
+    let options = BufferedOptions::default()
+        .with_max_pending_events(1)
+        .with_linger(NEVER);
+    let publisher = client.buffered(options).unwrap();
+    let first = {
+        let _runtime = callers.enter();
+        spawn_publish(&publisher, 0)
+    };
+    callers.block_on(until("the first event accepted", || {
+        publisher.pending_events() == 1
+    }));
+
+    let senders = runtime(1);
+    senders.spawn({
+        let publisher = publisher.clone();
+        async move { publisher.flush().await }
+    });
+    callers.block_on(until("the send at the transport", || {
+        transport.hung.load(Ordering::SeqCst)
+    }));
+    senders.shutdown_timeout(Duration::from_secs(5));
+
+    callers.block_on(async {
+        let outcome = tokio::time::timeout(Duration::from_secs(30), first)
+            .await
+            .expect("an outcome, not a hang")
+            .unwrap();
+        let error = outcome.unwrap_err().to_string();
+        assert!(error.contains("cancelled"), "{error}");
+        assert_eq!(publisher.pending_events(), 0, "its room was given back");
+        let second = spawn_publish(&publisher, 1);
+        until("the second accepted", || publisher.pending_events() == 1).await;
+        publisher.flush().await;
+        tokio::time::timeout(Duration::from_secs(30), second)
+            .await
+            .expect("room for the next event")
+            .unwrap()
+            .unwrap();
+    });
+    assert_eq!(received_ids(&emulator, "items"), ["id-1"]);
+}

@@ -13,6 +13,7 @@ use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
 use crate::faults::{FaultRule, FaultSpec};
 use crate::namespace::config::{FileNamespaceTopic, FileSubscription};
+use crate::push::document::SubscriptionDocument;
 
 /// A file's settings (no `Debug`: it holds secrets).
 #[derive(Deserialize)]
@@ -37,6 +38,11 @@ struct FileConfig {
     namespace_topics: Vec<FileNamespaceTopic>,
     #[serde(default)]
     subscriptions: Vec<FileSubscription>,
+    #[serde(default)]
+    webhooks: Vec<SubscriptionDocument>,
+    retry_time_scale: Option<f64>,
+    delivery_timeout_secs: Option<f64>,
+    webhook_ca_certificate: Option<PathBuf>,
 }
 
 /// A topic in a file: either the command line's `NAME[:SCHEMA][=KEY]` text or a table.
@@ -169,6 +175,20 @@ pub(crate) fn parse(text: &str, is_json: bool) -> Result<EmulatorConfig, String>
     for subscription in file.subscriptions {
         config.subscriptions.push(subscription.into_spec()?);
     }
+    for (index, document) in file.webhooks.into_iter().enumerate() {
+        let spec = document
+            .into_spec(None, None)
+            .map_err(|reason| format!("webhooks[{index}]: {reason}"))?;
+        config.push.subscriptions.push(spec);
+    }
+    if let Some(scale) = file.retry_time_scale {
+        config.push.retry_time_scale = scale;
+    }
+    if let Some(seconds) = file.delivery_timeout_secs {
+        config.push.delivery_timeout = std::time::Duration::try_from_secs_f64(seconds)
+            .map_err(|_| format!("delivery_timeout_secs {seconds} is not a duration"))?;
+    }
+    config.push.webhook_ca_certificate = file.webhook_ca_certificate;
     config.validate().map_err(|error| error.to_string())?;
     Ok(config)
 }

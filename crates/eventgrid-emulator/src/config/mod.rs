@@ -115,6 +115,8 @@ pub struct EmulatorConfig {
     pub namespace_topics: Vec<NamespaceTopicSpec>,
     /// Queue subscriptions of the namespace topics (pull delivery).
     pub subscriptions: Vec<SubscriptionSpec>,
+    /// Push delivery: event subscriptions and how they are delivered to.
+    pub push: crate::push::PushConfig,
 }
 
 /// The default of [`EmulatorConfig::retain_bytes`]: 64 MiB of event text per topic.
@@ -139,6 +141,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("idle_timeout", &self.idle_timeout)
             .field("namespace_topics", &self.namespace_topics)
             .field("subscriptions", &self.subscriptions)
+            .field("push", &self.push)
             .finish()
     }
 }
@@ -162,6 +165,7 @@ impl Default for EmulatorConfig {
             idle_timeout: Duration::from_secs(30),
             namespace_topics: Vec::new(),
             subscriptions: Vec::new(),
+            push: crate::push::PushConfig::default(),
         }
     }
 }
@@ -302,7 +306,7 @@ impl EmulatorConfig {
             }
             spec.validate()?;
         }
-        Ok(())
+        self.push.validate(&self.topics)
     }
 }
 

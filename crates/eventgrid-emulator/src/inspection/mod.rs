@@ -80,10 +80,29 @@ pub(crate) async fn inspect<B: RequestBody>(
             None => Err(unknown_topic(shared, name)),
             Some(topic) => faults_resource(topic, method, body, shared.body_read_timeout).await,
         },
+        (_, ["webhooks" | "deliveries" | "dead-letters", ..]) => {
+            let body = if *method == Method::PUT {
+                read_small_body(body, shared.body_read_timeout).await
+            } else {
+                Ok(Bytes::new())
+            };
+            body.and_then(|body| {
+                crate::push::api::control(
+                    &shared.push,
+                    |name| shared.topics.get(name).map(|topic| topic.spec.schema()),
+                    method,
+                    &segments,
+                    parts.uri.query(),
+                    &body,
+                )
+            })
+        }
         _ => Err(ServiceError::not_found(
             parts.uri.path(),
             " The emulator's API has /_emulator/health, /_emulator/topics, \
-             /_emulator/topics/{topic}/events|requests|counters and /_emulator/faults[/{topic}].",
+             /_emulator/topics/{topic}/events|requests|counters, /_emulator/faults[/{topic}], \
+             /_emulator/webhooks[/{topic}[/{name}]], /_emulator/deliveries and \
+             /_emulator/dead-letters.",
         )),
     };
     answer.unwrap_or_else(ServiceError::into_response)

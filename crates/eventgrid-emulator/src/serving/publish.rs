@@ -145,13 +145,21 @@ fn process(
         }
     };
     check_content_type(topic.spec.schema(), parts)?;
+    // Push delivery needs the events' texts even when the topic keeps none.
+    let pushes = shared.push.has_subscriptions(topic.spec.name());
     let batch = validate_batch(
         &body,
         topic.spec.schema(),
         &shared.limits,
-        topic.keeps_events(),
+        topic.keeps_events() || pushes,
     )?;
-    topic.accept(batch.count, own_bytes(&batch.events).into_iter());
+    let texts = own_bytes(&batch.events);
+    if pushes {
+        shared
+            .push
+            .publish(topic.spec.name(), texts.iter().cloned());
+    }
+    topic.accept(batch.count, texts.into_iter());
     Ok(batch.count)
 }
 

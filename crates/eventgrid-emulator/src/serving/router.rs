@@ -7,6 +7,7 @@ use http::{Request, Response};
 use crate::auth::token_endpoint::token;
 use crate::inspection::inspect;
 use crate::namespace::serve::{is_namespace_path, route as namespace_route};
+use crate::push::api::validation_url;
 use crate::serving::body::{RequestBody, SmallBody, read_small_body};
 use crate::serving::publish::{DropConnection, full_uri, publish};
 use crate::serving::response::{Body, ServiceError, with_supported_versions};
@@ -26,6 +27,17 @@ pub(crate) async fn route<B: RequestBody>(
     let trimmed = path.strip_suffix('/').unwrap_or(path);
     let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
     match segments.as_slice() {
+        ["eventsubscriptions", name, "validate"] => {
+            let name = (*name).to_owned();
+            let (parts, body) = request.into_parts();
+            let _ = read_small_body(body, MAX_TOKEN_REQUEST_BYTES, shared.body_read_timeout).await;
+            Ok(validation_url(
+                &shared.push,
+                &parts.method,
+                &name,
+                parts.uri.query(),
+            ))
+        }
         [topic, "api", "events"] => {
             if let Some(topic) = shared.topics.get(*topic).cloned() {
                 return publish(&shared, &topic, request).await;
@@ -91,4 +103,20 @@ async fn not_found<B: RequestBody>(
     let _ = read_small_body(body, MAX_TOKEN_REQUEST_BYTES, shared.body_read_timeout).await;
     let uri = full_uri(shared, &parts);
     with_supported_versions(ServiceError::not_found(&uri, hint).into_response())
+}
+
+/// On a topic's own port, `/api/events?...` is `/{topic}/api/events?...`.
+pub(crate) fn to_topic_endpoint<B>(mut request: Request<B>, topic: &str) -> Request<B> {
+    let uri = request.uri();
+    if uri.path().trim_end_matches('/') != "/api/events" {
+        return request;
+    }
+    let rewritten = match uri.query() {
+        Some(query) => format!("/{topic}/api/events?{query}"),
+        None => format!("/{topic}/api/events"),
+    };
+    if let Ok(rewritten) = rewritten.parse() {
+        *request.uri_mut() = rewritten;
+    }
+    request
 }

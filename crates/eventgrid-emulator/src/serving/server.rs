@@ -12,7 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::serving::connection::{Activity, Connections, drive};
-use crate::serving::router::route;
+use crate::serving::router::{route, to_topic_endpoint};
 use crate::serving::tls::RemoveOnDrop;
 use crate::store::shared::Shared;
 
@@ -28,7 +28,9 @@ const MAX_READ_BUFFER_BYTES: usize = 64 * 1024;
 /// How long a TLS handshake may take before the connection is closed.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves until `shutdown` turns true, then lets requests in flight finish.
+/// Serves until `shutdown` turns true, then lets requests in flight finish. With
+/// `dedicated_topic`, `/api/events` is that topic's endpoint (a port of its own, as
+/// AzureEventGridSimulator serves topics).
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
@@ -36,6 +38,7 @@ pub(crate) async fn serve(
     connections: Connections,
     mut shutdown: watch::Receiver<bool>,
     certificate_file: RemoveOnDrop,
+    dedicated_topic: Option<Arc<str>>,
 ) {
     loop {
         let stop_requested = async { shutdown.wait_for(|stop| *stop).await.map(|_| ()) };
@@ -47,6 +50,7 @@ pub(crate) async fn serve(
         let shared = Arc::clone(&shared);
         let shutdown = shutdown.clone();
         let tls = tls.clone();
+        let dedicated_topic = dedicated_topic.clone();
         let idle_timeout = connections.idle_timeout;
         tokio::spawn(async move {
             let _room = room;
@@ -55,6 +59,10 @@ pub(crate) async fn serve(
                 let activity = Arc::clone(&activity);
                 move |request| {
                     let shared = Arc::clone(&shared);
+                    let request = match &dedicated_topic {
+                        Some(topic) => to_topic_endpoint(request, topic),
+                        None => request,
+                    };
                     let in_progress = activity.begin();
                     async move {
                         let answer = route(shared, request).await;

@@ -58,7 +58,30 @@ impl Emulator {
             ip => ip,
         };
         let authority = SocketAddr::new(url_ip, local_addr.port()).to_string();
-        let shared = Arc::new(Shared::new(&config, authority)?);
+        let mut topic_listeners = Vec::new();
+        for (topic, port) in &config.push.topic_ports {
+            let listener = TcpListener::bind((config.host.as_str(), *port))
+                .await
+                .map_err(|source| Error::Bind {
+                    address: format!("{}:{port} (topic {topic})", config.host),
+                    source,
+                })?;
+            let bound = listener.local_addr().map_err(|source| Error::Bind {
+                address: format!("{}:{port}", config.host),
+                source,
+            })?;
+            topic_listeners.push((
+                topic.clone(),
+                SocketAddr::new(url_ip, bound.port()),
+                listener,
+            ));
+        }
+        let mut shared = Shared::new(&config, authority)?;
+        shared.topic_addresses = topic_listeners
+            .iter()
+            .map(|(topic, address, _)| (topic.clone(), *address))
+            .collect();
+        let shared = Arc::new(shared);
 
         let (mut acceptor, mut ca_pem, mut ca_path, mut cleanup) = (None, None, None, None);
         if config.tls {
@@ -92,6 +115,23 @@ impl Emulator {
 
         let (stop, stopped) = watch::channel(false);
         let connections = Connections::new(config.max_connections, config.idle_timeout);
+        for (topic, _, listener) in topic_listeners {
+            tokio::spawn(serve(
+                listener,
+                acceptor.clone(),
+                Arc::clone(&shared),
+                Connections::new(config.max_connections, config.idle_timeout),
+                stopped.clone(),
+                RemoveOnDrop(None),
+                Some(Arc::from(topic)),
+            ));
+        }
+        let mut stopping = stopped.clone();
+        let push_shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+            push_shared.push.stop_all();
+        });
         let task = tokio::spawn(serve(
             listener,
             acceptor,
@@ -99,6 +139,7 @@ impl Emulator {
             connections,
             stopped,
             RemoveOnDrop(cleanup),
+            None,
         ));
         Ok(RunningEmulator {
             control: EmulatorControl {

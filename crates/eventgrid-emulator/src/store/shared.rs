@@ -1,6 +1,7 @@
 //! The state shared by every connection of one running emulator.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use std::time::Duration;
@@ -10,6 +11,7 @@ use crate::auth::jwt::TokenAuthority;
 use crate::config::{EmulatorConfig, EntraClient, Limits};
 use crate::error::{Error, Result};
 use crate::namespace::NamespaceState;
+use crate::push::registry::PushRegistry;
 use crate::serving::body::BodyPool;
 use crate::store::TopicState;
 
@@ -39,6 +41,10 @@ pub(crate) struct Shared {
     pub in_process: bool,
     /// Namespace topics and their subscriptions.
     pub namespace: NamespaceState,
+    /// Event subscriptions, their workers and their delivery log.
+    pub push: PushRegistry,
+    /// Topics also served on ports of their own (AzureEventGridSimulator's layout), once bound.
+    pub topic_addresses: BTreeMap<String, SocketAddr>,
 }
 
 /// Spare body buffers kept for reuse: enough for dozens of connections sending large bodies.
@@ -66,6 +72,30 @@ impl Shared {
                 None => namespace.topic(topic)?.set_faults(Some(faults.clone())),
             }
         }
+        let base_url = format!(
+            "{}://{fallback_host}",
+            if config.tls { "https" } else { "http" }
+        );
+        let push = PushRegistry::new(
+            &config.push,
+            config.retain,
+            config.retain_bytes,
+            base_url.clone(),
+        )
+        .map_err(|reason| Error::InvalidSubscription {
+            subscription: "*".to_owned(),
+            reason,
+        })?;
+        for spec in &config.push.subscriptions {
+            let schema = topics[spec.topic()].spec.schema();
+            let name = format!("{}/{}", spec.topic(), spec.name());
+            push.add(spec.clone(), schema).map(drop).map_err(|reason| {
+                Error::InvalidSubscription {
+                    subscription: name,
+                    reason,
+                }
+            })?;
+        }
         Ok(Self {
             topics,
             topic_order: config
@@ -79,14 +109,13 @@ impl Shared {
             entra_clients: config.entra_clients.clone(),
             admin_key: AdminKey::new(config.admin_key.clone()),
             body_read_timeout: config.body_read_timeout,
-            base_url: format!(
-                "{}://{fallback_host}",
-                if config.tls { "https" } else { "http" }
-            ),
+            base_url,
             fallback_host,
             body_pool: BodyPool::new(MAX_POOLED_BODY_BYTES, MAX_LENT_BODY_BYTES),
             in_process: false,
             namespace,
+            push,
+            topic_addresses: BTreeMap::new(),
         })
     }
 

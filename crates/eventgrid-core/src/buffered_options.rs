@@ -1,11 +1,14 @@
-//! [`BufferedOptions`]: how a [`BufferedPublisher`](crate::BufferedPublisher) groups events
-//! into requests and how much it holds at once, each with a documented default.
+//! [`BufferedOptions`]: how a buffered publisher (the [`Coalescer`](crate::Coalescer) under
+//! `BufferedPublisher` in `eventgrid-async` and `eventgrid-blocking`) groups events into
+//! requests and how much it holds at once, each with a documented default.
 
 use std::time::Duration;
 
-use eventgrid_core::{ClientOptions, Error, Limits, Result};
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::options::ClientOptions;
 
-/// Options of a [`BufferedPublisher`](crate::BufferedPublisher). The defaults:
+/// Options of a `BufferedPublisher` (async or blocking). The defaults:
 ///
 /// | option | default |
 /// |---|---|
@@ -19,11 +22,11 @@ use eventgrid_core::{ClientOptions, Error, Limits, Result};
 /// next event would take its body over `max_bytes_per_batch`, or `linger` after its first
 /// event, whichever comes first. At most `max_pending_events` accepted events wait for their
 /// outcome at once (about that many serialized events are in memory); further publishers wait
-/// for room.
+/// for room (a task awaits, a thread blocks).
 ///
 /// ```
 /// use std::time::Duration;
-/// use eventgrid_async::BufferedOptions;
+/// use eventgrid_core::BufferedOptions;
 /// let options = BufferedOptions::default()
 ///     .with_linger(Duration::from_millis(20))
 ///     .with_max_events_per_batch(500)
@@ -33,6 +36,7 @@ use eventgrid_core::{ClientOptions, Error, Limits, Result};
 /// assert_eq!(BufferedOptions::default().linger, Duration::from_millis(5));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BufferedOptions {
     /// Most events per request; `None` takes the client's limit. At most the client's limit.
     pub max_events_per_batch: Option<usize>,

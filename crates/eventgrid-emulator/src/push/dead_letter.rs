@@ -1,0 +1,161 @@
+//! Dead letters: an undeliverable event with the fields the service adds
+//! (`deadLetterReason`, `deliveryAttempts`, `lastDeliveryOutcome`, `lastHttpStatusCode`,
+//! `publishTime`, `lastDeliveryAttemptTime`), kept for the inspection API and written as the
+//! service writes blobs: `{folder}/{TOPIC}/{SUBSCRIPTION}/{yyyy}/{MM}/{dd}/{HH}/{uuid}.json`, a
+//! JSON array of the batch's events.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// One dead-lettered event, as the inspection API lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct DeadLetter {
+    /// The topic the event was published to.
+    pub topic: String,
+    /// The subscription that could not deliver it.
+    pub subscription: String,
+    /// The event as delivered, with the service's dead-letter fields added.
+    pub event: Value,
+}
+
+impl DeadLetter {
+    /// `deadLetterReason`, e.g. `MaxDeliveryAttemptsExceeded`.
+    pub fn reason(&self) -> &str {
+        self.event["deadLetterReason"].as_str().unwrap_or_default()
+    }
+
+    /// `deliveryAttempts`.
+    pub fn delivery_attempts(&self) -> u64 {
+        self.event["deliveryAttempts"].as_u64().unwrap_or_default()
+    }
+}
+
+/// Why and after what an event was given up.
+pub(crate) struct Verdict<'a> {
+    pub reason: &'a str,
+    pub attempts: u32,
+    pub last_outcome: &'a str,
+    pub last_status: Option<u16>,
+    pub published: OffsetDateTime,
+    pub last_attempt: OffsetDateTime,
+}
+
+impl Verdict<'_> {
+    /// `event` with the dead-letter fields.
+    pub(crate) fn mark(&self, event: &Value) -> Value {
+        let mut members = match event {
+            Value::Object(members) => members.clone(),
+            other => Map::from_iter([("event".to_owned(), other.clone())]),
+        };
+        members.insert("deadLetterReason".to_owned(), self.reason.into());
+        members.insert("deliveryAttempts".to_owned(), self.attempts.into());
+        members.insert("lastDeliveryOutcome".to_owned(), self.last_outcome.into());
+        if let Some(status) = self.last_status {
+            members.insert("lastHttpStatusCode".to_owned(), status.into());
+        }
+        members.insert("publishTime".to_owned(), rfc3339(self.published).into());
+        members.insert(
+            "lastDeliveryAttemptTime".to_owned(),
+            rfc3339(self.last_attempt).into(),
+        );
+        Value::Object(members)
+    }
+}
+
+pub(crate) fn rfc3339(time: OffsetDateTime) -> String {
+    time.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The file one dead-lettered batch goes to under `folder`.
+pub(crate) fn file_path(
+    folder: &Path,
+    topic: &str,
+    subscription: &str,
+    at: OffsetDateTime,
+) -> PathBuf {
+    folder
+        .join(topic.to_ascii_uppercase())
+        .join(subscription.to_ascii_uppercase())
+        .join(format!("{:04}", at.year()))
+        .join(format!("{:02}", u8::from(at.month())))
+        .join(format!("{:02}", at.day()))
+        .join(format!("{:02}", at.hour()))
+        .join(format!("{}.json", uuid::Uuid::new_v4()))
+}
+
+/// Writes `records` (already marked) as one JSON array file. It appears whole: written beside
+/// its name first, then renamed, so that a reader watching the folder never sees half a file.
+pub(crate) fn write(path: &Path, records: &[Value]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let text = serde_json::to_vec_pretty(records).map_err(std::io::Error::other)?;
+    let partial = path.with_extension("json.partial");
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    #[test]
+    fn marks_events_with_the_services_fields() {
+        let verdict = Verdict {
+            reason: "MaxDeliveryAttemptsExceeded",
+            attempts: 3,
+            last_outcome: "ServiceUnavailable",
+            last_status: Some(503),
+            published: datetime!(2024-05-01 12:00:00 UTC),
+            last_attempt: datetime!(2024-05-01 12:01:30 UTC),
+        };
+        let marked = verdict.mark(&json!({"id": "1", "data": {"n": 1}}));
+        assert_eq!(marked["id"], "1");
+        assert_eq!(marked["deadLetterReason"], "MaxDeliveryAttemptsExceeded");
+        assert_eq!(marked["deliveryAttempts"], 3);
+        assert_eq!(marked["lastDeliveryOutcome"], "ServiceUnavailable");
+        assert_eq!(marked["lastHttpStatusCode"], 503);
+        assert_eq!(marked["publishTime"], "2024-05-01T12:00:00Z");
+        assert_eq!(marked["lastDeliveryAttemptTime"], "2024-05-01T12:01:30Z");
+        let timed_out = Verdict {
+            last_status: None,
+            ..verdict
+        };
+        assert!(
+            timed_out
+                .mark(&json!({}))
+                .get("lastHttpStatusCode")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn files_go_where_the_service_puts_blobs() {
+        let folder = std::env::temp_dir().join(format!("eg-dead-letter-{}", uuid::Uuid::new_v4()));
+        let path = file_path(
+            &folder,
+            "orders",
+            "audit",
+            datetime!(2024-05-01 09:00:00 UTC),
+        );
+        let relative = path.strip_prefix(&folder).unwrap();
+        let parts: Vec<_> = relative
+            .iter()
+            .map(|part| part.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(&parts[..6], ["ORDERS", "AUDIT", "2024", "05", "01", "09"]);
+        assert!(parts[6].ends_with(".json"));
+        write(&path, &[json!({"id": "1"})]).unwrap();
+        let written: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(written, json!([{"id": "1"}]));
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+}
