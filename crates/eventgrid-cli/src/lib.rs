@@ -29,6 +29,7 @@
 
 mod demo;
 mod demo_flows;
+mod demo_subscriber;
 mod emulator;
 mod error;
 mod file_publish;
@@ -36,6 +37,8 @@ mod file_publish;
 pub mod fuzzing;
 mod jsonl;
 mod line_event;
+mod listen;
+mod listen_print;
 mod progress;
 mod publish;
 mod sas;
@@ -49,6 +52,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use error::CliError;
+pub use listen::ListenArgs;
+pub use listen_print::Format as ListenFormat;
 pub use publish::PublishArgs;
 pub use sas::SasArgs;
 pub use target::{KEY_VAR, SAS_VAR, TargetArgs};
@@ -80,6 +85,8 @@ pub enum Command {
     Sas(SasArgs),
     /// Run the local Event Grid emulator (the `eventgrid-emulator` command line)
     Emulator(emulator::EmulatorArgs),
+    /// Run a local webhook that answers Event Grid's handshakes and prints each delivery
+    Listen(ListenArgs),
 }
 
 /// Runs the command line `args` (the first being the program name) and returns the exit
@@ -99,6 +106,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Publish(args) => publish::run(&args),
         Command::Sas(args) => sas::run(&args),
         Command::Emulator(args) => return emulator::run(args),
+        Command::Listen(args) => listen::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
