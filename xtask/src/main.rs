@@ -4,9 +4,11 @@
 mod bench;
 mod ci;
 mod deps;
-mod emulator_bench;
+mod emulator_process;
+mod fuzz;
 mod interop;
 mod itest;
+mod python_env;
 mod util;
 
 use anyhow::{Result, bail};
@@ -21,6 +23,7 @@ commands:
   interop   the official Python and JavaScript SDKs against eventgrid-emulator
   bench-emulator  eventgrid-emulator's requests/s beside nginx's, under wrk
   itest     the tests/ suite and the examples against eventgrid-emulator run as a process
+  fuzz      the cargo-fuzz targets of fuzz/, N seconds each (--seconds N, default 600)
   help      this text
 ";
 
@@ -33,7 +36,8 @@ fn main() -> Result<()> {
         "ci" => ci::run(&rest),
         "deps" => deps::run(&rest),
         "interop" => interop::run(&rest),
-        "bench-emulator" => emulator_bench::run(&rest),
+        "bench-emulator" => bench::emulator_vs_nginx::run(&rest),
+        "fuzz" => fuzz::run(&rest),
         "itest" => itest::run(&rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");

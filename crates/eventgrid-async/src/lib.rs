@@ -305,6 +305,7 @@ mod builder;
 mod client;
 mod identity;
 mod receiver;
+mod proxy;
 mod sender;
 mod transport;
 mod transport_error;

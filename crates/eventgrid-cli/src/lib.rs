@@ -29,15 +29,21 @@
 
 mod demo;
 mod demo_flows;
+mod demo_subscriber;
 mod emulator;
 mod error;
 mod file_publish;
+#[doc(hidden)]
+pub mod fuzzing;
 mod jsonl;
 mod line_event;
+mod listen;
+mod listen_print;
 mod progress;
 mod publish;
 mod receive;
 mod sas;
+mod secret_file;
 mod table;
 mod target;
 
@@ -47,16 +53,20 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use error::CliError;
+pub use listen::ListenArgs;
+pub use listen_print::Format as ListenFormat;
 pub use publish::PublishArgs;
 pub use receive::{ReceiveArgs, Settle};
 pub use sas::SasArgs;
-pub use target::TargetArgs;
+pub use target::{KEY_VAR, SAS_VAR, TargetArgs};
 
 /// Publish events to Azure Event Grid or the local emulator.
 ///
 /// Topics come from the environment (`EVENTGRID_TOPICS=orders`,
 /// `EVENTGRID_ORDERS_ENDPOINT=...`, optional `EVENTGRID_ORDERS_KEY`, `_SAS`, `_SCHEMA`) or from
-/// `--endpoint` with `--key`, `--sas` or `--entra`.
+/// `--endpoint` with `--key-file`, `--sas-file`, `--key`, `--sas` or `--entra`. A key or token
+/// can also come from `EVENTGRID_KEY` or `EVENTGRID_SAS` (command lines are visible to other
+/// users of the machine; files and the environment are not).
 #[derive(Debug, Parser)]
 #[command(name = "eventgrid", version, about, long_about = None)]
 pub struct Cli {
@@ -80,6 +90,8 @@ pub enum Command {
     Sas(SasArgs),
     /// Run the local Event Grid emulator (the `eventgrid-emulator` command line)
     Emulator(emulator::EmulatorArgs),
+    /// Run a local webhook that answers Event Grid's handshakes and prints each delivery
+    Listen(ListenArgs),
 }
 
 /// Runs the command line `args` (the first being the program name) and returns the exit
@@ -100,6 +112,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Receive(args) => receive::run(&args),
         Command::Sas(args) => sas::run(&args),
         Command::Emulator(args) => return emulator::run(args),
+        Command::Listen(args) => listen::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -50,6 +50,8 @@
 //!   metrics and carries the tracing span.
 //! - The seams: [`Transport`] and [`AsyncTransport`]; [`ClientBuilder`], the one builder of
 //!   every front end.
+//! - The subscriber's side ([`consumer`]): push deliveries and their handshakes read into
+//!   these event types, and system events typed.
 //!
 //! # Out of scope
 //!
@@ -68,6 +70,7 @@ mod client_methods;
 mod cloud_event;
 mod coalescer;
 mod config;
+pub mod consumer;
 mod credential;
 mod custom_event;
 mod delivery;
@@ -157,7 +160,8 @@ pub mod frontend {
     pub use crate::processor::HeldLocks;
     pub use crate::receive::Receive;
     pub use crate::request::{
-        RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent,
+        RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, is_loopback_host,
+        user_agent,
     };
     pub use crate::response::{parse_service_error, retry_after};
     pub use crate::retry::{Decision, Jitter, RetryState, is_retryable_status};
