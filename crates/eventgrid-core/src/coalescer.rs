@@ -69,7 +69,8 @@ impl Waiter for std::sync::mpsc::SyncSender<Result<()>> {
     }
 }
 
-/// The buffered publisher's decisions for all topics: see the [module](self) documentation.
+/// The buffered publisher's decisions for all topics: when a batch closes (linger, size and
+/// count triggers), the pending limit with back-pressure, and one outcome per event.
 /// `W` is the front end's [`Waiter`].
 pub struct Coalescer<W: Waiter> {
     limits: Limits,
