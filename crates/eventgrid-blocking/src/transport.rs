@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::frontend::TtlCache;
+use eventgrid_core::frontend::AddressCache;
 use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
-use crate::resolver::{ADDRESS_TTL, AddressCache, CachingResolver, ForgetFailedAddresses};
+use crate::resolver::{CachingResolver, ForgetFailedAddresses};
 use crate::tls::RustlsConnector;
 
 /// The largest response body read; Event Grid and Entra answers are a few KiB at most.
@@ -101,7 +101,7 @@ impl UreqTransportBuilder {
             .max_idle_connections_per_host(idle_per_host)
             .proxy(connect_proxy_from_env())
             .build();
-        let addresses: AddressCache = Arc::new(TtlCache::new(ADDRESS_TTL));
+        let addresses = Arc::new(AddressCache::default());
         let connector =
             ().chain(ConnectProxyConnector::default())
                 .chain(ForgetFailedAddresses::new(addresses.clone()))
