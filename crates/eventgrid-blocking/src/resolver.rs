@@ -5,7 +5,8 @@
 //! connection pool, so even a request on a pooled connection pays for a lookup. ureq's
 //! `DefaultResolver` calls `getaddrinfo` each time, and on a new thread whenever a time-out
 //! applies (this agent always has one): at thousands of requests a second, starting that thread
-//! was most of a request's cost. Here a lookup happens only when the core's `AddressCache` has no fresh answer.
+//! was most of a request's cost. Here a lookup happens only when the core's `AddressCache` has
+//! no fresh answer.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
