@@ -15,6 +15,8 @@
 
 #![deny(missing_docs)]
 
+pub mod conformance;
+
 use std::path::Path;
 use std::sync::LazyLock;
 

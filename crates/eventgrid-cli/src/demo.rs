@@ -1,5 +1,5 @@
-//! `eventgrid demo`: the emulator in-process, the seed library's flows with both clients, and
-//! a table of what arrived. No Azure account, nothing beyond loopback.
+//! `eventgrid demo`: the emulator in-process, the seed library's flows with both clients, a
+//! table of what arrived, and a subscriber receiving one topic's events by push delivery. No Azure account, nothing beyond loopback.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -11,6 +11,7 @@ use eventgrid_emulator::{Emulator, EmulatorConfig, EmulatorHandle, TopicSpec};
 use serde_json::Value;
 
 use crate::demo_flows::{FLOWS, ORDER_EVENTS, USER_EVENTS};
+use crate::demo_subscriber::DemoSubscriber;
 use crate::error::CliError;
 use crate::table::Table;
 
@@ -49,6 +50,7 @@ pub fn run() -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|error| CliError::failure(format!("could not start a tokio runtime: {error}")))?;
+    let subscriber = DemoSubscriber::start(&runtime, &emulator, ORDER_EVENTS)?;
 
     println!("\nPublishing with the unified client (async and blocking):\n");
     let mut flows = Table::new(&["flow", "events"]).right_align(1);
@@ -66,6 +68,7 @@ pub fn run() -> Result<(), CliError> {
     for topic in topics {
         received += print_topic(&emulator, topic);
     }
+    subscriber.report(&emulator, emulator.counters(ORDER_EVENTS).accepted_events)?;
 
     let totals = |metrics: Option<BTreeMap<String, TopicMetrics>>| {
         metrics

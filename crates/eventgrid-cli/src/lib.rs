@@ -29,11 +29,14 @@
 
 mod demo;
 mod demo_flows;
+mod demo_subscriber;
 mod emulator;
 mod error;
 mod file_publish;
 mod jsonl;
 mod line_event;
+mod listen;
+mod listen_print;
 mod progress;
 mod publish;
 mod sas;
@@ -46,6 +49,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use error::CliError;
+pub use listen::ListenArgs;
+pub use listen_print::Format as ListenFormat;
 pub use publish::PublishArgs;
 pub use sas::SasArgs;
 pub use target::TargetArgs;
@@ -75,6 +80,8 @@ pub enum Command {
     Sas(SasArgs),
     /// Run the local Event Grid emulator (the `eventgrid-emulator` command line)
     Emulator(emulator::EmulatorArgs),
+    /// Run a local webhook that answers Event Grid's handshakes and prints each delivery
+    Listen(ListenArgs),
 }
 
 /// Runs the command line `args` (the first being the program name) and returns the exit
@@ -94,6 +101,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Publish(args) => publish::run(&args),
         Command::Sas(args) => sas::run(&args),
         Command::Emulator(args) => return emulator::run(args),
+        Command::Listen(args) => listen::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -69,9 +69,10 @@ impl Waiter for std::sync::mpsc::SyncSender<Result<()>> {
     }
 }
 
-/// The buffered publisher's decisions for all topics: when a batch closes (linger, size and
-/// count triggers), the pending limit with back-pressure, and one outcome per event.
-/// `W` is the front end's [`Waiter`].
+/// The buffered publisher's decisions for all topics. Single publishes join their topic's open
+/// batch; a batch closes when it is full (events or bytes) or at its linger deadline, then waits
+/// for one of its topic's request slots; at most `max_pending_events` accepted events wait for an
+/// outcome, and every event gets exactly one. `W` is the front end's [`Waiter`].
 pub struct Coalescer<W: Waiter> {
     limits: Limits,
     linger: Duration,

@@ -50,6 +50,8 @@
 //!   metrics and carries the tracing span.
 //! - The seams: [`Transport`] and [`AsyncTransport`]; [`ClientBuilder`], the one builder of
 //!   every front end.
+//! - The subscriber's side ([`consumer`]): push deliveries and their handshakes read into
+//!   these event types, and system events typed.
 //!
 //! # Out of scope
 //!
@@ -69,6 +71,7 @@ mod client_methods;
 mod cloud_event;
 mod coalescer;
 mod config;
+pub mod consumer;
 mod credential;
 mod custom_event;
 mod delivery;

@@ -43,6 +43,7 @@
 //! - At the top level: the protocol core's types every client shares (configuration, events,
 //!   credentials, options, errors, metrics, SAS generation). The rest of the core is
 //!   [`core`].
+//! - [`consumer`]: the subscriber's side, for webhooks that receive events.
 //!
 //! Both clients have the same methods (`emit_event`, `publish_event`, `send`, `add_topic`,
 //! `remove_topic`, `topics`, `metrics`); moving between them is a change of import. Every
@@ -88,6 +89,10 @@ const _: () = {
 /// The protocol core (`eventgrid-core`): everything about publishing except moving bytes, for
 /// building a transport or a client of your own.
 pub use eventgrid_core as core;
+
+/// The subscriber's side: read what Event Grid pushes to a webhook, answer its handshakes, and
+/// type system events (`eventgrid-core`'s `consumer` module; no I/O, so it fits any server).
+pub use eventgrid_core::consumer;
 
 /// The async client: the `eventgrid-async` crate, on hyper and tokio.
 ///
