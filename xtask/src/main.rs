@@ -5,6 +5,7 @@ mod bench;
 mod ci;
 mod deps;
 mod emulator_bench;
+mod fuzz;
 mod interop;
 mod itest;
 mod util;
@@ -21,6 +22,7 @@ commands:
   interop   the official Python and JavaScript SDKs against eventgrid-emulator
   bench-emulator  eventgrid-emulator's requests/s beside nginx's, under wrk
   itest     the tests/ suite and the examples against eventgrid-emulator run as a process
+  fuzz      the cargo-fuzz targets of fuzz/, N seconds each (--seconds N, default 600)
   help      this text
 ";
 
@@ -34,6 +36,7 @@ fn main() -> Result<()> {
         "deps" => deps::run(&rest),
         "interop" => interop::run(&rest),
         "bench-emulator" => emulator_bench::run(&rest),
+        "fuzz" => fuzz::run(&rest),
         "itest" => itest::run(&rest),
         "help" | "--help" | "-h" => {
             print!("{HELP}");

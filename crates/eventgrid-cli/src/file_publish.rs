@@ -54,7 +54,7 @@ fn publish_lines<E: LineEvent>(
 ) -> Result<(), CliError> {
     let (reader, size) = open(path)?;
     let progress = Progress::new(size);
-    let mut events = LineEvents::<E, _>::new(reader, &progress);
+    let mut events = LineEvents::<E, _>::new(reader, target.max_event_bytes, &progress);
     let sent = target.client.send_stream(&target.topic, events.by_ref());
     progress.finish();
     let outcome = match sent {
@@ -120,9 +120,9 @@ struct LineEvents<'a, E, R> {
 }
 
 impl<'a, E: LineEvent, R: BufRead> LineEvents<'a, E, R> {
-    fn new(reader: R, progress: &'a Progress) -> Self {
+    fn new(reader: R, max_line_bytes: usize, progress: &'a Progress) -> Self {
         Self {
-            lines: JsonLines::new(reader),
+            lines: JsonLines::new(reader, max_line_bytes),
             progress,
             read: 0,
             stopped_at: None,

@@ -1,12 +1,15 @@
 //! Reading JSON Lines one line at a time, counting lines, so a file of any size is read in
-//! constant memory and every complaint can name its line.
+//! constant memory and every complaint can name its line. A line is one event, so no line may
+//! be longer than the per-event limit: reading stops there instead of buffering the rest.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 
 /// The lines of a JSON Lines stream; blank lines are skipped (but counted).
 #[derive(Debug)]
 pub struct JsonLines<R> {
     reader: R,
+    /// The longest line accepted, line break excluded.
+    max_line_bytes: usize,
     line_number: usize,
     bytes_read: u64,
     buffer: Vec<u8>,
@@ -27,10 +30,11 @@ pub struct LineError {
 }
 
 impl<R: BufRead> JsonLines<R> {
-    /// Lines of `reader`.
-    pub fn new(reader: R) -> Self {
+    /// Lines of `reader`, none longer than `max_line_bytes` (line break excluded).
+    pub fn new(reader: R, max_line_bytes: usize) -> Self {
         Self {
             reader,
+            max_line_bytes,
             line_number: 0,
             bytes_read: 0,
             buffer: Vec::with_capacity(4096),
@@ -44,8 +48,10 @@ impl<R: BufRead> JsonLines<R> {
     pub fn next_line(&mut self) -> Result<Option<(usize, &str)>, LineError> {
         loop {
             self.buffer.clear();
-            let read = self
-                .reader
+            // Room for the longest line, its `\r\n`, and one byte more to tell it is longer.
+            let room = u64::try_from(self.max_line_bytes).map_or(u64::MAX, |max| max + 3);
+            let read = (&mut self.reader)
+                .take(room)
                 .read_until(b'\n', &mut self.buffer)
                 .map_err(|error| self.error_here(&error))?;
             if read == 0 {
@@ -53,6 +59,15 @@ impl<R: BufRead> JsonLines<R> {
             }
             self.line_number += 1;
             self.bytes_read += read as u64;
+            if line_length(&self.buffer) > self.max_line_bytes {
+                return Err(LineError {
+                    line: self.line_number,
+                    reason: format!(
+                        "the line is longer than the per-event limit of {} bytes (--max-event-bytes)",
+                        self.max_line_bytes
+                    ),
+                });
+            }
             match std::str::from_utf8(&self.buffer) {
                 Ok(text) if text.trim().is_empty() => continue,
                 Ok(_) => break,
@@ -96,12 +111,21 @@ impl<R: BufRead> JsonLines<R> {
     }
 }
 
+/// The length of a line read with its break, without the break.
+fn line_length(line: &[u8]) -> usize {
+    let without_break = line.strip_suffix(b"\n").unwrap_or(line);
+    without_break
+        .strip_suffix(b"\r")
+        .unwrap_or(without_break)
+        .len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn all(text: &[u8]) -> Vec<Result<(usize, String), String>> {
-        let mut lines = JsonLines::new(text);
+        let mut lines = JsonLines::new(text, 64);
         let mut out = Vec::new();
         loop {
             match lines.next_line() {
@@ -131,7 +155,7 @@ mod tests {
 
     #[test]
     fn maps_non_blank_lines_back_to_their_numbers() {
-        let mut lines = JsonLines::new(&b"a\n\nb\nc\n\n\n\nd\n"[..]);
+        let mut lines = JsonLines::new(&b"a\n\nb\nc\n\n\n\nd\n"[..], 64);
         while lines.next_line().unwrap().is_some() {}
         let numbers: Vec<usize> = (0..4).map(|index| lines.line_of(index)).collect();
         assert_eq!(numbers, [1, 3, 4, 8]);
@@ -139,7 +163,7 @@ mod tests {
 
     #[test]
     fn counts_bytes_consumed() {
-        let mut lines = JsonLines::new(&b"ab\ncd\n"[..]);
+        let mut lines = JsonLines::new(&b"ab\ncd\n"[..], 64);
         lines.next_line().unwrap();
         assert_eq!(lines.bytes_read(), 3);
         lines.next_line().unwrap();
@@ -151,5 +175,34 @@ mod tests {
     fn names_the_line_that_is_not_utf8() {
         let lines = all(b"{}\n{\"a\":\"\xff\"}\n");
         assert_eq!(lines[1], Err("2: not UTF-8 (byte 7)".to_owned()));
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_named_and_not_read_whole() {
+        let mut lines = JsonLines::new(&b"12345\r\n\n1234567890\n"[..], 6);
+        assert_eq!(lines.next_line().unwrap(), Some((1, "12345")));
+        let error = lines.next_line().unwrap_err();
+        assert_eq!(error.line, 3);
+        assert!(
+            error.reason.contains("limit of 6 bytes"),
+            "{}",
+            error.reason
+        );
+        // Endless input without a line break: only the limit's worth is buffered.
+        let mut endless = JsonLines::new(io::BufReader::new(io::repeat(b' ')), 1000);
+        assert_eq!(endless.next_line().unwrap_err().line, 1);
+        assert!(
+            endless.buffer.capacity() < 8192,
+            "{}",
+            endless.buffer.capacity()
+        );
+    }
+
+    #[test]
+    fn a_line_at_the_limit_is_read() {
+        let mut lines = JsonLines::new(&b"123456\r\n123456"[..], 6);
+        assert_eq!(lines.next_line().unwrap(), Some((1, "123456")));
+        assert_eq!(lines.next_line().unwrap(), Some((2, "123456")));
+        assert_eq!(lines.next_line().unwrap(), None);
     }
 }

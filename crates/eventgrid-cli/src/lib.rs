@@ -33,6 +33,8 @@ mod demo_subscriber;
 mod emulator;
 mod error;
 mod file_publish;
+#[doc(hidden)]
+pub mod fuzzing;
 mod jsonl;
 mod line_event;
 mod listen;
@@ -40,6 +42,7 @@ mod listen_print;
 mod progress;
 mod publish;
 mod sas;
+mod secret_file;
 mod table;
 mod target;
 
@@ -53,13 +56,15 @@ pub use listen::ListenArgs;
 pub use listen_print::Format as ListenFormat;
 pub use publish::PublishArgs;
 pub use sas::SasArgs;
-pub use target::TargetArgs;
+pub use target::{KEY_VAR, SAS_VAR, TargetArgs};
 
 /// Publish events to Azure Event Grid or the local emulator.
 ///
 /// Topics come from the environment (`EVENTGRID_TOPICS=orders`,
 /// `EVENTGRID_ORDERS_ENDPOINT=...`, optional `EVENTGRID_ORDERS_KEY`, `_SAS`, `_SCHEMA`) or from
-/// `--endpoint` with `--key`, `--sas` or `--entra`.
+/// `--endpoint` with `--key-file`, `--sas-file`, `--key`, `--sas` or `--entra`. A key or token
+/// can also come from `EVENTGRID_KEY` or `EVENTGRID_SAS` (command lines are visible to other
+/// users of the machine; files and the environment are not).
 #[derive(Debug, Parser)]
 #[command(name = "eventgrid", version, about, long_about = None)]
 pub struct Cli {

@@ -1,5 +1,6 @@
 //! `eventgrid publish`: one event from flags, or many from a JSON Lines file.
 
+use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -54,7 +55,11 @@ fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
 /// Runs `eventgrid publish`.
 pub fn run(args: &PublishArgs) -> Result<(), CliError> {
     // Bad flags are reported before any credential is looked for.
-    let data = args.data.as_deref().map(read_data).transpose()?;
+    let data = args
+        .data
+        .as_deref()
+        .map(|data| read_data(data, args.target.max_event_bytes))
+        .transpose()?;
     let target = args.target.resolve()?;
     match &args.file {
         Some(path) => {
@@ -202,16 +207,34 @@ fn custom_event(args: &PublishArgs, data: Option<Box<RawValue>>) -> Result<Custo
     CustomEvent::from_raw(data).map_err(|error| CliError::usage(format!("--data: {error}")))
 }
 
-/// `--data` as JSON: the text itself, or the contents of the file after `@`.
-fn read_data(text: &str) -> Result<Box<RawValue>, CliError> {
+/// `--data` as JSON: the text itself, or the contents of the file after `@`, which may be no
+/// larger than the per-event limit (a device such as `/dev/zero` is read only that far).
+fn read_data(text: &str, max_bytes: usize) -> Result<Box<RawValue>, CliError> {
     let (json, origin) = match text.strip_prefix('@') {
-        Some(path) => {
-            let json = std::fs::read_to_string(path)
-                .map_err(|error| CliError::usage(format!("--data @{path}: {error}")))?;
-            (json, format!("--data @{path}"))
-        }
+        Some(path) => (read_data_file(path, max_bytes)?, format!("--data @{path}")),
         None => (text.to_owned(), "--data".to_owned()),
     };
     RawValue::from_string(json.trim().to_owned())
         .map_err(|error| CliError::usage(format!("{origin} is not JSON: {error}")))
+}
+
+fn read_data_file(path: &str, max_bytes: usize) -> Result<String, CliError> {
+    let fail = |reason: String| CliError::usage(format!("--data @{path}: {reason}"));
+    let file = std::fs::File::open(path).map_err(|error| fail(error.to_string()))?;
+    let mut json = Vec::new();
+    let room = u64::try_from(max_bytes).map_or(u64::MAX, |max| max.saturating_add(1));
+    file.take(room)
+        .read_to_end(&mut json)
+        .map_err(|error| fail(error.to_string()))?;
+    if json.len() > max_bytes {
+        return Err(fail(format!(
+            "larger than the per-event limit of {max_bytes} bytes (--max-event-bytes)"
+        )));
+    }
+    String::from_utf8(json).map_err(|error| {
+        fail(format!(
+            "not UTF-8 (byte {})",
+            error.utf8_error().valid_up_to() + 1
+        ))
+    })
 }

@@ -5,16 +5,27 @@ use std::path::PathBuf;
 
 use clap::Args;
 use eventgrid::blocking::{EventGridClient, default_credential, default_credential_with_ca};
+use eventgrid::core::Secret;
 use eventgrid::core::TOPICS_VAR;
 use eventgrid::{Credential, Error, EventGridConfig, EventGridTopicConfig, Limits, Schema};
 
 use crate::error::CliError;
+use crate::secret_file::{env_secret, read_secret_file, secret};
+
+/// The variable `--key` is read from when the flag is not given.
+pub const KEY_VAR: &str = "EVENTGRID_KEY";
+/// The variable `--sas` is read from when the flag is not given.
+pub const SAS_VAR: &str = "EVENTGRID_SAS";
 
 /// The topic to publish to and how to authenticate.
 ///
 /// Without `--endpoint`, the topic must be configured in the environment:
 /// `EVENTGRID_TOPICS=orders` and `EVENTGRID_ORDERS_ENDPOINT=URL`, optionally
 /// `EVENTGRID_ORDERS_KEY`, `EVENTGRID_ORDERS_SAS` and `EVENTGRID_ORDERS_SCHEMA`.
+///
+/// The key or SAS token comes from a flag or a file (`--key-file`, `--sas-file`), which wins
+/// over the topic's own `EVENTGRID_<TOPIC>_KEY` or `_SAS`; failing both, from `EVENTGRID_KEY`
+/// or `EVENTGRID_SAS`. Debug output shows none of them.
 ///
 /// Without a key or SAS token, a topic on loopback (the emulator's open topics) gets no
 /// credential, and any other topic uses Microsoft Entra ID (the default credential chain:
@@ -27,12 +38,21 @@ pub struct TargetArgs {
     /// The topic's endpoint, instead of the environment's `EVENTGRID_<TOPIC>_ENDPOINT`
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
-    /// Authenticate with the topic's access key
-    #[arg(long, value_name = "KEY", group = "auth")]
-    pub key: Option<String>,
-    /// Authenticate with a SAS token (see `eventgrid sas`)
-    #[arg(long, value_name = "TOKEN", group = "auth")]
-    pub sas: Option<String>,
+    /// Authenticate with the topic's access key. Other users of the machine can see command
+    /// lines: prefer --key-file, or EVENTGRID_KEY in the environment (used when no flag gives a
+    /// credential and the topic has none of its own)
+    #[arg(long, value_name = "KEY", group = "auth", value_parser = secret)]
+    pub key: Option<Secret>,
+    /// Authenticate with the access key in this file (surrounding whitespace is ignored)
+    #[arg(long, value_name = "FILE", group = "auth")]
+    pub key_file: Option<PathBuf>,
+    /// Authenticate with a SAS token (see `eventgrid sas`). Prefer --sas-file, or EVENTGRID_SAS
+    /// in the environment (used as EVENTGRID_KEY is)
+    #[arg(long, value_name = "TOKEN", group = "auth", value_parser = secret)]
+    pub sas: Option<Secret>,
+    /// Authenticate with the SAS token in this file (surrounding whitespace is ignored)
+    #[arg(long, value_name = "FILE", group = "auth")]
+    pub sas_file: Option<PathBuf>,
     /// Authenticate with Microsoft Entra ID (the default credential chain)
     #[arg(long, group = "auth")]
     pub entra: bool,
@@ -60,6 +80,8 @@ pub struct Target {
     pub schema: Schema,
     /// A client configured with just that topic.
     pub client: EventGridClient,
+    /// The largest event it sends, in bytes, which also bounds each line read from a file.
+    pub max_event_bytes: usize,
 }
 
 impl TargetArgs {
@@ -85,10 +107,13 @@ impl TargetArgs {
                 topic = without_credential(&topic)?;
                 credential
             }
-            None if topic.credential().is_some() || topic.endpoint().is_loopback() => {
-                Credential::None
-            }
-            None => entra(extra_ca.as_deref())?,
+            None if topic.credential().is_some() => Credential::None,
+            // The variables apply to topics without a credential of their own.
+            None => match env_credential()? {
+                Some(credential) => credential,
+                None if topic.endpoint().is_loopback() => Credential::None,
+                None => entra(extra_ca.as_deref())?,
+            },
         };
         let limits = Limits::default().with_max_event_bytes(self.max_event_bytes);
         let limits = if limits.validate().is_err() {
@@ -113,6 +138,7 @@ impl TargetArgs {
             topic: name,
             schema,
             client,
+            max_event_bytes: self.max_event_bytes,
         })
     }
 
@@ -128,14 +154,34 @@ impl TargetArgs {
 
     fn flag_credential(&self, extra_ca: Option<&[u8]>) -> Result<Option<Credential>, CliError> {
         Ok(if let Some(key) = &self.key {
-            Some(Credential::access_key(key.as_str()))
+            Some(Credential::access_key(key.clone()))
+        } else if let Some(path) = &self.key_file {
+            Some(Credential::access_key(read_secret_file(
+                "--key-file",
+                path,
+            )?))
         } else if let Some(token) = &self.sas {
-            Some(Credential::sas_token(token.as_str()))
+            Some(Credential::sas_token(token.clone()))
+        } else if let Some(path) = &self.sas_file {
+            Some(Credential::sas_token(read_secret_file("--sas-file", path)?))
         } else if self.entra {
             Some(entra(extra_ca)?)
         } else {
             None
         })
+    }
+}
+
+/// The key from `EVENTGRID_KEY` or the token from `EVENTGRID_SAS`, read here rather than by clap
+/// so that a variable never conflicts with a flag (flags win) or with a topic's own credential.
+fn env_credential() -> Result<Option<Credential>, CliError> {
+    match (env_secret(KEY_VAR)?, env_secret(SAS_VAR)?) {
+        (Some(_), Some(_)) => Err(CliError::usage(format!(
+            "{KEY_VAR} and {SAS_VAR} are both set: unset one"
+        ))),
+        (Some(key), None) => Ok(Some(Credential::access_key(key))),
+        (None, Some(token)) => Ok(Some(Credential::sas_token(token))),
+        (None, None) => Ok(None),
     }
 }
 

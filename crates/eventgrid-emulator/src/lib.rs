@@ -62,6 +62,8 @@ pub mod cli;
 mod config;
 mod error;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inspection;
 mod namespace;
 mod push;

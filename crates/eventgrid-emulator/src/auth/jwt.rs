@@ -77,6 +77,13 @@ impl TokenAuthority {
         }
     }
 
+    /// An authority with a known secret (the fuzz targets sign their own tokens with it).
+    pub(crate) fn with_secret(secret: &[u8]) -> Self {
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
+        }
+    }
+
     /// A token for `audience`, issued by `issuer` for client `client_id` in `tenant`.
     pub(crate) fn issue(
         &self,

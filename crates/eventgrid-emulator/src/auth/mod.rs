@@ -3,8 +3,8 @@
 
 pub(crate) mod admin;
 pub(crate) mod jwt;
-mod sas;
-mod sas_expiry;
+pub(crate) mod sas;
+pub(crate) mod sas_expiry;
 pub(crate) mod token_endpoint;
 
 use http::HeaderMap;
