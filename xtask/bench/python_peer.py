@@ -1,5 +1,5 @@
 """The Python peers of `cargo xtask bench`: the official SDK (azure-eventgrid) publishing the same
-~1 KB events to the same loopback sink, run from the virtual environment under target/bench-venv.
+~1 KB events to the same loopback sink, run from the virtual environment under target/python-venv.
 
     python_peer.py MODE --endpoint URL --key KEY --events N [--ca PEM]
 

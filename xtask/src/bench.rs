@@ -14,7 +14,7 @@
 //! `latest.md`). See `docs/performance.md`.
 
 mod binaries;
-mod emulator;
+pub(crate) mod emulator_vs_nginx;
 mod machine;
 pub(crate) mod nginx;
 mod python;
@@ -43,7 +43,7 @@ Measures the clients on ~1 KB events against local sinks, each scenario beside a
 events/s, ratio to the floors and to the Python SDK, and peak memory. Writes it as JSON under
 target/bench/ (bench-TIME.json and latest.json) and as Markdown (latest.md).
 
-  --peers        also run the official Python SDK (azure-eventgrid, from target/bench-venv)
+  --peers        also run the official Python SDK (azure-eventgrid, from target/python-venv)
   --quick        a tenth of the events: a smoke run, not figures to quote
   --repeat N     run everything N times and keep each row's best run (default 1)
   --sinks LIST   emulator, nginx or both (default: both; nginx only where installed)
@@ -296,7 +296,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let mut binaries = Binaries::build()?;
     let python = if options.peers {
-        Some(python::environment()?)
+        Some(crate::python_env::interpreter()?)
     } else {
         None
     };

@@ -1,21 +1,20 @@
 //! `cargo xtask interop`: the official Python and JavaScript Event Grid SDKs against
 //! `eventgrid-emulator`, over http and https.
 //!
-//! It installs what it needs itself, under `target/`: a Python virtual environment with
-//! `azure-eventgrid` and an npm folder with `@azure/eventgrid`, each reinstalled only when the
-//! pinned version changes. Each run starts its own emulator (the binary cargo builds), runs one
+//! It installs what it needs itself, under `target/`: the xtask Python environment with
+//! `azure-eventgrid` ([`crate::python_env`]) and an npm folder with `@azure/eventgrid`, each
+//! reinstalled only when the pinned version changes. Each run starts its own emulator (the binary cargo builds), runs one
 //! script from `xtask/interop/` against it, and stops it with SIGTERM.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::util::{cargo, root, run as run_command};
+use crate::emulator_process::EmulatorProcess;
+use crate::util::{cargo, root, run as run_command, wait_with_deadline};
 
-const PYTHON_SDK: &str = "azure-eventgrid==4.22.1";
 const NODE_SDK: &str = "@azure/eventgrid@5.12.0";
 /// The topics' access key: base64, so SAS tokens can be signed with it.
 const KEY: &str = "aW50ZXJvcC10ZXN0LWtleQ==";
@@ -57,67 +56,41 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let mut passed = 0;
     if python {
-        let interpreter = python_environment()?;
+        let interpreter = crate::python_env::interpreter()?;
         for tls in [false, true] {
-            let emulator = EmulatorProcess::start(&binary, tls)?;
+            let mut emulator = start_emulator(&binary, tls)?;
             let mut script = Command::new(&interpreter);
             script.arg(scripts.join("python_interop.py"));
-            if let Some(ca) = &emulator.ca_certificate {
+            if let Some(ca) = emulator.ca_certificate() {
                 script.env("EMULATOR_CA", ca).env("REQUESTS_CA_BUNDLE", ca);
             }
-            run_script(script, &emulator, "python")?;
+            run_script(script, &mut emulator, "python")?;
             passed += 1;
         }
         // Push delivery: a webhook with the SDK's parsers receives the emulator's deliveries.
-        let emulator = EmulatorProcess::start(&binary, false)?;
+        let mut emulator = start_emulator(&binary, false)?;
         let mut script = Command::new(&interpreter);
         script.arg(scripts.join("python_webhook.py"));
-        run_script(script, &emulator, "python webhook")?;
+        run_script(script, &mut emulator, "python webhook")?;
         passed += 1;
     }
     if node {
         let modules = node_environment()?;
         for tls in [false, true] {
-            let emulator = EmulatorProcess::start(&binary, tls)?;
+            let mut emulator = start_emulator(&binary, tls)?;
             let mut script = Command::new("node");
             script
                 .arg(scripts.join("node_interop.cjs"))
                 .env("NODE_PATH", &modules);
-            if let Some(ca) = &emulator.ca_certificate {
+            if let Some(ca) = emulator.ca_certificate() {
                 script.env("NODE_EXTRA_CA_CERTS", ca);
             }
-            run_script(script, &emulator, "node")?;
+            run_script(script, &mut emulator, "node")?;
             passed += 1;
         }
     }
     println!("interop: {passed} passed, 0 failed");
     Ok(())
-}
-
-/// `target/interop-venv` with the pinned SDK; returns its Python.
-fn python_environment() -> Result<PathBuf> {
-    let venv = root().join("target/interop-venv");
-    let interpreter = venv.join("bin/python");
-    if installed(&venv, PYTHON_SDK) {
-        return Ok(interpreter);
-    }
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv).with_context(|| format!("removing {}", venv.display()))?;
-    }
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let mut create = Command::new(python);
-    create.args(["-m", "venv"]).arg(&venv);
-    run_command(create)?;
-    let mut install = Command::new(venv.join("bin/pip"));
-    install.args([
-        "install",
-        "--disable-pip-version-check",
-        "--quiet",
-        PYTHON_SDK,
-    ]);
-    run_command(install)?;
-    mark_installed(&venv, PYTHON_SDK)?;
-    Ok(interpreter)
 }
 
 /// `target/interop-node` with the pinned SDK; returns its `node_modules`.
@@ -146,107 +119,44 @@ fn mark_installed(folder: &Path, package: &str) -> Result<()> {
     std::fs::write(folder.join(".interop-installed"), package).context("writing the install marker")
 }
 
-/// An emulator binary serving three topics (one per schema), all keyed with [`KEY`].
-struct EmulatorProcess {
-    child: Child,
-    base_url: String,
-    ca_certificate: Option<PathBuf>,
-    /// Kept open so the emulator never writes to a closed pipe.
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl EmulatorProcess {
-    fn start(binary: &Path, tls: bool) -> Result<Self> {
-        let mut command = Command::new(binary);
-        command.args(["--port", "0", "--retain", "1000"]);
-        for topic in ["eg", "ce:cloudevents", "custom:custom"] {
-            command.arg("--topic").arg(format!("{topic}={KEY}"));
-        }
-        if tls {
-            command.arg("--tls");
-        }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-        let mut base_url = None;
-        let mut ca_certificate = None;
-        let mut line = String::new();
-        // The banner ends with the `inspect:` line.
-        while stdout.read_line(&mut line)? > 0 {
-            let text = line.trim_end();
-            if let Some(url) = text.strip_prefix("listening on ") {
-                base_url = Some(url.to_owned());
-            } else if let Some(path) = text.strip_prefix("ca certificate: ") {
-                ca_certificate = Some(PathBuf::from(path));
-            } else if text.starts_with("inspect: ") {
-                break;
-            }
-            line.clear();
-        }
-        let Some(base_url) = base_url else {
-            let _ = child.kill();
-            bail!("the emulator did not print `listening on URL`");
-        };
-        eprintln!("emulator listening on {base_url}");
-        Ok(Self {
-            child,
-            base_url,
-            ca_certificate,
-            _stdout: stdout,
-        })
+/// The emulator binary serving three topics (one per schema), all keyed with [`KEY`], over
+/// https when `tls`.
+fn start_emulator(binary: &Path, tls: bool) -> Result<EmulatorProcess> {
+    let mut args: Vec<String> = ["--port", "0", "--retain", "1000"]
+        .map(str::to_owned)
+        .into();
+    for topic in ["eg", "ce:cloudevents", "custom:custom"] {
+        args.push("--topic".to_owned());
+        args.push(format!("{topic}={KEY}"));
     }
-}
-
-impl Drop for EmulatorProcess {
-    fn drop(&mut self) {
-        let stopped = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .is_ok_and(|status| status.success());
-        if stopped && wait_until(&mut self.child, Duration::from_secs(10)).is_ok() {
-            return;
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    if tls {
+        args.push("--tls".to_owned());
     }
+    EmulatorProcess::start(binary, args)
 }
 
-fn run_script(mut script: Command, emulator: &EmulatorProcess, name: &str) -> Result<()> {
+/// Runs `script` against `emulator`, then stops the emulator: the run fails if the script
+/// fails or outlives [`SCRIPT_DEADLINE`], or if the emulator does not exit cleanly on SIGTERM.
+fn run_script(mut script: Command, emulator: &mut EmulatorProcess, name: &str) -> Result<()> {
+    let url = emulator.base_url().to_owned();
     script
-        .env("EMULATOR_URL", &emulator.base_url)
+        .env("EMULATOR_URL", &url)
         .env("EMULATOR_KEY", KEY)
         .stdin(Stdio::null());
     let mut child = script
         .spawn()
         .with_context(|| format!("starting the {name} script"))?;
-    let status = wait_until(&mut child, SCRIPT_DEADLINE).with_context(|| {
+    let status = wait_with_deadline(&mut child, SCRIPT_DEADLINE).with_context(|| {
         let _ = child.kill();
-        format!(
-            "the {name} script against {} did not finish",
-            emulator.base_url
-        )
+        let _ = child.wait();
+        format!("the {name} script against {url} did not finish")
     })?;
     if !status.success() {
-        bail!(
-            "the {name} script against {} failed ({status})",
-            emulator.base_url
-        );
+        bail!("the {name} script against {url} failed ({status})");
+    }
+    let stopped = emulator.stop()?;
+    if !stopped.success() {
+        bail!("the emulator at {url} exited with {stopped} on SIGTERM");
     }
     Ok(())
-}
-
-fn wait_until(child: &mut Child, deadline: Duration) -> Result<std::process::ExitStatus> {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        if started.elapsed() > deadline {
-            bail!("still running after {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

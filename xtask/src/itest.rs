@@ -8,19 +8,13 @@
 //! `EVENTGRID_TOPICS` and `EVENTGRID_<TOPIC>_ENDPOINT`/`_KEY` for the examples. The emulator is
 //! stopped whatever happens; the run fails if any step failed.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use crate::emulator_process::EmulatorProcess;
 use crate::util::{cargo, root, run as run_command};
 
-/// How long the emulator may take to print its `listening on` line once started.
-const STARTUP_DEADLINE: Duration = Duration::from_secs(30);
 /// Where the suite and the examples find the emulator.
 const EMULATOR_URL_VAR: &str = "EVENTGRID_EMULATOR_URL";
 /// The topics the examples publish to (the seed documentation's).
@@ -69,20 +63,28 @@ pub fn run(args: &[String]) -> Result<()> {
     build.args(["test", "--locked", "-p", "eventgrid-tests", "--no-run"]);
     run_command(build)?;
 
-    let emulator =
-        EmulatorProcess::start(&root().join("target/debug/eventgrid-emulator"), &config)?;
+    let binary = root().join("target/debug/eventgrid-emulator");
+    let mut emulator = EmulatorProcess::start(
+        &binary,
+        [
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--port".as_ref(),
+            "0".as_ref(),
+        ],
+    )?;
     let mut failures = Vec::new();
 
     let mut suite = cargo();
     suite
         .args(["test", "--locked", "-p", "eventgrid-tests"])
-        .env(EMULATOR_URL_VAR, &emulator.base_url);
+        .env(EMULATOR_URL_VAR, emulator.base_url());
     if let Err(error) = run_command(suite) {
         failures.push(format!("the tests/ suite: {error:#}"));
     }
     // The suite falls back to an in-process emulator without the variable: make sure it used
     // this one.
-    let after_suite = emulator.accepted_events()?;
+    let after_suite = accepted_events(&emulator)?;
     if after_suite == 0 {
         failures.push("the tests/ suite sent nothing to the emulator process".to_owned());
     }
@@ -100,25 +102,25 @@ pub fn run(args: &[String]) -> Result<()> {
                 "--all-features",
             ])
             .args(["--example", example])
-            .env(EMULATOR_URL_VAR, &emulator.base_url)
+            .env(EMULATOR_URL_VAR, emulator.base_url())
             .env("EVENTGRID_TOPICS", EXAMPLE_TOPICS.join(","));
         for (topic, key) in EXAMPLE_TOPICS.iter().zip(&keys) {
             let prefix = format!("EVENTGRID_{}", topic.to_uppercase().replace('-', "_"));
             command
-                .env(
-                    format!("{prefix}_ENDPOINT"),
-                    format!("{}/{topic}/api/events", emulator.base_url),
-                )
+                .env(format!("{prefix}_ENDPOINT"), emulator.topic_endpoint(topic))
                 .env(format!("{prefix}_KEY"), key);
         }
         if let Err(error) = run_command(command) {
             failures.push(format!("example {example}: {error:#}"));
         }
     }
-    if emulator.accepted_events()? == after_suite {
+    if accepted_events(&emulator)? == after_suite {
         failures.push("the examples sent nothing to the emulator process".to_owned());
     }
-    drop(emulator);
+    let status = emulator.stop()?;
+    if !status.success() {
+        failures.push(format!("the emulator exited with {status} on SIGTERM"));
+    }
 
     if !failures.is_empty() {
         bail!("itest failed:\n  {}", failures.join("\n  "));
@@ -163,90 +165,18 @@ fn topic_keys(config: &Path, topics: &[&str]) -> Result<Vec<String>> {
         .collect()
 }
 
-/// The emulator binary, running until dropped.
-struct EmulatorProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl EmulatorProcess {
-    fn start(binary: &Path, config: &Path) -> Result<Self> {
-        let mut child = Command::new(binary)
-            .arg("--config")
-            .arg(config)
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (lines, banner) = mpsc::channel();
-        // Reads the whole output, so the emulator never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = lines.send(line);
-            }
-        });
-        let mut process = Self {
-            child,
-            base_url: String::new(),
-        };
-        loop {
-            match banner.recv_timeout(STARTUP_DEADLINE) {
-                Ok(line) => {
-                    if let Some(url) = line.strip_prefix("listening on ") {
-                        process.base_url = url.trim().to_owned();
-                        break;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => bail!(
-                    "{} printed no `listening on` line within {STARTUP_DEADLINE:?}",
-                    binary.display()
-                ),
-                Err(mpsc::RecvTimeoutError::Disconnected) => bail!(
-                    "{} exited before listening ({})",
-                    binary.display(),
-                    process
-                        .child
-                        .wait()
-                        .map_or_else(|error| error.to_string(), |status| status.to_string())
-                ),
-            }
-        }
-        eprintln!("emulator listening on {}", process.base_url);
-        Ok(process)
-    }
-}
-
-impl EmulatorProcess {
-    /// Events accepted so far over all topics, from the inspection API's topic summaries.
-    fn accepted_events(&self) -> Result<u64> {
-        let authority = self.base_url.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(authority)
-            .with_context(|| format!("connecting to the emulator at {authority}"))?;
-        write!(
-            stream,
-            "GET /_emulator/topics HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-        )?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response)?;
-        let field = "\"accepted_events\":";
-        response
-            .match_indices(field)
-            .map(|(at, _)| {
-                let digits: String = response[at + field.len()..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                digits.parse::<u64>().context("a count of accepted events")
-            })
-            .sum()
-    }
-}
-
-impl Drop for EmulatorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Events accepted so far over all topics, from the inspection API's topic summaries.
+fn accepted_events(emulator: &EmulatorProcess) -> Result<u64> {
+    let summaries = emulator.get("/_emulator/topics")?;
+    let field = "\"accepted_events\":";
+    summaries
+        .match_indices(field)
+        .map(|(at, _)| {
+            let digits: String = summaries[at + field.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<u64>().context("a count of accepted events")
+        })
+        .sum()
 }

@@ -4,10 +4,11 @@
 mod bench;
 mod ci;
 mod deps;
-mod emulator_bench;
+mod emulator_process;
 mod fuzz;
 mod interop;
 mod itest;
+mod python_env;
 mod util;
 
 use anyhow::{Result, bail};
@@ -35,7 +36,7 @@ fn main() -> Result<()> {
         "ci" => ci::run(&rest),
         "deps" => deps::run(&rest),
         "interop" => interop::run(&rest),
-        "bench-emulator" => emulator_bench::run(&rest),
+        "bench-emulator" => bench::emulator_vs_nginx::run(&rest),
         "fuzz" => fuzz::run(&rest),
         "itest" => itest::run(&rest),
         "help" | "--help" | "-h" => {

@@ -1,7 +1,8 @@
 //! Small helpers shared by the commands.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -39,4 +40,18 @@ fn describe(command: &Command) -> String {
         text.push_str(&arg.to_string_lossy());
     }
     text
+}
+
+/// Waits for `child` to exit, failing (and leaving it running) once `deadline` has passed.
+pub fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Result<ExitStatus> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if started.elapsed() > deadline {
+            bail!("still running after {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -304,6 +304,7 @@ mod buffered;
 mod builder;
 mod client;
 mod identity;
+mod proxy;
 mod sender;
 mod transport;
 mod transport_error;

@@ -4,32 +4,45 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::Result;
+use crate::proxy::{ProxyConnector, ProxyRoutes};
 use crate::transport_error::{ConnectTimeout, body_error, request_error};
 use bytes::Bytes;
 use eventgrid_core::{AsyncTransport, ClientOptions, TransportError, TransportErrorKind};
 use http::{Request, Response, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Connector = ConnectWithin<HttpsConnector<HttpConnector>>;
+type Connector = ConnectWithin<HttpsConnector<ProxyConnector>>;
+
+/// The largest response body read; Event Grid and Entra answers are a few KiB at most, and a
+/// larger (or endless) one is cut off here rather than held in memory.
+const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The HTTP transport of [`EventGridClient`](crate::EventGridClient): hyper 1 with a pool of
 /// keep-alive connections, HTTP/2 where the server offers it through ALPN, and rustls (ring)
 /// trusting the webpki roots, the platform's roots and an optional extra CA.
 ///
 /// Each attempt gets the request time-out for the whole exchange, connecting included;
-/// connecting (TCP and TLS) gets the connect time-out. Response bodies are always read to the
-/// end, so connections go back to the pool. Redirects are returned, never followed. (The
-/// client's engine refuses a credential over plain `http://` to a remote host before any
-/// transport sees the request.)
+/// connecting (TCP and TLS) gets the connect time-out. Response bodies are read to the end, so
+/// connections go back to the pool, up to 4 MiB: a longer one fails the attempt. Redirects are
+/// returned, never followed. (The client's engine refuses a credential over plain `http://` to
+/// a remote host before any transport sees the request.)
+///
+/// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case) are read when the
+/// transport is built, as curl reads them: https targets go through an HTTP CONNECT tunnel,
+/// plain http requests are forwarded, and `user:password@` in the proxy URL is sent as
+/// `Proxy-Authorization` (never logged). Loopback targets never use a proxy, and no credential
+/// is forwarded through one over plain http. Only `http://` proxies are supported: a request
+/// that would need another kind fails, naming it.
 ///
 /// Clones share the connection pool.
 ///
@@ -54,6 +67,7 @@ type Connector = ConnectWithin<HttpsConnector<HttpConnector>>;
 #[derive(Clone)]
 pub struct HyperTransport {
     client: Client<Connector, Full<Bytes>>,
+    proxies: Arc<ProxyRoutes>,
     connect_timeout: Duration,
     request_timeout: Duration,
 }
@@ -90,7 +104,22 @@ impl HyperTransport {
             .await
             .map_err(|e| request_error(&e))?;
         let (parts, body) = response.into_parts();
-        let body = body.collect().await.map_err(|e| body_error(&e))?.to_bytes();
+        let body = Limited::new(body, MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| match e.downcast::<hyper::Error>() {
+                Ok(e) => body_error(&e),
+                Err(e) if e.is::<LengthLimitError>() => TransportError::new(
+                    TransportErrorKind::Other,
+                    format!(
+                        "the response body is larger than the limit of {} MiB; the rest was \
+                         not read",
+                        MAX_RESPONSE_BYTES / (1024 * 1024)
+                    ),
+                ),
+                Err(e) => TransportError::new(TransportErrorKind::Other, e.to_string()),
+            })?
+            .to_bytes();
         Ok(Response::from_parts(parts, body))
     }
 }
@@ -119,11 +148,12 @@ impl AsyncTransport for HyperTransport {
 impl HyperTransport {
     async fn within(
         &self,
-        request: Request<Bytes>,
+        mut request: Request<Bytes>,
         limit: Duration,
         what: &str,
     ) -> Result<Response<Bytes>, TransportError> {
         check_uri(request.uri())?;
+        self.proxies.prepare(&mut request)?;
         match tokio::time::timeout(limit, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::new(
@@ -180,11 +210,12 @@ impl HyperTransportBuilder {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
+        let proxies = Arc::new(ProxyRoutes::from_env());
         let https = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_all_versions()
-            .wrap_connector(http);
+            .wrap_connector(ProxyConnector::new(http, proxies.clone()));
         let connector = ConnectWithin {
             inner: https,
             timeout: self.options.connect_timeout,
@@ -196,6 +227,7 @@ impl HyperTransportBuilder {
             .build(connector);
         Ok(HyperTransport {
             client,
+            proxies,
             connect_timeout: self.options.connect_timeout,
             request_timeout: self.options.request_timeout,
         })

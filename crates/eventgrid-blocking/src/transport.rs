@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::frontend::AddressCache;
+use eventgrid_core::frontend::{AddressCache, is_loopback_host};
 use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
@@ -27,7 +27,9 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 /// once and reused for 30 s (sooner again if connecting to them fails), the connect and
 /// per-attempt time-outs of [`ClientOptions`], no redirects, every status returned as a
 /// response, and rustls (ring) trusting the webpki roots, the platform's roots and an optional
-/// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured.
+/// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured, except
+/// that loopback targets never use a proxy: plain http may carry a credential only to them,
+/// and that traffic must not leave the machine.
 ///
 /// (The client's engine refuses a credential over plain `http://` to a remote host before any
 /// transport sees the request.) Cloning is cheap and shares the connection pool.
@@ -41,6 +43,8 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 #[derive(Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
+    /// An agent without the proxy, for loopback targets; `None` when there is no proxy.
+    loopback: Option<ureq::Agent>,
     request_timeout: Duration,
 }
 
@@ -84,6 +88,16 @@ impl UreqTransportBuilder {
     pub fn build(self) -> Result<UreqTransport> {
         let extra_ca = eventgrid_tls::parse_all(&self.extra_ca_pem)?;
         let tls = Arc::new(eventgrid_tls::client_config(&extra_ca, &[b"http/1.1"])?);
+        let proxy = connect_proxy_from_env();
+        let loopback = proxy.is_some().then(|| self.agent(tls.clone(), None));
+        Ok(UreqTransport {
+            agent: self.agent(tls, proxy),
+            loopback,
+            request_timeout: self.options.request_timeout,
+        })
+    }
+
+    fn agent(&self, tls: Arc<rustls::ClientConfig>, proxy: Option<ureq::Proxy>) -> ureq::Agent {
         let idle_per_host = self
             .options
             .max_concurrent_requests
@@ -99,17 +113,14 @@ impl UreqTransportBuilder {
             // Event Grid topics plus Entra ID: a few hosts per client.
             .max_idle_connections(idle_per_host * 4)
             .max_idle_connections_per_host(idle_per_host)
-            .proxy(connect_proxy_from_env())
+            .proxy(proxy)
             .build();
         let addresses = Arc::new(AddressCache::default());
         let connector =
             ().chain(ConnectProxyConnector::default())
                 .chain(ForgetFailedAddresses::new(addresses.clone()))
                 .chain(RustlsConnector::new(tls));
-        Ok(UreqTransport {
-            agent: ureq::Agent::with_parts(config, connector, CachingResolver::new(addresses)),
-            request_timeout: self.options.request_timeout,
-        })
+        ureq::Agent::with_parts(config, connector, CachingResolver::new(addresses))
     }
 }
 
@@ -152,7 +163,7 @@ impl Transport for UreqTransport {
         // agent's.
         let (parts, body) = request.into_parts();
         let request = self
-            .agent
+            .agent_for(&parts.uri)
             .configure_request(Request::from_parts(parts, body.as_ref()))
             .timeout_global(Some(left))
             .build();
@@ -161,8 +172,19 @@ impl Transport for UreqTransport {
 }
 
 impl UreqTransport {
+    /// The agent for requests to `uri`: loopback targets bypass the proxy.
+    fn agent_for(&self, uri: &http::Uri) -> &ureq::Agent {
+        match &self.loopback {
+            Some(direct) if uri.host().is_some_and(is_loopback_host) => direct,
+            _ => &self.agent,
+        }
+    }
+
     fn exchange(&self, request: Request<&[u8]>) -> Result<Response<Bytes>, TransportError> {
-        let response = self.agent.run(request).map_err(transport_error)?;
+        let response = self
+            .agent_for(request.uri())
+            .run(request)
+            .map_err(transport_error)?;
         let (parts, mut body) = response.into_parts();
         let bytes = body
             .with_config()

@@ -1,5 +1,9 @@
-//! `HTTPS_PROXY` and `NO_PROXY` from the environment. The environment of this process cannot be
-//! changed safely, so the publishing half runs as a child process with its own environment.
+//! Proxies from the environment: `HTTPS_PROXY` and `NO_PROXY`, and loopback kept off every
+//! proxy. The environment of this process cannot be changed safely, so the publishing half runs
+//! as a child process with its own environment.
+//!
+//! The test proxy stands for a real one: it resolves `eventgrid.test` (a name that is not
+//! loopback, so the client must use the proxy) to 127.0.0.1, where the emulator listens.
 
 mod support;
 
@@ -8,11 +12,12 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use eventgrid_blocking::{EventGridClient, EventGridConfig, EventGridTopicConfig};
+use eventgrid_blocking::{EventGridClient, EventGridConfig, EventGridTopicConfig, KeyCredential};
 use eventgrid_emulator::{EmulatorConfig, TopicSpec};
-use support::start;
+use support::{KEY, start};
 
 const ENDPOINT_VAR: &str = "EVENTGRID_BLOCKING_TEST_ENDPOINT";
+const KEY_VAR: &str = "EVENTGRID_BLOCKING_TEST_KEY";
 const PROXY_VARS: &[&str] = &[
     "ALL_PROXY",
     "all_proxy",
@@ -24,48 +29,71 @@ const PROXY_VARS: &[&str] = &[
     "no_proxy",
 ];
 
-/// A minimal HTTP CONNECT proxy on loopback that records the targets it tunnels to.
+/// The tunnels a proxy opened: each target with the `Proxy-Authorization` it came with.
+type Tunnels = Mutex<Vec<(String, Option<String>)>>;
+
+/// A minimal HTTP CONNECT proxy on loopback that records the targets it tunnels to and the
+/// `Proxy-Authorization` it was given.
 struct ConnectProxy {
     url: String,
-    targets: Arc<Mutex<Vec<String>>>,
+    seen: Arc<Tunnels>,
 }
 
 impl ConnectProxy {
     fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let targets = Arc::new(Mutex::new(Vec::new()));
-        let recorded = targets.clone();
+        let url = format!(
+            "http://proxy-user:pr0xy%3Apass@{}",
+            listener.local_addr().unwrap()
+        );
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let recorded = seen.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let recorded = recorded.clone();
                 std::thread::spawn(move || tunnel(client, &recorded));
             }
         });
-        Self { url, targets }
+        Self { url, seen }
     }
 
     fn targets(&self) -> Vec<String> {
-        self.targets.lock().unwrap().clone()
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(target, _)| target.clone())
+            .collect()
     }
 }
 
-fn tunnel(mut client: TcpStream, recorded: &Mutex<Vec<String>>) {
+fn tunnel(client: TcpStream, recorded: &Tunnels) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     let mut parts = line.split_whitespace();
     assert_eq!(parts.next(), Some("CONNECT"), "{line}");
     let target = parts.next().unwrap().to_owned();
+    let mut authorization = None;
     loop {
         let mut header = String::new();
         reader.read_line(&mut header).unwrap();
         if header == "\r\n" || header.is_empty() {
             break;
         }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("proxy-authorization")
+        {
+            authorization = Some(value.trim().to_owned());
+        }
     }
-    recorded.lock().unwrap().push(target.clone());
-    let upstream = TcpStream::connect(&target).unwrap();
+    recorded
+        .lock()
+        .unwrap()
+        .push((target.clone(), authorization));
+    let port = target.rsplit_once(':').unwrap().1;
+    let upstream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let mut client = client;
     client
         .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
         .unwrap();
@@ -75,8 +103,9 @@ fn tunnel(mut client: TcpStream, recorded: &Mutex<Vec<String>>) {
     let _ = std::io::copy(&mut up_read, &mut down_write);
 }
 
-/// Runs `publishes_one_event_child` in a child process with `vars` as its proxy settings.
-fn publish_in_child(endpoint: &str, vars: &[(&str, &str)]) {
+/// Runs `publishes_one_event_child` in a child process that publishes to `endpoint` with
+/// `key` (if any), and `vars` as its proxy settings.
+fn publish_in_child(endpoint: &str, key: Option<&str>, vars: &[(&str, &str)]) {
     let mut child = Command::new(std::env::current_exe().unwrap());
     child.args([
         "--exact",
@@ -87,7 +116,10 @@ fn publish_in_child(endpoint: &str, vars: &[(&str, &str)]) {
     for var in PROXY_VARS {
         child.env_remove(var);
     }
-    child.env(ENDPOINT_VAR, endpoint).envs(vars.iter().copied());
+    child
+        .env(ENDPOINT_VAR, endpoint)
+        .env(KEY_VAR, key.unwrap_or_default())
+        .envs(vars.iter().copied());
     let output = child.output().unwrap();
     assert!(
         output.status.success(),
@@ -98,20 +130,31 @@ fn publish_in_child(endpoint: &str, vars: &[(&str, &str)]) {
 }
 
 #[test]
-fn https_proxy_is_used_unless_no_proxy_names_the_host() {
+fn other_hosts_go_through_the_proxy_unless_no_proxy_names_them() {
     let emulator = start(EmulatorConfig::new().topic(TopicSpec::open("orders")));
-    let endpoint = emulator.topic_endpoint("orders");
+    let port = emulator.local_addr().port();
     let proxy = ConnectProxy::start();
 
-    publish_in_child(&endpoint, &[("HTTPS_PROXY", &proxy.url)]);
-    assert_eq!(proxy.targets(), [emulator.local_addr().to_string()]);
+    let remote = format!("http://eventgrid.test:{port}/orders/api/events");
+    publish_in_child(&remote, None, &[("HTTPS_PROXY", &proxy.url)]);
+    assert_eq!(
+        *proxy.seen.lock().unwrap(),
+        [(
+            format!("eventgrid.test:{port}"),
+            // base64("proxy-user:pr0xy:pass")
+            Some("Basic cHJveHktdXNlcjpwcjB4eTpwYXNz".to_owned())
+        )]
+    );
     assert_eq!(emulator.counters("orders").accepted_events, 1);
 
+    // 0.0.0.0 is not loopback, yet on Linux connecting to it reaches this machine's servers.
+    let unspecified = format!("http://0.0.0.0:{port}/orders/api/events");
     publish_in_child(
-        &endpoint,
+        &unspecified,
+        None,
         &[
             ("HTTPS_PROXY", &proxy.url),
-            ("NO_PROXY", "localhost,127.0.0.1"),
+            ("NO_PROXY", "example.com,0.0.0.0"),
         ],
     );
     assert_eq!(proxy.targets().len(), 1, "NO_PROXY bypasses the proxy");
@@ -119,11 +162,39 @@ fn https_proxy_is_used_unless_no_proxy_names_the_host() {
 }
 
 #[test]
-#[ignore = "run in a child process by https_proxy_is_used_unless_no_proxy_names_the_host"]
+fn loopback_never_goes_through_the_proxy() {
+    let emulator = start(EmulatorConfig::new().topic(TopicSpec::keyed("orders", KEY)));
+    let port = emulator.local_addr().port();
+    let proxy = ConnectProxy::start();
+    for host in ["127.0.0.1", "localhost"] {
+        publish_in_child(
+            &format!("http://{host}:{port}/orders/api/events"),
+            Some(KEY),
+            &[
+                ("HTTPS_PROXY", &proxy.url),
+                ("ALL_PROXY", &proxy.url),
+                ("HTTP_PROXY", &proxy.url),
+            ],
+        );
+    }
+    assert_eq!(
+        proxy.targets(),
+        Vec::<String>::new(),
+        "the key never reached the proxy"
+    );
+    assert_eq!(emulator.counters("orders").accepted_events, 2);
+}
+
+#[test]
+#[ignore = "run in a child process by the proxy tests"]
 fn publishes_one_event_child() {
     let endpoint = std::env::var(ENDPOINT_VAR).expect("started by the parent test");
-    let config =
-        EventGridConfig::new([EventGridTopicConfig::new("orders", endpoint).unwrap()]).unwrap();
+    let mut topic = EventGridTopicConfig::new("orders", endpoint).unwrap();
+    let key = std::env::var(KEY_VAR).unwrap_or_default();
+    if !key.is_empty() {
+        topic = topic.with_credential(KeyCredential::access_key(key));
+    }
+    let config = EventGridConfig::new([topic]).unwrap();
     let client = EventGridClient::builder(config).build().unwrap();
     client
         .emit_event("orders", "t", "s", serde_json::json!(1))

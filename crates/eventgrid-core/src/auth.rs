@@ -150,11 +150,16 @@ impl KeyAuthorizer {
             KeyCredential::SasFromKey { key, validity } => {
                 let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some((header, expires)) = cached.as_ref()
-                    && now + renewal_margin(*validity) < *expires
+                    && later(now, renewal_margin(*validity)).is_some_and(|t| t < *expires)
                 {
                     return Ok(header.clone());
                 }
-                let expires = now + *validity;
+                let expires = later(now, *validity).ok_or_else(|| {
+                    Error::Credential(CredentialError::new(format!(
+                        "a SAS token valid for {validity:?} from {now} would expire after \
+                         year 9999; use a shorter validity"
+                    )))
+                })?;
                 let token = generate_sas(&self.endpoint, key.expose(), expires)?;
                 let header = AuthHeader::sas_token(&token)?;
                 *cached = Some((header.clone(), expires));
@@ -162,6 +167,11 @@ impl KeyAuthorizer {
             }
         }
     }
+}
+
+/// `at + by`, or `None` past the last representable instant.
+fn later(at: OffsetDateTime, by: Duration) -> Option<OffsetDateTime> {
+    at.checked_add(time::Duration::try_from(by).ok()?)
 }
 
 /// Renew generated tokens 5 minutes before expiry, or half-way for short-lived ones.
@@ -224,6 +234,34 @@ mod tests {
             first.contains("&e=2030-01-01%2001%3A00%3A00%2B00%3A00&"),
             "{first}"
         );
+    }
+
+    #[test]
+    fn sas_validity_past_year_9999_is_a_credential_error_not_a_panic() {
+        let endpoint = Endpoint::parse("https://t.westus2-1.eventgrid.azure.net").unwrap();
+        let now = datetime!(2030-01-01 00:00:00 UTC);
+        for validity in [
+            Duration::MAX,
+            Duration::from_secs(400 * 365 * 24 * 3600 * 25),
+        ] {
+            let auth = KeyAuthorizer::new(
+                KeyCredential::sas_from_key("a2V5", validity),
+                endpoint.clone(),
+            );
+            let err = auth.header(now).unwrap_err();
+            assert!(
+                matches!(&err, Error::Credential(_))
+                    && err.to_string().contains("shorter validity"),
+                "{err}"
+            );
+        }
+        let auth = KeyAuthorizer::new(
+            KeyCredential::sas_from_key("a2V5", Duration::from_secs(3600)),
+            endpoint,
+        );
+        let last_day = datetime!(9999-12-31 23:30:00 UTC);
+        assert!(auth.header(last_day).is_err());
+        assert!(auth.header(now).is_ok());
     }
 
     #[test]

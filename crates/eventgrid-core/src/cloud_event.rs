@@ -8,13 +8,13 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
 use crate::config::Schema;
 use crate::error::{Error, Result};
-use crate::event::{Event, non_empty};
+use crate::event::{Event, in_utc_if_possible, non_empty, representable_in_utc};
 
 /// Attribute names the CloudEvents spec reserves; extensions may not use them.
 pub const RESERVED_ATTRIBUTES: &[&str] = &[
@@ -123,9 +123,10 @@ impl CloudEvent {
         self
     }
 
-    /// Sets the time (sent in UTC).
+    /// Sets the time (sent in UTC). A time with no UTC equivalent (after year 9999 once its
+    /// offset is removed) is kept as given and refused when the event is published.
     pub fn with_time(mut self, at: OffsetDateTime) -> Self {
-        self.time = Some(at.to_offset(UtcOffset::UTC));
+        self.time = Some(in_utc_if_possible(at));
         self
     }
 
@@ -209,6 +210,9 @@ impl Event for CloudEvent {
         non_empty("id", &self.id)?;
         non_empty("source", &self.source)?;
         non_empty("type", &self.event_type)?;
+        if let Some(time) = self.time {
+            representable_in_utc("time", time)?;
+        }
         for (name, value) in &self.extensions {
             check_extension_name(name)?;
             if !(value.is_string() || value.is_i64() || value.is_u64() || value.is_boolean()) {
@@ -354,6 +358,21 @@ mod tests {
         assert!(nested.check().is_err());
         let good = CloudEvent::without_data("/s", "t").with_extension("traceparent1", 5);
         assert!(good.check().is_ok());
+    }
+
+    #[test]
+    fn time_without_a_utc_equivalent_is_refused_not_a_panic() {
+        let at = time::macros::datetime!(9999-12-31 20:00:00 -08:00);
+        let event = CloudEvent::without_data("/s", "t").with_time(at);
+        let reason = event.check().unwrap_err();
+        assert!(reason.starts_with("`time` 9999-12-31"), "{reason}");
+        let fine = CloudEvent::without_data("/s", "t")
+            .with_time(time::macros::datetime!(2030-01-01 01:00:00 +01:00));
+        assert_eq!(
+            fine.time(),
+            Some(time::macros::datetime!(2030-01-01 00:00:00 UTC))
+        );
+        assert!(fine.check().is_ok());
     }
 
     #[test]

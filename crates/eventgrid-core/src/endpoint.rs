@@ -120,7 +120,7 @@ impl Endpoint {
     /// Whether the host is this machine (`localhost`, `127.0.0.0/8`, `::1`): the only hosts a
     /// credential may be sent to over plain http.
     pub fn is_loopback(&self) -> bool {
-        crate::request::is_loopback(&self.host)
+        crate::request::is_loopback_host(&self.host)
     }
 
     /// Whether a credential may be sent to this endpoint: over https, or to loopback (the

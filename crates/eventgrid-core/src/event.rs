@@ -101,9 +101,11 @@ impl EventGridEvent {
         self
     }
 
-    /// Sets the event time; it is sent in UTC.
+    /// Sets the event time; it is sent in UTC. A time that has no UTC equivalent (after
+    /// year 9999 once its offset is removed) is kept as given and refused when the event is
+    /// published.
     pub fn with_event_time(mut self, at: OffsetDateTime) -> Self {
-        self.event_time = at.to_offset(UtcOffset::UTC);
+        self.event_time = in_utc_if_possible(at);
         self
     }
 
@@ -134,7 +136,8 @@ impl EventGridEvent {
         &self.event_type
     }
 
-    /// The event time, in UTC.
+    /// The event time, in UTC (unless it has no UTC equivalent; see
+    /// [`with_event_time`](Self::with_event_time)).
     pub fn event_time(&self) -> OffsetDateTime {
         self.event_time
     }
@@ -162,11 +165,28 @@ impl Event for EventGridEvent {
         non_empty("id", &self.id)?;
         non_empty("eventType", &self.event_type)?;
         non_empty("subject", &self.subject)?;
-        non_empty("dataVersion", &self.data_version)
+        non_empty("dataVersion", &self.data_version)?;
+        representable_in_utc("eventTime", self.event_time)
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         serde_json::to_writer(out, self)
+    }
+}
+
+/// `at` in UTC, or `at` unchanged when converting would leave the supported years
+/// (±9999): a builder method cannot fail, so the event's `check` reports it instead.
+pub(crate) fn in_utc_if_possible(at: OffsetDateTime) -> OffsetDateTime {
+    at.checked_to_offset(UtcOffset::UTC).unwrap_or(at)
+}
+
+/// Refuses a time that cannot be expressed in UTC, such as `9999-12-31T23:00:00-05:00`.
+pub(crate) fn representable_in_utc(field: &str, at: OffsetDateTime) -> Result<(), String> {
+    match at.checked_to_offset(UtcOffset::UTC) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "`{field}` {at} has no UTC equivalent (years are limited to -9999..=9999)"
+        )),
     }
 }
 
@@ -202,6 +222,24 @@ mod tests {
         assert_eq!(json["eventTime"], "2023-01-01T12:00:00.123456Z");
         assert!(json.get("data").is_none());
         assert!(json.get("topic").is_none());
+    }
+
+    #[test]
+    fn event_time_without_a_utc_equivalent_is_refused_not_a_panic() {
+        let at = time::macros::datetime!(9999-12-31 23:00:00 -05:00);
+        let event = EventGridEvent::without_data("t", "s").with_event_time(at);
+        let reason = event.check().unwrap_err();
+        assert!(reason.starts_with("`eventTime` 9999-12-31"), "{reason}");
+        assert!(reason.contains("no UTC equivalent"), "{reason}");
+        let error = crate::frontend::encode_all([&event], crate::Limits::default()).unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidEvent { index: 0, .. }),
+            "{error}"
+        );
+        let last_utc = time::macros::datetime!(9999-12-31 23:00:00 +01:00);
+        let event = EventGridEvent::without_data("t", "s").with_event_time(last_utc);
+        assert_eq!(event.event_time().offset(), UtcOffset::UTC);
+        assert!(event.check().is_ok());
     }
 
     #[test]

@@ -146,7 +146,8 @@ pub mod frontend {
     pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
     pub use crate::metrics::{MetricsRegistry, TopicCounters};
     pub use crate::request::{
-        RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, user_agent,
+        RequestTemplate, USER_AGENT_BASE, ensure_credentials_protected, is_loopback_host,
+        user_agent,
     };
     pub use crate::response::{parse_service_error, retry_after};
     pub use crate::retry::{Decision, Jitter, RetryState, is_retryable_status};

@@ -81,8 +81,10 @@ pub fn ensure_credentials_protected<B>(request: &Request<B>) -> Result<()> {
     }
 }
 
-/// Whether `host` is this machine: `localhost`, `127.0.0.0/8` or `::1` (bracketed or not).
-pub(crate) fn is_loopback(host: &str) -> bool {
+/// Whether `host` (as in a URL: a name, an IPv4 address or a bracketed IPv6 address) is this
+/// machine: `localhost`, `127.0.0.0/8` or `::1`. Plain http may carry a credential only there,
+/// and the built-in transports never send such traffic through a proxy.
+pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
         || bare
@@ -93,7 +95,7 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 /// The rule itself: a credential may go to `uri` over https, or over http to loopback only.
 pub(crate) fn refuse_plain_http(uri: &Uri) -> Result<()> {
     let host = uri.host().unwrap_or_default();
-    if uri.scheme_str() == Some("https") || is_loopback(host) {
+    if uri.scheme_str() == Some("https") || is_loopback_host(host) {
         Ok(())
     } else {
         Err(Error::InsecureTransport {

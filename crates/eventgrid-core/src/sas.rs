@@ -23,7 +23,8 @@ const SAS_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'\'');
 
 /// Generates a SAS token for `endpoint`, signed with the topic's access `key` (base64, as the
-/// portal shows it), valid until `expires_at`.
+/// portal shows it), valid until `expires_at`. An expiry with no UTC equivalent (after year
+/// 9999 once its offset is removed) is refused with [`Error::InvalidOption`].
 ///
 /// The token is the one the official Python SDK's `generate_sas` makes:
 /// `r=<resource>&e=<expiry>&s=<signature>`, the signature an HMAC-SHA256 keyed with the
@@ -43,7 +44,7 @@ pub fn generate_sas(endpoint: &Endpoint, key: &str, expires_at: OffsetDateTime) 
         Error::Credential(CredentialError::new("the access key is not valid base64"))
     })?;
     let resource = format!("{}?apiVersion={API_VERSION}", endpoint.resource());
-    let expiry = python_datetime_str(expires_at);
+    let expiry = python_datetime_str(expires_at)?;
     let signed = format!(
         "r={}&e={}",
         utf8_percent_encode(&resource, SAS_ENCODE),
@@ -58,9 +59,13 @@ pub fn generate_sas(endpoint: &Endpoint, key: &str, expires_at: OffsetDateTime) 
 }
 
 /// `str(datetime)` of an aware UTC datetime, whole seconds: `2030-01-01 00:00:00+00:00`.
-fn python_datetime_str(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
+fn python_datetime_str(at: OffsetDateTime) -> Result<String> {
+    let at = at.checked_to_offset(time::UtcOffset::UTC).ok_or_else(|| {
+        Error::InvalidOption(format!(
+            "SAS expiry {at} has no UTC equivalent (years are limited to -9999..=9999)"
+        ))
+    })?;
+    Ok(format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}+00:00",
         at.year(),
         u8::from(at.month()),
@@ -68,7 +73,7 @@ fn python_datetime_str(at: OffsetDateTime) -> String {
         at.hour(),
         at.minute(),
         at.second()
-    )
+    ))
 }
 
 #[cfg(test)]
@@ -102,6 +107,17 @@ mod tests {
         assert_eq!(
             generate_sas(&a, "a2V5", at).unwrap(),
             generate_sas(&b, "a2V5", at).unwrap()
+        );
+    }
+
+    #[test]
+    fn expiry_without_a_utc_equivalent_is_refused_not_a_panic() {
+        let endpoint = Endpoint::parse("https://h").unwrap();
+        let at = time::macros::datetime!(9999-12-31 23:30:00 -01:00);
+        let err = generate_sas(&endpoint, "a2V5", at).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidOption(m) if m.contains("no UTC equivalent")),
+            "{err}"
         );
     }
 

@@ -67,6 +67,11 @@ impl Nginx {
         Ok(nginx)
     }
 
+    /// The master process's id (the workers are its children).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://127.0.0.1:PORT` followed by `path`.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)

@@ -12,22 +12,31 @@ use crate::bench::{
     Body, KEY, Options, PYTHON_SEND_EVENTS, PYTHON_SINGLE_EVENTS, Peer, Scenario, TOPIC,
     WRK_DURATION,
 };
-use crate::bench::{emulator, nginx, python, wrk};
+use crate::bench::{nginx, python, wrk};
+use crate::emulator_process::EmulatorProcess;
 use crate::util::root;
 
 /// A sink while it runs.
 pub(crate) enum Sink {
-    Emulator(emulator::EmulatorSink),
+    /// One keyed topic, `--retain 0`: it validates and counts every event and keeps none, so
+    /// memory stays flat however long the run.
+    Emulator(EmulatorProcess),
     Nginx(nginx::Nginx),
 }
 
 impl Sink {
     pub(crate) fn start(name: &str, binaries: &Binaries) -> Result<Self> {
         Ok(match name {
-            "emulator" => Sink::Emulator(emulator::EmulatorSink::start(
+            "emulator" => Sink::Emulator(EmulatorProcess::start(
                 &binaries.emulator,
-                TOPIC,
-                KEY,
+                [
+                    "--port".to_owned(),
+                    "0".to_owned(),
+                    "--retain".to_owned(),
+                    "0".to_owned(),
+                    "--topic".to_owned(),
+                    format!("{TOPIC}={KEY}"),
+                ],
             )?),
             _ => Sink::Nginx(nginx::Nginx::start(
                 &root().join("target/bench/nginx"),
@@ -52,7 +61,10 @@ impl Sink {
 
     fn counters(&self) -> Option<String> {
         match self {
-            Sink::Emulator(emulator) => Some(emulator.counters_url(TOPIC)),
+            Sink::Emulator(emulator) => Some(format!(
+                "{}/_emulator/topics/{TOPIC}/counters",
+                emulator.base_url()
+            )),
             Sink::Nginx(_) => None,
         }
     }

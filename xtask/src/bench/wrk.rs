@@ -36,8 +36,26 @@ pub(crate) fn post(
     connections: usize,
     duration: Duration,
 ) -> Result<WrkRun> {
+    post_on_threads(
+        url,
+        body,
+        key,
+        connections.clamp(1, 2),
+        connections,
+        duration,
+    )
+}
+
+/// [`post`] with wrk's `threads` chosen by the caller.
+pub(crate) fn post_on_threads(
+    url: &str,
+    body: &Path,
+    key: &str,
+    threads: usize,
+    connections: usize,
+    duration: Duration,
+) -> Result<WrkRun> {
     let binary = tools::find("wrk").context("wrk is not installed")?;
-    let threads = connections.clamp(1, 2);
     let output = Command::new(binary)
         .arg("-t")
         .arg(threads.to_string())

@@ -2,9 +2,11 @@
 //! the 2-core CI links it once).
 
 mod batching;
+mod body_limit;
 mod buffered;
 mod client;
 mod credentials;
+mod proxy;
 mod retries;
 mod schemas;
 mod soak;
