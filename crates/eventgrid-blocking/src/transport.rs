@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::frontend::{AddressCache, is_loopback_host};
+use eventgrid_core::frontend::{AddressCache, describe_error_chain, is_loopback_host};
 use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
@@ -216,5 +216,5 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
         | ureq::Error::InvalidProxyUrl => Kind::InvalidRequest,
         _ => Kind::Other,
     };
-    TransportError::new(kind, error.to_string()).with_source(error)
+    TransportError::new(kind, describe_error_chain(&error)).with_source(error)
 }

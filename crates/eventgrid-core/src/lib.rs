@@ -154,7 +154,7 @@ pub mod frontend {
     pub use crate::token_cache::{
         TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
     };
-    pub use crate::transport::io_error_kind;
+    pub use crate::transport::{describe_error_chain, error_chain, io_error_kind};
 }
 
 // Compile-time promises: errors, options, the core and its operations cross threads.
