@@ -38,6 +38,22 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "the blocking client runs without an async runtime, on rustls with ring",
     ),
     (
+        "eventgrid-tls",
+        &[
+            "tokio",
+            "hyper",
+            "hyper-util",
+            "ureq",
+            "reqwest",
+            "openssl",
+            "openssl-sys",
+            "native-tls",
+            "aws-lc-rs",
+            "aws-lc-sys",
+        ],
+        "the TLS trust both front ends share: rustls with ring, no HTTP stack or runtime",
+    ),
+    (
         "eventgrid-async",
         &[
             "reqwest",
@@ -51,6 +67,13 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "one HTTP stack (hyper) and one TLS provider (rustls with ring)",
     ),
 ];
+
+/// (package, crates that must be in its normal dependency tree, why)
+const REQUIRED: &[(&str, &[&str], &str)] = &[(
+    "eventgrid-tls",
+    &["rustls", "ring"],
+    "both front ends' TLS is rustls with the ring provider",
+)];
 
 /// Crates no package of the workspace may pull in.
 const EVERYWHERE: &[&str] = &["reqwest", "openssl-sys", "aws-lc-sys", "native-tls"];
@@ -88,6 +111,14 @@ pub fn run(_args: &[String]) -> Result<()> {
             }
         }
     }
+    for (package, required, why) in REQUIRED {
+        let names = tree(package, &[])?;
+        for name in *required {
+            if !names.contains(*name) {
+                broken.push(format!("{package} does not depend on {name}, but {why}"));
+            }
+        }
+    }
     let all = tree("", &["--workspace", "--all-features"])?;
     for name in EVERYWHERE {
         if all.contains(*name) {
@@ -97,6 +128,9 @@ pub fn run(_args: &[String]) -> Result<()> {
     if !broken.is_empty() {
         bail!("dependency rules broken:\n  {}", broken.join("\n  "));
     }
-    eprintln!("dependency rules hold ({} packages checked)", RULES.len());
+    eprintln!(
+        "dependency rules hold ({} rules checked)",
+        RULES.len() + REQUIRED.len()
+    );
     Ok(())
 }

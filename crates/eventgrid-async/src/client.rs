@@ -142,7 +142,7 @@ impl EventGridClient {
         topic: &Arc<Topic>,
         batches: impl Iterator<Item = Result<EncodedBatch>>,
     ) -> Result<SendSummary> {
-        let mut tracker = SendTracker::new(topic.name());
+        let tracker = SendTracker::new(topic.name());
         let mut handed_over_up_to = 0;
         let mut failed = None;
         let in_flight = self.inner.core.options().max_concurrent_requests;

@@ -6,6 +6,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
+use eventgrid_core::frontend::{describe_error_chain as describe, error_chain as chain};
 use eventgrid_core::{TransportError, TransportErrorKind};
 
 /// The connect time-out (TCP and TLS together) passed.
@@ -76,42 +77,6 @@ fn kind_of(error: &(dyn StdError + 'static), connecting: bool) -> TransportError
     }
 }
 
-/// The error and its causes, outermost first, e.g. `client error (Connect): tcp connect error:
-/// Connection refused (os error 111)`. None of these errors carries request headers, so no
-/// credential can appear.
-fn describe(error: &(dyn StdError + 'static)) -> String {
-    let mut text = String::new();
-    for cause in chain(error) {
-        let part = cause.to_string();
-        if !text.ends_with(&part) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&part);
-        }
-    }
-    text
-}
-
-/// The error and its causes. An `io::Error` wrapping another error reports that error's
-/// *source* as its own, skipping the wrapped error itself (where rustls errors hide), so the
-/// walk steps into wrapped errors explicitly.
-fn chain<'a>(
-    error: &'a (dyn StdError + 'static),
-) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    fn next<'a>(error: &&'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
-        let error: &'a (dyn StdError + 'static) = *error;
-        match error
-            .downcast_ref::<io::Error>()
-            .and_then(io::Error::get_ref)
-        {
-            Some(wrapped) => Some(wrapped),
-            None => error.source(),
-        }
-    }
-    std::iter::successors(Some(error), next)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,17 +114,5 @@ mod tests {
         assert_eq!(kind_of(&reset, false), TransportErrorKind::ConnectionClosed);
         let other = Wrapper(Box::new(io::Error::other("odd")));
         assert_eq!(kind_of(&other, false), TransportErrorKind::Other);
-    }
-
-    #[test]
-    fn description_follows_the_chain_without_repeats() {
-        let refused = Wrapper(Box::new(io::Error::new(
-            io::ErrorKind::ConnectionRefused,
-            "Connection refused",
-        )));
-        assert_eq!(
-            describe(&refused),
-            "client error (Connect): Connection refused"
-        );
     }
 }

@@ -27,17 +27,17 @@ impl Inner {
         topic: &Arc<Topic>,
         batches: impl Iterator<Item = Result<EncodedBatch>>,
     ) -> Result<SendSummary> {
-        let tracker = Mutex::new(SendTracker::new(topic.name()));
+        let tracker = SendTracker::new(topic.name());
         let mut batches = batches.peekable();
         let first = batches.next();
         if batches.peek().is_none() {
             // One batch (an `emit_event`, a small `send`): no thread, no channel.
             match first {
                 Some(Ok(batch)) => self.settle(topic, &tracker, batch),
-                Some(Err(error)) => lock(&tracker).stream_failed(0, error),
+                Some(Err(error)) => tracker.stream_failed(0, error),
                 None => {}
             }
-            return finish(tracker);
+            return tracker.finish();
         }
         let mut handed_over_up_to = 0;
         let (hand_over, take) = sync_channel::<EncodedBatch>(0);
@@ -48,7 +48,7 @@ impl Inner {
                 let batch = match batch {
                     Ok(batch) => batch,
                     Err(error) => {
-                        lock(&tracker).stream_failed(handed_over_up_to, error);
+                        tracker.stream_failed(handed_over_up_to, error);
                         break;
                     }
                 };
@@ -64,7 +64,7 @@ impl Inner {
             // Closing the channel lets the workers finish.
             drop(hand_over);
         });
-        finish(tracker)
+        tracker.finish()
     }
 
     /// A worker: delivers the batches handed over until the channel closes.
@@ -72,7 +72,7 @@ impl Inner {
         &self,
         topic: &Arc<Topic>,
         take: &Mutex<Receiver<EncodedBatch>>,
-        tracker: &Mutex<SendTracker>,
+        tracker: &SendTracker,
     ) {
         loop {
             let next = take.lock().unwrap_or_else(|e| e.into_inner()).recv();
@@ -84,11 +84,11 @@ impl Inner {
     /// Delivers one batch and records its outcome, whatever happens: a panic (in a custom
     /// transport, say) is recorded as the batch's failure, so no event is left unsettled and
     /// the worker goes on taking batches.
-    fn settle(&self, topic: &Arc<Topic>, tracker: &Mutex<SendTracker>, batch: EncodedBatch) {
+    fn settle(&self, topic: &Arc<Topic>, tracker: &SendTracker, batch: EncodedBatch) {
         let events = batch.events.clone();
         let outcome = catch_unwind(AssertUnwindSafe(|| self.deliver(topic, batch)))
             .unwrap_or_else(|_| Err(Error::Internal("the delivering thread panicked".to_owned())));
-        lock(tracker).record(events, outcome);
+        tracker.record(events, outcome);
     }
 
     /// Delivers one batch through its attempts.
@@ -138,15 +138,4 @@ fn fetch_token(
         .spawn(move || answer.send(futures::executor::block_on(future)));
     let answer = spawned.ok().and_then(|_| wait.recv_timeout(limit).ok());
     fetch.finish(answer, OffsetDateTime::now_utc())
-}
-
-fn finish(tracker: Mutex<SendTracker>) -> Result<SendSummary> {
-    tracker
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .finish()
-}
-
-fn lock(tracker: &Mutex<SendTracker>) -> std::sync::MutexGuard<'_, SendTracker> {
-    tracker.lock().unwrap_or_else(|e| e.into_inner())
 }

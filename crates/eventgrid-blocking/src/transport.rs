@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::frontend::{TtlCache, is_loopback_host};
+use eventgrid_core::frontend::{AddressCache, describe_error_chain, is_loopback_host};
 use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
-use crate::resolver::{ADDRESS_TTL, AddressCache, CachingResolver, ForgetFailedAddresses};
+use crate::resolver::{CachingResolver, ForgetFailedAddresses};
 use crate::tls::RustlsConnector;
 
 /// The largest response body read; Event Grid and Entra answers are a few KiB at most.
@@ -115,7 +115,7 @@ impl UreqTransportBuilder {
             .max_idle_connections_per_host(idle_per_host)
             .proxy(proxy)
             .build();
-        let addresses: AddressCache = Arc::new(TtlCache::new(ADDRESS_TTL));
+        let addresses = Arc::new(AddressCache::default());
         let connector =
             ().chain(ConnectProxyConnector::default())
                 .chain(ForgetFailedAddresses::new(addresses.clone()))
@@ -216,5 +216,5 @@ pub(crate) fn transport_error(error: ureq::Error) -> TransportError {
         | ureq::Error::InvalidProxyUrl => Kind::InvalidRequest,
         _ => Kind::Other,
     };
-    TransportError::new(kind, error.to_string()).with_source(error)
+    TransportError::new(kind, describe_error_chain(&error)).with_source(error)
 }

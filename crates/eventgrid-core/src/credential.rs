@@ -10,7 +10,7 @@ use crate::auth::{AccessToken, KeyCredential};
 use crate::secret::Secret;
 
 /// How a client authenticates: a key or SAS credential, a Microsoft Entra ID token
-/// credential (any `azure_identity` credential, or [`default_credential`](crate::identity)),
+/// credential (any `azure_identity` credential, or the `identity` feature's `default_credential`),
 /// or nothing (open emulator topics, or topics that carry their own credential).
 #[derive(Clone)]
 #[non_exhaustive]

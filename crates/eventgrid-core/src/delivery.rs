@@ -2,7 +2,7 @@
 //! send's outcome across its batches.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -103,10 +103,16 @@ impl SendSummary {
     }
 }
 
-/// Collects the outcome of each batch of a send into one result.
+/// Collects the outcome of each batch of a send into one result. Shared by reference among the
+/// threads or tasks that deliver the batches: recording takes `&self`.
 #[derive(Debug)]
 pub struct SendTracker {
     topic: String,
+    outcomes: Mutex<Outcomes>,
+}
+
+#[derive(Debug, Default)]
+struct Outcomes {
     delivered: Vec<Range<usize>>,
     failed: Vec<FailedEvents>,
 }
@@ -116,25 +122,30 @@ impl SendTracker {
     pub fn new(topic: impl Into<String>) -> Self {
         Self {
             topic: topic.into(),
-            delivered: Vec::new(),
-            failed: Vec::new(),
+            outcomes: Mutex::default(),
         }
     }
 
+    /// The outcomes so far. Every change is a single push, so a lock poisoned by a panicking
+    /// deliverer still holds whole outcomes.
+    fn outcomes(&self) -> MutexGuard<'_, Outcomes> {
+        self.outcomes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Records that `events` were delivered.
-    pub fn delivered(&mut self, events: Range<usize>) {
-        self.delivered.push(events);
+    pub fn delivered(&self, events: Range<usize>) {
+        self.outcomes().delivered.push(events);
     }
 
     /// Records that `events` failed with `error`.
-    pub fn failed(&mut self, events: Range<usize>, error: Error) {
-        self.failed.push(FailedEvents { events, error });
+    pub fn failed(&self, events: Range<usize>, error: Error) {
+        self.outcomes().failed.push(FailedEvents { events, error });
     }
 
     /// Records the error a [`BatchStream`](crate::frontend::BatchStream) ended with, when the events
     /// before `from` were handed over in batches: the events from `from` up to the refused
     /// one (which its error names) are not delivered.
-    pub fn stream_failed(&mut self, from: usize, error: Error) {
+    pub fn stream_failed(&self, from: usize, error: Error) {
         let end = match &error {
             Error::InvalidEvent { index, .. } | Error::EventTooLarge { index, .. } => index + 1,
             _ => from,
@@ -143,7 +154,7 @@ impl SendTracker {
     }
 
     /// Records one batch's outcome.
-    pub fn record(&mut self, events: Range<usize>, outcome: Result<()>) {
+    pub fn record(&self, events: Range<usize>, outcome: Result<()>) {
         match outcome {
             Ok(()) => self.delivered(events),
             Err(error) => self.failed(events, error),
@@ -153,22 +164,29 @@ impl SendTracker {
     /// The send's result: its summary when everything was delivered; the batch's own error
     /// when a single batch failed and nothing was delivered; otherwise
     /// [`Error::Delivery`] naming which events were delivered and which were not.
-    pub fn finish(mut self) -> Result<SendSummary> {
-        self.delivered.sort_by_key(|r| r.start);
-        self.failed.sort_by_key(|f| f.events.start);
-        if self.failed.is_empty() {
+    pub fn finish(self) -> Result<SendSummary> {
+        let Outcomes {
+            mut delivered,
+            mut failed,
+        } = self
+            .outcomes
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        delivered.sort_by_key(|r| r.start);
+        failed.sort_by_key(|f| f.events.start);
+        if failed.is_empty() {
             return Ok(SendSummary {
-                events: self.delivered.iter().map(|r| r.len()).sum(),
-                requests: self.delivered.len(),
+                events: delivered.iter().map(|r| r.len()).sum(),
+                requests: delivered.len(),
             });
         }
-        if self.delivered.is_empty() && self.failed.len() == 1 {
-            return Err(self.failed.pop().expect("one failure").error);
+        if delivered.is_empty() && failed.len() == 1 {
+            return Err(failed.pop().expect("one failure").error);
         }
         Err(Error::Delivery(Box::new(DeliveryFailure {
             topic: self.topic,
-            delivered: merge(self.delivered),
-            failed: self.failed,
+            delivered: merge(delivered),
+            failed,
         })))
     }
 }
@@ -202,7 +220,7 @@ mod tests {
 
     #[test]
     fn partial_failure_names_delivered_and_failed_events() {
-        let mut tracker = SendTracker::new("orders");
+        let tracker = SendTracker::new("orders");
         tracker.delivered(0..10);
         tracker.failed(10..20, service(400));
         tracker.delivered(20..30);
@@ -221,14 +239,14 @@ mod tests {
 
     #[test]
     fn single_failure_is_returned_as_is() {
-        let mut tracker = SendTracker::new("t");
+        let tracker = SendTracker::new("t");
         tracker.failed(0..1, service(401));
         assert_eq!(tracker.finish().unwrap_err().status(), Some(401));
     }
 
     #[test]
     fn success_sums_events_and_requests() {
-        let mut tracker = SendTracker::new("t");
+        let tracker = SendTracker::new("t");
         tracker.delivered(5..8);
         tracker.delivered(0..5);
         assert_eq!(

@@ -61,6 +61,7 @@
 
 #![deny(missing_docs)]
 
+mod address_cache;
 mod auth;
 mod batch;
 mod buffered_options;
@@ -145,6 +146,7 @@ pub use transport::{AsyncTransport, Transport};
 /// implements [`Transport`] or [`AsyncTransport`] and classifies socket errors with
 /// [`io_error_kind`](frontend::io_error_kind); the engine does the rest.
 pub mod frontend {
+    pub use crate::address_cache::{ADDRESS_TTL, AddressCache};
     pub use crate::auth::{AuthHeader, KeyAuthorizer};
     pub use crate::batch::{BatchEncoder, BatchStream, EncodedBatch, encode_all};
     pub use crate::builder::{ClientParts, FrontEnd};
@@ -169,8 +171,7 @@ pub mod frontend {
     pub use crate::token_cache::{
         TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
     };
-    pub use crate::transport::io_error_kind;
-    pub use crate::ttl_cache::TtlCache;
+    pub use crate::transport::{describe_error_chain, error_chain, io_error_kind};
 }
 
 // Compile-time promises: errors, options, the core and its operations cross threads.

@@ -117,9 +117,82 @@ pub fn io_error_kind(error: &io::Error) -> TransportErrorKind {
     }
 }
 
+/// An error and its causes, outermost first. An `io::Error` wrapping another error reports
+/// that error's *source* as its own, skipping the wrapped error itself (where TLS errors hide),
+/// so the walk steps into wrapped errors explicitly.
+pub fn error_chain<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    fn next<'a>(
+        error: &&'a (dyn std::error::Error + 'static),
+    ) -> Option<&'a (dyn std::error::Error + 'static)> {
+        let error: &'a (dyn std::error::Error + 'static) = *error;
+        match error
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::get_ref)
+        {
+            Some(wrapped) => Some(wrapped),
+            None => error.source(),
+        }
+    }
+    std::iter::successors(Some(error), next)
+}
+
+/// An error and its causes in one line, outermost first and without repeats, e.g.
+/// `client error (Connect): tcp connect error: Connection refused (os error 111)`. Transport
+/// errors carry no request headers, so no credential can appear.
+pub fn describe_error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    for cause in error_chain(error) {
+        let part = cause.to_string();
+        if !text.ends_with(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    struct Wrapper(Box<dyn std::error::Error + Send + Sync>);
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("client error (Connect)")
+        }
+    }
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn descriptions_follow_the_chain_into_wrapped_errors_without_repeats() {
+        let refused = Wrapper(Box::new(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "Connection refused",
+        )));
+        assert_eq!(
+            describe_error_chain(&refused),
+            "client error (Connect): Connection refused"
+        );
+        let wrapped = Wrapper(Box::new(io::Error::other(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "bad certificate",
+        ))));
+        // Steps into the io::Error's own wrapped error, not only its source.
+        assert!(error_chain(&wrapped).count() > 2);
+        assert_eq!(
+            describe_error_chain(&wrapped),
+            "client error (Connect): bad certificate"
+        );
+    }
 
     #[test]
     fn socket_errors_mean_the_same_in_every_transport() {

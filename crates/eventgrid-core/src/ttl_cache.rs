@@ -1,6 +1,8 @@
-//! A small map whose entries expire, with the time handed in: the blocking front end keeps a
+//! A small map whose entries expire, with the time handed in: the [`AddressCache`] keeps a
 //! host's looked-up addresses in one, so that a lookup happens only when no fresh answer is
 //! cached.
+//!
+//! [`AddressCache`]: crate::frontend::AddressCache
 
 use std::collections::HashMap;
 use std::fmt;

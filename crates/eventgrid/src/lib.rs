@@ -76,14 +76,16 @@ pub use eventgrid_core::{
     TransportError, TransportErrorKind, Verdict, generate_sas,
 };
 
-// Compile-time promises: the unified client and errors can be shared across threads and
-// tasks.
+// Compile-time promises: the unified client, the publishers and errors can be shared across
+// threads and tasks.
 const _: () = {
     const fn shareable<T: Clone + Send + Sync + 'static>() {}
     shareable::<EventGridClient>();
     shareable::<Error>();
     #[cfg(feature = "async")]
     shareable::<eventgrid_async::BufferedPublisher>();
+    #[cfg(feature = "blocking")]
+    shareable::<eventgrid_blocking::BufferedPublisher>();
 };
 
 /// The protocol core (`eventgrid-core`): everything about publishing except moving bytes, for
