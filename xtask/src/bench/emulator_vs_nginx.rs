@@ -1,7 +1,7 @@
 //! `cargo xtask bench-emulator`: requests per second of `eventgrid-emulator` under `wrk`, beside
 //! nginx on the same machine as the limit, for single-event and 1,000-event bodies.
 //!
-//! nginx is the bench's sink ([`nginx`], `xtask/bench/nginx.conf`): it does the least a fair
+//! nginx is the bench's sink (`super::nginx`, `xtask/bench/nginx.conf`): it does the least a fair
 //! HTTP server must, reading the whole POST body into memory and answering 200 with an empty
 //! body. It neither parses nor keeps anything, so it is the ceiling for any server, not a
 //! like-for-like rival: the emulator also validates every byte as JSON and every event against
