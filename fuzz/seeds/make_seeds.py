@@ -33,8 +33,8 @@ for body in bodies:
     lines = "\n".join(json.dumps(event, separators=(",", ":")) for event in events) + "\n"
     schema = 0 if "eventType" in body else 1 if "specversion" in body else 2
     add("jsonl_line", bytes([schema]) + lines.encode())
-# Kept out until the core's fix of issue 11 item 2 is on main (it panics there today):
-# add("jsonl_line", b"\x00" + b'{"eventType":"t","subject":"s","eventTime":"9999-12-31T23:59:59-01:00"}\n')
+# An event time with no UTC equivalent (issue 11 item 2: it panicked before the fix).
+add("jsonl_line", b"\x00" + b'{"eventType":"t","subject":"s","eventTime":"9999-12-31T23:59:59-01:00"}\n')
 add("jsonl_line", b"\x01" + b'{"source":"/s","type":"t","time":"2024-01-01T00:00:00+05:30","ext":1}\r\n\n{}\n')
 add("jsonl_line", b"\x80" + b"   \n" + b"{" * 80 + b"\n")
 
