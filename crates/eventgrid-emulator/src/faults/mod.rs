@@ -1,5 +1,6 @@
 //! Fault injection rules: what a topic does wrong, and to which requests.
 
+pub(crate) mod slot;
 pub(crate) mod state;
 
 use std::fmt;

@@ -11,6 +11,7 @@ use http::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
 use crate::faults::FaultSpec;
+use crate::faults::slot::HasFaults;
 use crate::inspection::delivery::as_delivered;
 use crate::serving::body::{self, RequestBody, SmallBody};
 use crate::serving::response::{Body, ServiceError, empty_response, json_response};
@@ -78,7 +79,7 @@ pub(crate) async fn inspect<B: RequestBody>(
         }
         (_, ["faults", name]) => match shared.topics.get(*name) {
             None => Err(unknown_topic(shared, name)),
-            Some(topic) => faults_resource(topic, method, body, shared.body_read_timeout).await,
+            Some(topic) => faults_resource(&**topic, method, body, shared.body_read_timeout).await,
         },
         (_, ["webhooks" | "deliveries" | "dead-letters", ..]) => {
             let body = if *method == Method::PUT {
@@ -174,16 +175,17 @@ fn topic_resource(
     }
 }
 
-async fn faults_resource<B: RequestBody>(
-    topic: &TopicState,
+/// A topic's fault rules over HTTP: GET, DELETE, and PUT or POST of a [`FaultSpec`].
+pub(crate) async fn faults_resource<B: RequestBody>(
+    topic: &impl HasFaults,
     method: &Method,
     body: B,
     timeout: Duration,
 ) -> Result<Response<Body>, ServiceError> {
     match *method {
-        Method::GET => Ok(json_ok(&topic.faults().unwrap_or_default())),
+        Method::GET => Ok(json_ok(&topic.fault_slot().spec().unwrap_or_default())),
         Method::DELETE => {
-            topic.set_faults(None);
+            topic.fault_slot().set(None);
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Method::PUT | Method::POST => {
@@ -193,7 +195,7 @@ async fn faults_resource<B: RequestBody>(
             })?;
             spec.validate()
                 .map_err(|error| ServiceError::bad_request(format!("{error}.")))?;
-            topic.set_faults(Some(spec.clone()));
+            topic.fault_slot().set(Some(spec.clone()));
             Ok(json_ok(&spec))
         }
         _ => Err(ServiceError::method_not_allowed(method)),

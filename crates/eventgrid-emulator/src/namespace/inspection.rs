@@ -1,21 +1,16 @@
 //! The emulator's API for namespace topics, under `/_emulator/namespace`: each subscription's
 //! settings, counts and dead letters, and each topic's fault rules.
 
-use std::time::Duration;
-
 use http::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::faults::FaultSpec;
+use crate::inspection::faults_resource;
 use crate::namespace::queue::SubscriptionQueue;
 use crate::namespace::serve::NAMESPACE_API_VERSION;
 use crate::namespace::topic::NamespaceTopic;
-use crate::serving::body::{RequestBody, SmallBody, read_small_body};
-use crate::serving::response::{Body, ServiceError, empty_response, json_response};
+use crate::serving::body::RequestBody;
+use crate::serving::response::{Body, ServiceError, json_response};
 use crate::store::shared::Shared;
-
-/// Fault specifications are small.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Answers `/_emulator/namespace/...`; `segments` follow `namespace`.
 pub(crate) async fn inspect_namespace<B: RequestBody>(
@@ -70,7 +65,9 @@ pub(crate) async fn inspect_namespace<B: RequestBody>(
             let queue = subscription(topic(name)?, subscription_name)?;
             Ok(json_ok(&Value::Array(dead_letters(&queue))))
         }
-        (_, ["faults", name]) => faults(topic(name)?, method, body, shared.body_read_timeout).await,
+        (_, ["faults", name]) => {
+            faults_resource(&**topic(name)?, method, body, shared.body_read_timeout).await
+        }
         _ => Err(ServiceError::not_found(
             &format!(
                 "{}/_emulator/namespace/{}",
@@ -129,44 +126,6 @@ pub(crate) fn dead_letters(queue: &SubscriptionQueue) -> Vec<Value> {
             })
         })
         .collect()
-}
-
-async fn faults<B: RequestBody>(
-    topic: &NamespaceTopic,
-    method: &Method,
-    body: B,
-    timeout: Duration,
-) -> Result<Response<Body>, ServiceError> {
-    match *method {
-        Method::GET => Ok(json_ok(&topic.faults().unwrap_or_default())),
-        Method::DELETE => {
-            topic.set_faults(None);
-            Ok(empty_response(StatusCode::NO_CONTENT))
-        }
-        Method::PUT | Method::POST => {
-            let body = match read_small_body(body, MAX_BODY_BYTES, timeout).await {
-                SmallBody::Complete(bytes) => bytes,
-                SmallBody::TooLarge => {
-                    return Err(ServiceError::too_large(format!(
-                        "The body is over {MAX_BODY_BYTES} bytes."
-                    )));
-                }
-                SmallBody::TimedOut => {
-                    return Err(ServiceError::request_timeout(
-                        "The body did not arrive in time.",
-                    ));
-                }
-            };
-            let spec: FaultSpec = serde_json::from_slice(&body).map_err(|error| {
-                ServiceError::bad_request(format!("Invalid fault specification: {error}."))
-            })?;
-            spec.validate()
-                .map_err(|error| ServiceError::bad_request(format!("{error}.")))?;
-            topic.set_faults(Some(spec.clone()));
-            Ok(json_ok(&spec))
-        }
-        _ => Err(ServiceError::method_not_allowed(method)),
-    }
 }
 
 fn json_ok(value: &impl serde::Serialize) -> Response<Body> {

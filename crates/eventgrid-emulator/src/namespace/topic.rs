@@ -1,14 +1,15 @@
 //! A namespace topic: its subscriptions, which each get every event their filter lets in, and
 //! its fault rules, which apply to publishing and to every operation of its subscriptions.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use serde::Serialize;
 
 use crate::faults::FaultSpec;
-use crate::faults::state::{FaultDecision, FaultState};
+use crate::faults::slot::{FaultSlot, HasFaults};
+use crate::faults::state::FaultDecision;
 use crate::namespace::queue::SubscriptionQueue;
 use crate::namespace::spec::NamespaceTopicSpec;
 
@@ -18,8 +19,7 @@ pub(crate) struct NamespaceTopic {
     /// In configuration order.
     pub subscriptions: Vec<Arc<SubscriptionQueue>>,
     published_events: AtomicU64,
-    has_faults: AtomicBool,
-    faults: Mutex<Option<FaultState>>,
+    faults: FaultSlot,
 }
 
 /// What the inspection API shows of a topic besides its subscriptions.
@@ -33,12 +33,6 @@ pub(crate) struct QueueFull {
     pub subscription: String,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl NamespaceTopic {
     pub(crate) fn new(
         spec: NamespaceTopicSpec,
@@ -48,8 +42,7 @@ impl NamespaceTopic {
             spec,
             subscriptions,
             published_events: AtomicU64::new(0),
-            has_faults: AtomicBool::new(false),
-            faults: Mutex::new(None),
+            faults: FaultSlot::default(),
         }
     }
 
@@ -98,25 +91,17 @@ impl NamespaceTopic {
     }
 
     pub(crate) fn set_faults(&self, spec: Option<FaultSpec>) {
-        let mut faults = lock(&self.faults);
-        self.has_faults.store(spec.is_some(), Ordering::Release);
-        *faults = spec.map(FaultState::new);
-    }
-
-    pub(crate) fn faults(&self) -> Option<FaultSpec> {
-        lock(&self.faults)
-            .as_ref()
-            .map(|state| state.spec().clone())
+        self.faults.set(spec);
     }
 
     /// The faults for the next request to the topic or one of its subscriptions.
     pub(crate) fn decide_faults(&self) -> FaultDecision {
-        if !self.has_faults.load(Ordering::Acquire) {
-            return FaultDecision::default();
-        }
-        lock(&self.faults)
-            .as_mut()
-            .map(FaultState::decide)
-            .unwrap_or_default()
+        self.faults.decide()
+    }
+}
+
+impl HasFaults for NamespaceTopic {
+    fn fault_slot(&self) -> &FaultSlot {
+        &self.faults
     }
 }

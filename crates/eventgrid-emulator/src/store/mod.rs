@@ -5,7 +5,7 @@ pub(crate) mod recorded;
 pub(crate) mod shared;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::topic::TopicSpec;
 use crate::faults::FaultSpec;
-use crate::faults::state::{FaultDecision, FaultState};
+use crate::faults::slot::{FaultSlot, HasFaults};
+use crate::faults::state::FaultDecision;
 
 /// A topic's counters since start-up (or the last [`clear`](crate::EmulatorControl::clear)).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,8 +85,7 @@ pub(crate) struct TopicState {
     rejections: Mutex<BTreeMap<u16, u64>>,
     events: Mutex<KeptEvents>,
     records: Mutex<VecDeque<RecordedRequest>>,
-    has_faults: AtomicBool,
-    faults: Mutex<Option<FaultState>>,
+    faults: FaultSlot,
 }
 
 /// Poisoning only means another request panicked mid-update; the data stays usable.
@@ -109,8 +109,7 @@ impl TopicState {
             rejections: Mutex::new(BTreeMap::new()),
             events: Mutex::new(KeptEvents::default()),
             records: Mutex::new(VecDeque::new()),
-            has_faults: AtomicBool::new(false),
-            faults: Mutex::new(None),
+            faults: FaultSlot::default(),
         }
     }
 
@@ -214,29 +213,22 @@ impl TopicState {
 
     /// Replaces the fault rules (`None` removes them).
     pub(crate) fn set_faults(&self, spec: Option<FaultSpec>) {
-        let state = spec
-            .filter(|spec| !spec.rules().is_empty())
-            .map(FaultState::new);
-        let mut faults = lock(&self.faults);
-        self.has_faults.store(state.is_some(), Ordering::Release);
-        *faults = state;
+        self.faults.set(spec);
     }
 
     pub(crate) fn faults(&self) -> Option<FaultSpec> {
-        lock(&self.faults)
-            .as_ref()
-            .map(|state| state.spec().clone())
+        self.faults.spec()
     }
 
     /// The faults for the next request (none, cheaply, when the topic has no rules).
     pub(crate) fn decide_faults(&self) -> FaultDecision {
-        if !self.has_faults.load(Ordering::Acquire) {
-            return FaultDecision::default();
-        }
-        lock(&self.faults)
-            .as_mut()
-            .map(FaultState::decide)
-            .unwrap_or_default()
+        self.faults.decide()
+    }
+}
+
+impl HasFaults for TopicState {
+    fn fault_slot(&self) -> &FaultSlot {
+        &self.faults
     }
 }
 
