@@ -119,6 +119,21 @@ add("emulator_request", b"\0" + request("POST", "/tenant/oauth2/v2.0/token",
 add("emulator_request", b"\0" + request("GET", "/_emulator/topics").encode())
 add("emulator_request", b"\0" + request("POST", f"/nope/api/events{api}", [], "[]").encode())
 
+# What a subscriber receives: push deliveries and handshakes (choice 0 POST, 2 OPTIONS: header
+# lines, a blank line, the body) and namespace receive answers (choice 1: the body).
+PUSH = pathlib.Path("tests/fixtures/push")
+for fixture, kind in [("eventgrid-notification.json", "application/json"),
+                      ("eventgrid-validation.json", "application/json"),
+                      ("eventgrid-subscription-deleted.json", "application/json"),
+                      ("cloudevents-blob-created.json", "application/cloudevents+json"),
+                      ("cloudevents-batch.json", "application/cloudevents-batch+json")]:
+    body = (PUSH / fixture).read_bytes()
+    add("subscriber_input", b"\0" + f"content-type: {kind}\naeg-event-type: Notification\n\n".encode() + body)
+add("subscriber_input", b"\2" + b"webhook-request-origin: eventgrid.azure.net\nwebhook-request-rate: 120\n\n")
+add("subscriber_input", b"\0" + b"ce-specversion: 1.0\nce-id: 1\nce-source: /s\nce-type: t\ncontent-type: text/plain\n\nhello")
+add("subscriber_input", b"\1" + b'{"value":[{"brokerProperties":{"lockToken":"t1","deliveryCount":1},'
+    b'"event":{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"n":1}}}]}')
+
 for target, inputs in seeds.items():
     directory = ROOT / target
     directory.mkdir(parents=True, exist_ok=True)

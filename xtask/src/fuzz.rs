@@ -30,6 +30,7 @@ const TARGETS: &[&str] = &[
     "jsonl_line",
     "jwt_token",
     "sas_token",
+    "subscriber_input",
 ];
 
 struct Options {

@@ -15,6 +15,7 @@ pub mod json_scanner;
 pub mod jsonl_line;
 pub mod jwt_token;
 pub mod sas_token;
+pub mod subscriber_input;
 
 /// A fuzz target: its name (the directory of its corpus) and its body.
 pub type Target = (&'static str, fn(&[u8]));
@@ -28,6 +29,7 @@ pub const TARGETS: &[Target] = &[
     ("jsonl_line", jsonl_line::run),
     ("jwt_token", jwt_token::run),
     ("sas_token", sas_token::run),
+    ("subscriber_input", subscriber_input::run),
 ];
 
 /// The target called `name`.

@@ -69,3 +69,8 @@ fn jwt_token() {
 fn sas_token() {
     replay("sas_token");
 }
+
+#[test]
+fn subscriber_input() {
+    replay("subscriber_input");
+}
