@@ -1,0 +1,199 @@
+// Namespace topics with the official JavaScript SDK (@azure/eventgrid-namespaces 1.0.0) against
+// eventgrid-emulator. `cargo xtask interop` runs it in one of two modes:
+//
+// - `publish PREFIX`: publishes the events of namespace_events.jsonl, ids prefixed `PREFIX-`,
+//   with EventGridSenderClient.sendEvents: the first alone (the single-event content type), the
+//   rest as one batch; and checks that a wrong key is refused.
+// - `consume SUBSCRIPTION PREFIX,...`: receives every event those publishers published with
+//   EventGridReceiverClient, checks each against the fixture, and settles them through every
+//   path: acknowledgeEvents, releaseEvents (at once and after 10 s), rejectEvents and
+//   renewEventLocks, with the per-token results of stale tokens.
+//
+// The receiver of 1.0.0 keeps only the standard attributes of what it receives (it drops
+// extension attributes), so extension attributes are checked by the Python and Rust consumers.
+//
+// Environment: EMULATOR_URL (the namespace endpoint), EMULATOR_KEY, NAMESPACE_TOPIC,
+// NAMESPACE_EVENTS (the fixture file), LOCK_SECONDS, NODE_PATH and, for https,
+// NODE_EXTRA_CA_CERTS.
+"use strict";
+
+const fs = require("node:fs");
+const {
+  AzureKeyCredential,
+  EventGridReceiverClient,
+  EventGridSenderClient,
+} = require("@azure/eventgrid-namespaces");
+
+const BASE = process.env.EMULATOR_URL;
+const KEY = process.env.EMULATOR_KEY;
+const TOPIC = process.env.NAMESPACE_TOPIC;
+const LOCK_SECONDS = Number(process.env.LOCK_SECONDS);
+const FIXTURE = fs
+  .readFileSync(process.env.NAMESPACE_EVENTS, "utf8")
+  .split("\n")
+  .filter((line) => line.trim())
+  .map((line) => JSON.parse(line));
+const STANDARD = new Set(["specversion", "id", "source", "type", "subject", "time", "data", "data_base64", "datacontenttype", "dataschema"]);
+// The SDK refuses plain http unless told otherwise.
+const OPTIONS = { allowInsecureConnection: BASE.startsWith("http:") };
+let checks = 0;
+
+function check(condition, what) {
+  if (!condition) {
+    console.error(`node namespace interop FAILED: ${what}`);
+    process.exit(1);
+  }
+  checks += 1;
+}
+
+const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+function extensionsOf(spec) {
+  return Object.fromEntries(Object.entries(spec).filter(([name]) => !STANDARD.has(name)));
+}
+
+function expectedEvents(prefixes) {
+  const expected = new Map();
+  for (const prefix of prefixes) {
+    for (const spec of FIXTURE) {
+      expected.set(`${prefix}-${spec.id}`, spec);
+    }
+  }
+  return expected;
+}
+
+// JSON text with object members in name order: data compared as values, whatever the order.
+function canonical(value) {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonical).join(",")}]`;
+  }
+  if (value !== null && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((name) => `${JSON.stringify(name)}:${canonical(value[name])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function checkEvent(event, spec, who) {
+  const what = `${who}: event ${event.id}`;
+  check(event.type === spec.type, `${what}: type ${event.type}`);
+  check(event.source === spec.source, `${what}: source ${event.source}`);
+  check(event.subject === spec.subject, `${what}: subject ${event.subject}`);
+  check(canonical(event.data) === canonical(spec.data), `${what}: data ${JSON.stringify(event.data)}`);
+  if (spec.time !== undefined) {
+    check(new Date(event.time).getTime() === new Date(spec.time).getTime(), `${what}: time ${event.time}`);
+  }
+}
+
+async function publish(prefix) {
+  const sender = new EventGridSenderClient(BASE, new AzureKeyCredential(KEY), TOPIC, OPTIONS);
+  const events = FIXTURE.map((spec) => {
+    const extensions = extensionsOf(spec);
+    return {
+      id: `${prefix}-${spec.id}`,
+      source: spec.source,
+      type: spec.type,
+      subject: spec.subject,
+      time: spec.time === undefined ? undefined : new Date(spec.time),
+      data: spec.data,
+      extensionAttributes: Object.keys(extensions).length ? extensions : undefined,
+    };
+  });
+  await sender.sendEvents(events[0]);
+  await sender.sendEvents(events.slice(1));
+
+  const wrongKey = new EventGridSenderClient(BASE, new AzureKeyCredential("d3Jvbmcga2V5"), TOPIC, OPTIONS);
+  try {
+    await wrongKey.sendEvents(events[0]);
+    check(false, "a wrong key was accepted");
+  } catch (error) {
+    check(error.statusCode === 401, `wrong key: status ${error.statusCode}`);
+  }
+}
+
+function tokensOf(result) {
+  const failed = Object.fromEntries(result.failedLockTokens.map((f) => [f.lockToken, f.error.code]));
+  return { succeeded: [...result.succeededLockTokens].sort(), failed };
+}
+
+function settled(result, tokens, what) {
+  const { succeeded, failed } = tokensOf(result);
+  check(
+    JSON.stringify(succeeded) === JSON.stringify([...tokens].sort()) && Object.keys(failed).length === 0,
+    `${what}: ${JSON.stringify(tokensOf(result))}`,
+  );
+}
+
+function lost(result, token, what) {
+  const { succeeded, failed } = tokensOf(result);
+  check(succeeded.length === 0 && JSON.stringify(failed) === JSON.stringify({ [token]: "TokenLost" }), `${what}: ${JSON.stringify(tokensOf(result))}`);
+}
+
+async function receiveAll(receiver, count) {
+  const received = [];
+  const deadline = Date.now() + 30000;
+  while (received.length < count && Date.now() < deadline) {
+    const { details } = await receiver.receiveEvents({ maxEvents: 100, maxWaitTime: 10 });
+    received.push(...details);
+  }
+  return received;
+}
+
+async function consume(subscription, prefixes) {
+  const expected = expectedEvents(prefixes);
+  const receiver = new EventGridReceiverClient(BASE, new AzureKeyCredential(KEY), TOPIC, subscription, OPTIONS);
+  const received = await receiveAll(receiver, expected.size);
+  check(received.length === expected.size, `received ${received.length} of ${expected.size} events`);
+  const ids = received.map((detail) => detail.event.id).sort();
+  check(JSON.stringify(ids) === JSON.stringify([...expected.keys()].sort()), "every published id, once");
+  for (const detail of received) {
+    check(detail.brokerProperties.deliveryCount === 1, `first delivery of ${detail.event.id}`);
+    checkEvent(detail.event, expected.get(detail.event.id), "node consumer");
+  }
+  const token = Object.fromEntries(received.map((detail) => [detail.event.id, detail.brokerProperties.lockToken]));
+  const [rejected, released, delayed, renewed, ...acknowledged] = ids;
+  const tokens = (list) => list.map((id) => token[id]);
+
+  settled(await receiver.acknowledgeEvents(tokens(acknowledged)), tokens(acknowledged), "acknowledgeEvents");
+  lost(await receiver.acknowledgeEvents([token[acknowledged[0]]]), token[acknowledged[0]], "acknowledging an acknowledged event");
+  const mixed = tokensOf(await receiver.renewEventLocks([token[renewed], token[acknowledged[0]]]));
+  check(
+    JSON.stringify(mixed) === JSON.stringify({ succeeded: [token[renewed]], failed: { [token[acknowledged[0]]]: "TokenLost" } }),
+    `renewing a held and a settled lock: ${JSON.stringify(mixed)}`,
+  );
+  settled(await receiver.rejectEvents([token[rejected]]), [token[rejected]], "rejectEvents");
+  settled(await receiver.releaseEvents([token[released]]), [token[released]], "releaseEvents");
+  settled(await receiver.releaseEvents([token[delayed]], { releaseDelay: "10" }), [token[delayed]], "releaseEvents with a 10 s delay");
+  lost(await receiver.rejectEvents([token[rejected]]), token[rejected], "rejecting a rejected event");
+
+  const again = (await receiver.receiveEvents({ maxEvents: 10, maxWaitTime: 10 })).details;
+  check(JSON.stringify(again.map((d) => d.event.id)) === JSON.stringify([released]), `the released event, alone: ${again.map((d) => d.event.id)}`);
+  check(again[0].brokerProperties.deliveryCount === 2, "second delivery of the released event");
+  checkEvent(again[0].event, expected.get(released), "node consumer, redelivered");
+  settled(await receiver.acknowledgeEvents([again[0].brokerProperties.lockToken]), [again[0].brokerProperties.lockToken], "acknowledge the redelivered event");
+
+  // The held event outlives its first lock only because its lock is renewed.
+  await sleep(LOCK_SECONDS * 0.7);
+  settled(await receiver.renewEventLocks([token[renewed]]), [token[renewed]], "renewEventLocks");
+  await sleep(LOCK_SECONDS * 0.7);
+  settled(await receiver.acknowledgeEvents([token[renewed]]), [token[renewed]], "acknowledge after the first lock's end, renewed");
+
+  const late = await receiveAll(receiver, 1);
+  check(JSON.stringify(late.map((d) => d.event.id)) === JSON.stringify([delayed]), `the delayed event: ${late.map((d) => d.event.id)}`);
+  check(late[0].brokerProperties.deliveryCount === 2, "second delivery of the delayed event");
+  settled(await receiver.acknowledgeEvents([late[0].brokerProperties.lockToken]), [late[0].brokerProperties.lockToken], "acknowledge the delayed event");
+}
+
+(async () => {
+  const [mode, ...args] = process.argv.slice(2);
+  if (mode === "publish") {
+    await publish(args[0]);
+  } else if (mode === "consume") {
+    await consume(args[0], args[1].split(","));
+  } else {
+    throw new Error(`unknown mode ${mode}`);
+  }
+  console.log(`node namespace ${mode} (${BASE.split(":")[0]}): ${checks} checks passed`);
+})().catch((error) => {
+  console.error(`node namespace interop FAILED: ${error.stack || error}`);
+  process.exit(1);
+});
