@@ -1,0 +1,383 @@
+//! The Rust side of `cargo xtask interop` for namespace topics: publishes the events of
+//! `xtask/interop/namespace_events.jsonl` with the async client, or receives what the official
+//! SDKs (and the other Rust publishers) published and settles it through every path, with the
+//! async or the blocking client. Not a tutorial: see `namespace_publish_receive` for that.
+//!
+//! ```text
+//! namespace_interop publish PREFIX
+//! namespace_interop consume SUBSCRIPTION PREFIX,PREFIX,... [--blocking]
+//! ```
+//!
+//! The environment names the namespace: `EMULATOR_URL` (its endpoint), `EMULATOR_KEY`,
+//! `NAMESPACE_TOPIC`, `NAMESPACE_EVENTS` (the fixture), `LOCK_SECONDS` (the subscription's lock
+//! duration) and, over https, `EMULATOR_CA` (the CA certificate to trust).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use eventgrid::asynchronous::EventGridClient;
+use eventgrid::{
+    CloudEvent, CloudEventData, EventGridConfig, EventGridTopicConfig, KeyCredential,
+    ReceivedEvent, ReleaseDelay, SettlementResult,
+};
+use serde_json::Value;
+
+type Failure = Box<dyn std::error::Error>;
+
+/// The publishers whose SDK drops extension attributes when it sends
+/// (`@azure/eventgrid-namespaces` 1.0.0).
+const WITHOUT_EXTENSIONS: &[&str] = &["js"];
+
+fn main() -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let endpoint = env("EMULATOR_URL")?;
+    let topic = env("NAMESPACE_TOPIC")?;
+    let fixture: Vec<CloudEvent> = std::fs::read_to_string(env("NAMESPACE_EVENTS")?)?
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    let config =
+        EventGridConfig::new([
+            EventGridTopicConfig::namespace("interop", &endpoint, &topic)?
+                .with_credential(KeyCredential::access_key(env("EMULATOR_KEY")?)),
+        ])?;
+    let ca = std::env::var_os("EMULATOR_CA")
+        .map(std::fs::read)
+        .transpose()?;
+    let client = {
+        let mut builder = EventGridClient::builder(config.clone());
+        if let Some(pem) = &ca {
+            builder = builder.extra_ca_pem(pem);
+        }
+        // Inside a runtime: the async client's connector is made on it.
+        runtime.block_on(async { builder.build() })?
+    };
+
+    let (checks, what) = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["publish", prefix] => {
+            let events: Vec<CloudEvent> = fixture
+                .iter()
+                .map(|event| event.clone().with_id(format!("{prefix}-{}", event.id())))
+                .collect();
+            runtime.block_on(async {
+                client.send("interop", events[..1].to_vec()).await?;
+                client.send("interop", events[1..].to_vec()).await
+            })?;
+            (events.len(), "publish")
+        }
+        ["consume", subscription, prefixes, ref rest @ ..] => {
+            let expected: BTreeMap<String, &CloudEvent> = prefixes
+                .split(',')
+                .flat_map(|prefix| {
+                    fixture
+                        .iter()
+                        .map(move |event| (format!("{prefix}-{}", event.id()), event))
+                })
+                .collect();
+            let lock = Duration::from_secs_f64(env("LOCK_SECONDS")?.parse()?);
+            let checks = if rest == ["--blocking"] {
+                let mut builder = eventgrid_blocking::EventGridClient::builder(config);
+                if let Some(pem) = &ca {
+                    builder = builder.extra_ca_pem(pem);
+                }
+                let client = builder.build()?;
+                let receiver = client.receiver("interop", subscription)?;
+                consume(&Blocking(&receiver), &expected, lock)?
+            } else {
+                let receiver = client.receiver("interop", subscription)?;
+                consume(&Async(&receiver, &runtime), &expected, lock)?
+            };
+            (checks, if rest.is_empty() { "consume" } else { "consume (blocking)" })
+        }
+        _ => return Err(format!("usage: namespace_interop publish PREFIX | consume SUBSCRIPTION PREFIX,... [--blocking]; got {args:?}").into()),
+    };
+    println!(
+        "rust namespace {what} ({}): {checks} checks passed",
+        endpoint.split(':').next().unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// What the settlement scenario needs of a receiver, for the async and the blocking one.
+trait Subscription {
+    fn receive(
+        &self,
+        max_events: usize,
+        max_wait: Duration,
+    ) -> eventgrid::Result<Vec<ReceivedEvent>>;
+    fn acknowledge(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult>;
+    fn release(&self, tokens: &[&str], delay: ReleaseDelay) -> eventgrid::Result<SettlementResult>;
+    fn reject(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult>;
+    fn renew_locks(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult>;
+}
+
+struct Async<'a>(
+    &'a eventgrid::asynchronous::Receiver,
+    &'a tokio::runtime::Runtime,
+);
+
+impl Subscription for Async<'_> {
+    fn receive(
+        &self,
+        max_events: usize,
+        max_wait: Duration,
+    ) -> eventgrid::Result<Vec<ReceivedEvent>> {
+        self.1.block_on(self.0.receive(max_events, max_wait))
+    }
+    fn acknowledge(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult> {
+        self.1.block_on(self.0.acknowledge(tokens))
+    }
+    fn release(&self, tokens: &[&str], delay: ReleaseDelay) -> eventgrid::Result<SettlementResult> {
+        self.1.block_on(self.0.release(tokens, delay))
+    }
+    fn reject(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult> {
+        self.1.block_on(self.0.reject(tokens))
+    }
+    fn renew_locks(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult> {
+        self.1.block_on(self.0.renew_locks(tokens))
+    }
+}
+
+struct Blocking<'a>(&'a eventgrid_blocking::Receiver);
+
+impl Subscription for Blocking<'_> {
+    fn receive(
+        &self,
+        max_events: usize,
+        max_wait: Duration,
+    ) -> eventgrid::Result<Vec<ReceivedEvent>> {
+        self.0.receive(max_events, max_wait)
+    }
+    fn acknowledge(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult> {
+        self.0.acknowledge(tokens)
+    }
+    fn release(&self, tokens: &[&str], delay: ReleaseDelay) -> eventgrid::Result<SettlementResult> {
+        self.0.release(tokens, delay)
+    }
+    fn reject(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult> {
+        self.0.reject(tokens)
+    }
+    fn renew_locks(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult> {
+        self.0.renew_locks(tokens)
+    }
+}
+
+/// Counts what it checked; the first failed check is the error.
+struct Checks(usize);
+
+impl Checks {
+    fn that(&mut self, condition: bool, what: impl FnOnce() -> String) -> Result<(), Failure> {
+        self.0 += 1;
+        if condition {
+            Ok(())
+        } else {
+            Err(format!("rust namespace interop FAILED: {}", what()).into())
+        }
+    }
+
+    /// `received` carries what `sent` (a fixture event) says, id aside.
+    fn event(&mut self, received: &CloudEvent, sent: &CloudEvent) -> Result<(), Failure> {
+        let id = received.id();
+        self.that(received.event_type() == sent.event_type(), || {
+            format!("{id}: type {}", received.event_type())
+        })?;
+        self.that(received.source() == sent.source(), || {
+            format!("{id}: source {}", received.source())
+        })?;
+        self.that(received.subject() == sent.subject(), || {
+            format!("{id}: subject {:?}", received.subject())
+        })?;
+        if sent.time().is_some() {
+            self.that(received.time() == sent.time(), || {
+                format!("{id}: time {:?}", received.time())
+            })?;
+        }
+        let (got, want) = (data(received)?, data(sent)?);
+        self.that(got == want, || format!("{id}: data {got}, expected {want}"))?;
+        let publisher = id.split('-').next().unwrap_or_default();
+        let empty = BTreeMap::new();
+        let want = if WITHOUT_EXTENSIONS.contains(&publisher) {
+            &empty
+        } else {
+            sent.extensions()
+        };
+        self.that(received.extensions() == want, || {
+            format!("{id}: extensions {:?}", received.extensions())
+        })
+    }
+
+    /// Every token of `tokens` settled, none failed.
+    fn settled(
+        &mut self,
+        result: SettlementResult,
+        tokens: &[&str],
+        what: &str,
+    ) -> Result<(), Failure> {
+        let mut succeeded = result.succeeded.clone();
+        succeeded.sort();
+        let mut want: Vec<String> = tokens.iter().map(|t| (*t).to_owned()).collect();
+        want.sort();
+        self.that(succeeded == want && result.failed.is_empty(), || {
+            format!("{what}: {result:?}")
+        })
+    }
+
+    /// `token` failed with the service's `TokenLost`, and nothing settled.
+    fn lost(&mut self, result: &SettlementResult, token: &str, what: &str) -> Result<(), Failure> {
+        let lost = result.succeeded.is_empty()
+            && result.failed.len() == 1
+            && result.failed[0].lock_token == token
+            && result.failed[0].code == "TokenLost";
+        self.that(lost, || format!("{what}: {result:?}"))
+    }
+}
+
+/// The event's data as a JSON value (`null` when it has none).
+fn data(event: &CloudEvent) -> Result<Value, Failure> {
+    Ok(match event.data() {
+        CloudEventData::Json(raw) => serde_json::from_str(raw.get())?,
+        CloudEventData::None => Value::Null,
+        other => return Err(format!("{}: unexpected data {other:?}", event.id()).into()),
+    })
+}
+
+fn receive_all(
+    subscription: &dyn Subscription,
+    count: usize,
+) -> Result<Vec<ReceivedEvent>, Failure> {
+    let mut received = Vec::new();
+    for _ in 0..3 {
+        if received.len() >= count {
+            break;
+        }
+        received.extend(subscription.receive(100, Duration::from_secs(10))?);
+    }
+    Ok(received)
+}
+
+/// Receives every expected event, checks it, and settles through every path: acknowledge,
+/// release (at once and after 10 s), reject and renew, with stale tokens' per-token failures.
+fn consume(
+    subscription: &dyn Subscription,
+    expected: &BTreeMap<String, &CloudEvent>,
+    lock: Duration,
+) -> Result<usize, Failure> {
+    let mut check = Checks(0);
+    let received = receive_all(subscription, expected.len())?;
+    let mut ids: Vec<&str> = received.iter().map(|r| r.event.id()).collect();
+    ids.sort();
+    check.that(
+        ids.iter().copied().eq(expected.keys().map(String::as_str)),
+        || format!("every published id once: {ids:?}"),
+    )?;
+    for event in &received {
+        check.that(event.delivery_count == 1, || {
+            format!("first delivery of {}", event.event.id())
+        })?;
+        check.event(&event.event, expected[event.event.id()])?;
+    }
+    let token: BTreeMap<&str, &str> = received
+        .iter()
+        .map(|r| (r.event.id(), r.lock_token.as_str()))
+        .collect();
+    let tokens = |ids: &[&str]| -> Vec<&str> { ids.iter().map(|id| token[id]).collect() };
+    let (rejected, released, delayed, renewed) = (ids[0], ids[1], ids[2], ids[3]);
+    let acknowledged = &ids[4..];
+
+    check.settled(
+        subscription.acknowledge(&tokens(acknowledged))?,
+        &tokens(acknowledged),
+        "acknowledge",
+    )?;
+    let stale = token[acknowledged[0]];
+    check.lost(
+        &subscription.acknowledge(&[stale])?,
+        stale,
+        "acknowledging an acknowledged event",
+    )?;
+    let mixed = subscription.renew_locks(&[token[renewed], stale])?;
+    check.that(
+        mixed.succeeded == [token[renewed]]
+            && mixed.failed.len() == 1
+            && mixed.failed[0].lock_token == stale
+            && mixed.failed[0].code == "TokenLost",
+        || format!("renewing a held and a settled lock: {mixed:?}"),
+    )?;
+    let failure = mixed
+        .into_result()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    check.that(failure.contains("TokenLost"), || {
+        format!("into_result names the reason: {failure}")
+    })?;
+    check.settled(
+        subscription.reject(&[token[rejected]])?,
+        &[token[rejected]],
+        "reject",
+    )?;
+    check.settled(
+        subscription.release(&[token[released]], ReleaseDelay::None)?,
+        &[token[released]],
+        "release",
+    )?;
+    check.settled(
+        subscription.release(&[token[delayed]], ReleaseDelay::TenSeconds)?,
+        &[token[delayed]],
+        "release after 10 s",
+    )?;
+    check.lost(
+        &subscription.reject(&[token[rejected]])?,
+        token[rejected],
+        "rejecting a rejected event",
+    )?;
+
+    let again = subscription.receive(10, Duration::from_secs(10))?;
+    let again_ids: Vec<&str> = again.iter().map(|r| r.event.id()).collect();
+    check.that(again_ids == [released], || {
+        format!("the released event, alone (the delayed one waits): {again_ids:?}")
+    })?;
+    check.that(again[0].delivery_count == 2, || {
+        "second delivery of the released event".to_owned()
+    })?;
+    check.event(&again[0].event, expected[released])?;
+    check.settled(
+        subscription.acknowledge(&[&again[0].lock_token])?,
+        &[&again[0].lock_token],
+        "acknowledge the redelivered event",
+    )?;
+
+    // The held event outlives its first lock only because its lock is renewed.
+    std::thread::sleep(lock.mul_f64(0.7));
+    check.settled(
+        subscription.renew_locks(&[token[renewed]])?,
+        &[token[renewed]],
+        "renew_locks",
+    )?;
+    std::thread::sleep(lock.mul_f64(0.7));
+    check.settled(
+        subscription.acknowledge(&[token[renewed]])?,
+        &[token[renewed]],
+        "acknowledge after the first lock's end, renewed",
+    )?;
+
+    let late = receive_all(subscription, 1)?;
+    let late_ids: Vec<&str> = late.iter().map(|r| r.event.id()).collect();
+    check.that(late_ids == [delayed], || {
+        format!("the delayed event: {late_ids:?}")
+    })?;
+    check.that(late[0].delivery_count == 2, || {
+        "second delivery of the delayed event".to_owned()
+    })?;
+    check.settled(
+        subscription.acknowledge(&[&late[0].lock_token])?,
+        &[&late[0].lock_token],
+        "acknowledge the delayed event",
+    )?;
+    Ok(check.0)
+}
