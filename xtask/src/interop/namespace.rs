@@ -40,7 +40,7 @@ pub(super) struct Participants<'a> {
 }
 
 /// One round against a fresh emulator, over https when `tls`.
-pub(super) fn run(participants: &Participants, tls: bool) -> Result<()> {
+pub(super) fn run(participants: &Participants<'_>, tls: bool) -> Result<()> {
     let work = root().join("target/interop-namespace");
     std::fs::create_dir_all(&work)?;
     let config = work.join("emulator.toml");
@@ -142,7 +142,7 @@ pub(super) fn run(participants: &Participants, tls: bool) -> Result<()> {
 /// and acknowledges them; the Python SDK parses both outputs when it is there, and every id
 /// must appear either way.
 fn cli_receive(
-    participants: &Participants,
+    participants: &Participants<'_>,
     env: &Environment,
     work: &Path,
     prefixes: &str,
