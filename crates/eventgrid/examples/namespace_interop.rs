@@ -1,16 +1,22 @@
-//! The Rust side of `cargo xtask interop` for namespace topics: publishes the events of
-//! `xtask/interop/namespace_events.jsonl` with the async client, or receives what the official
-//! SDKs (and the other Rust publishers) published and settles it through every path, with the
-//! async or the blocking client. Not a tutorial: see `namespace_publish_receive` for that.
+//! Namespace topics end to end with both clients, and the Rust side of `cargo xtask interop`.
+//!
+//! Without arguments (`cargo run -p eventgrid --example namespace_interop`), it starts the
+//! emulator in-process, publishes the events of `support/namespace_events.jsonl` with the
+//! async and the blocking client, and receives them with each, checking every attribute and
+//! settling through every path: acknowledge, release (at once and after 10 s), reject and
+//! renew, with the per-token failures of stale tokens. About 15 seconds, mostly the release
+//! delay. See `namespace_publish_receive` for a tutorial.
+//!
+//! `cargo xtask interop` runs it against an emulator shared with the official SDKs:
 //!
 //! ```text
 //! namespace_interop publish PREFIX
 //! namespace_interop consume SUBSCRIPTION PREFIX,PREFIX,... [--blocking]
 //! ```
 //!
-//! The environment names the namespace: `EMULATOR_URL` (its endpoint), `EMULATOR_KEY`,
-//! `NAMESPACE_TOPIC`, `NAMESPACE_EVENTS` (the fixture), `LOCK_SECONDS` (the subscription's lock
-//! duration) and, over https, `EMULATOR_CA` (the CA certificate to trust).
+//! The environment then names the namespace: `EMULATOR_URL` (its endpoint), `EMULATOR_KEY`,
+//! `NAMESPACE_TOPIC`, `LOCK_SECONDS` (the subscriptions' lock duration) and, over https,
+//! `EMULATOR_CA` (the CA certificate to trust).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,87 +26,218 @@ use eventgrid::{
     CloudEvent, CloudEventData, EventGridConfig, EventGridTopicConfig, KeyCredential,
     ReceivedEvent, ReleaseDelay, SettlementResult,
 };
+use eventgrid_emulator::{Emulator, EmulatorConfig, NamespaceTopicSpec, SubscriptionSpec};
 use serde_json::Value;
+use tokio::runtime::Runtime;
 
-type Failure = Box<dyn std::error::Error>;
+type Failure = Box<dyn std::error::Error + Send + Sync>;
 
+/// The events every publisher sends, ids prefixed with the publisher's name.
+const FIXTURE: &str = include_str!("support/namespace_events.jsonl");
 /// The publishers whose SDK drops extension attributes when it sends
 /// (`@azure/eventgrid-namespaces` 1.0.0).
 const WITHOUT_EXTENSIONS: &[&str] = &["js"];
+/// The name the clients know the namespace topic by.
+const TOPIC: &str = "interop";
 
 fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Two workers: the in-process emulator runs on them while a client waits.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?;
-    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let endpoint = env("EMULATOR_URL")?;
-    let topic = env("NAMESPACE_TOPIC")?;
-    let fixture: Vec<CloudEvent> = std::fs::read_to_string(env("NAMESPACE_EVENTS")?)?
+    let fixture: Vec<CloudEvent> = FIXTURE
         .lines()
         .filter(|line| !line.trim().is_empty())
         .map(serde_json::from_str)
         .collect::<Result<_, _>>()?;
-    let config =
-        EventGridConfig::new([
-            EventGridTopicConfig::namespace("interop", &endpoint, &topic)?
-                .with_credential(KeyCredential::access_key(env("EMULATOR_KEY")?)),
-        ])?;
-    let ca = std::env::var_os("EMULATOR_CA")
-        .map(std::fs::read)
-        .transpose()?;
-    let client = {
-        let mut builder = EventGridClient::builder(config.clone());
-        if let Some(pem) = &ca {
-            builder = builder.extra_ca_pem(pem);
-        }
-        // Inside a runtime: the async client's connector is made on it.
-        runtime.block_on(async { builder.build() })?
+    if args.is_empty() {
+        return self_check(&runtime, &fixture);
+    }
+    let env = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let namespace = Namespace {
+        endpoint: env("EMULATOR_URL")?,
+        topic: env("NAMESPACE_TOPIC")?,
+        key: env("EMULATOR_KEY")?,
+        ca: std::env::var_os("EMULATOR_CA")
+            .map(std::fs::read)
+            .transpose()?,
     };
-
-    let (checks, what) = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+    let scheme = namespace
+        .endpoint
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["publish", prefix] => {
-            let events: Vec<CloudEvent> = fixture
-                .iter()
-                .map(|event| event.clone().with_id(format!("{prefix}-{}", event.id())))
-                .collect();
-            runtime.block_on(async {
-                client.send("interop", events[..1].to_vec()).await?;
-                client.send("interop", events[1..].to_vec()).await
-            })?;
-            (events.len(), "publish")
+            let client = namespace.async_client(&runtime)?;
+            let sent = publish(&client, &runtime, &fixture, prefix)?;
+            println!("rust namespace publish ({scheme}): {sent} events");
         }
         ["consume", subscription, prefixes, ref rest @ ..] => {
-            let expected: BTreeMap<String, &CloudEvent> = prefixes
-                .split(',')
-                .flat_map(|prefix| {
-                    fixture
-                        .iter()
-                        .map(move |event| (format!("{prefix}-{}", event.id()), event))
-                })
-                .collect();
             let lock = Duration::from_secs_f64(env("LOCK_SECONDS")?.parse()?);
-            let checks = if rest == ["--blocking"] {
-                let mut builder = eventgrid_blocking::EventGridClient::builder(config);
-                if let Some(pem) = &ca {
-                    builder = builder.extra_ca_pem(pem);
+            let expected = expected(&fixture, prefixes.split(','));
+            let checks = match rest {
+                [] => {
+                    let client = namespace.async_client(&runtime)?;
+                    let receiver = client.receiver(TOPIC, subscription)?;
+                    consume(&Async(&receiver, &runtime), &expected, lock)?
                 }
-                let client = builder.build()?;
-                let receiver = client.receiver("interop", subscription)?;
-                consume(&Blocking(&receiver), &expected, lock)?
-            } else {
-                let receiver = client.receiver("interop", subscription)?;
-                consume(&Async(&receiver, &runtime), &expected, lock)?
+                ["--blocking"] => {
+                    let client = namespace.blocking_client()?;
+                    consume(
+                        &Blocking(&client.receiver(TOPIC, subscription)?),
+                        &expected,
+                        lock,
+                    )?
+                }
+                _ => return Err(format!("unknown arguments {rest:?}").into()),
             };
-            (checks, if rest.is_empty() { "consume" } else { "consume (blocking)" })
+            println!("rust namespace consume {subscription} ({scheme}): {checks} checks passed");
         }
-        _ => return Err(format!("usage: namespace_interop publish PREFIX | consume SUBSCRIPTION PREFIX,... [--blocking]; got {args:?}").into()),
+        _ => {
+            return Err(format!(
+                "usage: namespace_interop [publish PREFIX | consume SUBSCRIPTION PREFIX,... [--blocking]]; got {args:?}"
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Both clients against an in-process emulator: each publishes, each receives everything.
+fn self_check(runtime: &Runtime, fixture: &[CloudEvent]) -> Result<(), Failure> {
+    const KEY: &str = "bnMtaW50ZXJvcA==";
+    let lock = Duration::from_secs(3);
+    let subscription = |name: &str| {
+        SubscriptionSpec::new("interop", name).map(|spec| spec.with_lock_duration(lock))
     };
+    let emulator = runtime.block_on(Emulator::start(
+        EmulatorConfig::new()
+            .namespace_topic(NamespaceTopicSpec::keyed("interop", KEY))
+            .subscription(subscription("async")?)
+            .subscription(subscription("blocking")?),
+    ))?;
+    let namespace = Namespace {
+        endpoint: emulator.namespace_endpoint().to_owned(),
+        topic: "interop".to_owned(),
+        key: KEY.to_owned(),
+        ca: None,
+    };
+    let (async_client, blocking_client) = (
+        namespace.async_client(runtime)?,
+        namespace.blocking_client()?,
+    );
+    publish(&async_client, runtime, fixture, "async")?;
+    let events = prefixed(fixture, "blocking");
+    blocking_client.send(TOPIC, events[..1].to_vec())?;
+    blocking_client.send(TOPIC, events[1..].to_vec())?;
+
+    let expected = expected(fixture, ["async", "blocking"]);
+    let blocking_receiver = blocking_client.receiver(TOPIC, "blocking")?;
+    let async_receiver = async_client.receiver(TOPIC, "async")?;
+    let (blocking, asynchronous) = std::thread::scope(|scope| {
+        let blocking = scope.spawn(|| consume(&Blocking(&blocking_receiver), &expected, lock));
+        let asynchronous = consume(&Async(&async_receiver, runtime), &expected, lock);
+        (
+            blocking
+                .join()
+                .expect("the blocking consumer does not panic"),
+            asynchronous,
+        )
+    });
+    let checks = blocking? + asynchronous?;
+    for name in ["async", "blocking"] {
+        let counts = emulator.subscription_counts("interop", name);
+        let settled = (
+            counts.acknowledged,
+            counts.rejected,
+            counts.dead_lettered,
+            counts.released,
+        );
+        let left = (counts.available, counts.delayed, counts.locked);
+        let events = expected.len() as u64;
+        if settled != (events - 1, 1, 1, 2) || left != (0, 0, 0) {
+            return Err(format!("subscription {name}: {counts:?}").into());
+        }
+    }
     println!(
-        "rust namespace {what} ({}): {checks} checks passed",
-        endpoint.split(':').next().unwrap_or_default()
+        "both clients published {} events and received, checked and settled them: {checks} checks passed",
+        expected.len()
     );
     Ok(())
+}
+
+/// Where the namespace is and how to reach it.
+struct Namespace {
+    endpoint: String,
+    topic: String,
+    key: String,
+    ca: Option<Vec<u8>>,
+}
+
+impl Namespace {
+    fn config(&self) -> Result<EventGridConfig, Failure> {
+        let topic = EventGridTopicConfig::namespace(TOPIC, &self.endpoint, &self.topic)?
+            .with_credential(KeyCredential::access_key(self.key.as_str()));
+        Ok(EventGridConfig::new([topic])?)
+    }
+
+    fn async_client(&self, runtime: &Runtime) -> Result<EventGridClient, Failure> {
+        let mut builder = EventGridClient::builder(self.config()?);
+        if let Some(pem) = &self.ca {
+            builder = builder.extra_ca_pem(pem);
+        }
+        // Built inside the runtime, whose reactor its connections use.
+        Ok(runtime.block_on(async { builder.build() })?)
+    }
+
+    fn blocking_client(&self) -> Result<eventgrid_blocking::EventGridClient, Failure> {
+        let mut builder = eventgrid_blocking::EventGridClient::builder(self.config()?);
+        if let Some(pem) = &self.ca {
+            builder = builder.extra_ca_pem(pem);
+        }
+        Ok(builder.build()?)
+    }
+}
+
+fn prefixed(fixture: &[CloudEvent], prefix: &str) -> Vec<CloudEvent> {
+    fixture
+        .iter()
+        .map(|event| event.clone().with_id(format!("{prefix}-{}", event.id())))
+        .collect()
+}
+
+/// Publishes the fixture with the async client: the first event alone, then the rest.
+fn publish(
+    client: &EventGridClient,
+    runtime: &Runtime,
+    fixture: &[CloudEvent],
+    prefix: &str,
+) -> Result<usize, Failure> {
+    let events = prefixed(fixture, prefix);
+    runtime.block_on(async {
+        client.send(TOPIC, events[..1].to_vec()).await?;
+        client.send(TOPIC, events[1..].to_vec()).await
+    })?;
+    Ok(events.len())
+}
+
+/// The fixture's events by the ids each publisher gave them.
+fn expected<'a, 'p>(
+    fixture: &'a [CloudEvent],
+    prefixes: impl IntoIterator<Item = &'p str>,
+) -> BTreeMap<String, &'a CloudEvent> {
+    prefixes
+        .into_iter()
+        .flat_map(|prefix| {
+            fixture
+                .iter()
+                .map(move |event| (format!("{prefix}-{}", event.id()), event))
+        })
+        .collect()
 }
 
 /// What the settlement scenario needs of a receiver, for the async and the blocking one.

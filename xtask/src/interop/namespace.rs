@@ -7,7 +7,7 @@
 //! example, `rs`) and the `eventgrid publish --file` command on the blocking client (`cli`).
 //! Consumers, at once: Python `EventGridConsumerClient`, JavaScript `EventGridReceiverClient`,
 //! our async and blocking receivers, each checking every event against
-//! `xtask/interop/namespace_events.jsonl` and settling through every path (acknowledge,
+//! `crates/eventgrid/examples/support/namespace_events.jsonl` and settling through every path (acknowledge,
 //! release at once and after 10 s, reject, renew, stale tokens); and `eventgrid receive`,
 //! releasing then acknowledging, its output checked with the Python SDK's parser. Finally each
 //! subscription's counts, read from the inspection API, must show exactly those settlements.
@@ -28,7 +28,7 @@ const TOPIC: &str = "interop";
 /// (the consumers hold one event 1.4 lock durations, renewing it on the way).
 const LOCK_MS: u64 = 5000;
 /// The fixture's events: each publisher sends all of them.
-const FIXTURE: &str = "xtask/interop/namespace_events.jsonl";
+const FIXTURE: &str = "crates/eventgrid/examples/support/namespace_events.jsonl";
 
 /// What runs the namespace round: the binaries cargo built and the SDKs installed.
 pub(super) struct Participants<'a> {
