@@ -78,7 +78,12 @@ function checkEvent(event, spec, who) {
   check(event.type === spec.type, `${what}: type ${event.type}`);
   check(event.source === spec.source, `${what}: source ${event.source}`);
   check(event.subject === spec.subject, `${what}: subject ${event.subject}`);
-  check(canonical(event.data) === canonical(spec.data), `${what}: data ${JSON.stringify(event.data)}`);
+  // The receiver gives binary data (data_base64) as its base64 text.
+  const data = spec.data_base64 ?? spec.data;
+  check(canonical(event.data) === canonical(data), `${what}: data ${JSON.stringify(event.data)}`);
+  if (spec.datacontenttype !== undefined) {
+    check(event.dataContentType === spec.datacontenttype, `${what}: datacontenttype ${event.dataContentType}`);
+  }
   if (spec.time !== undefined) {
     check(new Date(event.time).getTime() === new Date(spec.time).getTime(), `${what}: time ${event.time}`);
   }
@@ -94,7 +99,8 @@ async function publish(prefix) {
       type: spec.type,
       subject: spec.subject,
       time: spec.time === undefined ? undefined : new Date(spec.time),
-      data: spec.data,
+      data: spec.data_base64 === undefined ? spec.data : new Uint8Array(Buffer.from(spec.data_base64, "base64")),
+      dataContentType: spec.datacontenttype,
       extensionAttributes: Object.keys(extensions).length ? extensions : undefined,
     };
   });

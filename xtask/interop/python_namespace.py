@@ -17,6 +17,7 @@ NAMESPACE_EVENTS (the fixture file), LOCK_SECONDS (the subscriptions' lock durat
 https, REQUESTS_CA_BUNDLE.
 """
 
+import base64
 import datetime
 import json
 import os
@@ -58,6 +59,13 @@ def expected_events(prefixes):
     return {f"{prefix}-{spec['id']}": spec for prefix in prefixes for spec in FIXTURE}
 
 
+def data_of(spec):
+    """The fixture event's data as the SDK holds it: bytes for data_base64."""
+    if "data_base64" in spec:
+        return base64.b64decode(spec["data_base64"])
+    return spec.get("data")
+
+
 def cloud_event(prefix, spec):
     extensions = {name: value for name, value in spec.items() if name not in STANDARD}
     return CloudEvent(
@@ -66,7 +74,8 @@ def cloud_event(prefix, spec):
         type=spec["type"],
         subject=spec.get("subject"),
         time=parse_time(spec["time"]) if "time" in spec else None,
-        data=spec.get("data"),
+        data=data_of(spec),
+        datacontenttype=spec.get("datacontenttype"),
         extensions=extensions or None,
     )
 
@@ -77,7 +86,9 @@ def check_event(event, spec, who):
     check(event.type == spec["type"], f"{what}: type {event.type!r}")
     check(event.source == spec["source"], f"{what}: source {event.source!r}")
     check(event.subject == spec.get("subject"), f"{what}: subject {event.subject!r}")
-    check(event.data == spec.get("data"), f"{what}: data {event.data!r}")
+    check(event.data == data_of(spec), f"{what}: data {event.data!r}")
+    if "datacontenttype" in spec:
+        check(event.datacontenttype == spec["datacontenttype"], f"{what}: datacontenttype {event.datacontenttype!r}")
     if "time" in spec:
         check(event.time == parse_time(spec["time"]), f"{what}: time {event.time!r}")
     extensions = {name: value for name, value in spec.items() if name not in STANDARD}
