@@ -14,7 +14,8 @@
 //
 // Environment: EMULATOR_URL (the namespace endpoint), EMULATOR_KEY, NAMESPACE_TOPIC,
 // NAMESPACE_EVENTS (the fixture file), LOCK_SECONDS, NODE_PATH and, for https,
-// NODE_EXTRA_CA_CERTS.
+// NODE_EXTRA_CA_CERTS. Over https the first event is published, and the delayed event received
+// and acknowledged, with a Microsoft Entra token from the emulator's token endpoint.
 "use strict";
 
 const fs = require("node:fs");
@@ -45,6 +46,19 @@ function check(condition, what) {
   }
   checks += 1;
 }
+
+// A TokenCredential taking its tokens from the emulator's Microsoft Entra token endpoint
+// (@azure/identity would do the same with authorityHost pointed at it).
+const entraCredential = {
+  async getToken(scopes) {
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: "interop", client_secret: "interop-secret", scope: [scopes].flat()[0] });
+    const response = await fetch(`${BASE}/interop-tenant/oauth2/v2.0/token`, { method: "POST", body: form, signal: AbortSignal.timeout(10000) });
+    const token = await response.json();
+    return { token: token.access_token, expiresOnTimestamp: Date.now() + token.expires_in * 1000 };
+  },
+};
+// Over https, an Entra token (the SDK sends bearer tokens over https only); else the key.
+const credential = () => (BASE.startsWith("https:") ? entraCredential : new AzureKeyCredential(KEY));
 
 const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
@@ -104,7 +118,7 @@ async function publish(prefix) {
       extensionAttributes: Object.keys(extensions).length ? extensions : undefined,
     };
   });
-  await sender.sendEvents(events[0]);
+  await new EventGridSenderClient(BASE, credential(), TOPIC, OPTIONS).sendEvents(events[0]);
   await sender.sendEvents(events.slice(1));
 
   const wrongKey = new EventGridSenderClient(BASE, new AzureKeyCredential("d3Jvbmcga2V5"), TOPIC, OPTIONS);
@@ -183,10 +197,12 @@ async function consume(subscription, prefixes) {
   await sleep(LOCK_SECONDS * 0.7);
   settled(await receiver.acknowledgeEvents([token[renewed]]), [token[renewed]], "acknowledge after the first lock's end, renewed");
 
-  const late = await receiveAll(receiver, 1);
+  // Over https, the last settlements with an Entra token.
+  const entraReceiver = new EventGridReceiverClient(BASE, credential(), TOPIC, subscription, OPTIONS);
+  const late = await receiveAll(entraReceiver, 1);
   check(JSON.stringify(late.map((d) => d.event.id)) === JSON.stringify([delayed]), `the delayed event: ${late.map((d) => d.event.id)}`);
   check(late[0].brokerProperties.deliveryCount === 2, "second delivery of the delayed event");
-  settled(await receiver.acknowledgeEvents([late[0].brokerProperties.lockToken]), [late[0].brokerProperties.lockToken], "acknowledge the delayed event");
+  settled(await entraReceiver.acknowledgeEvents([late[0].brokerProperties.lockToken]), [late[0].brokerProperties.lockToken], "acknowledge the delayed event");
 }
 
 (async () => {

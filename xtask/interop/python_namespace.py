@@ -14,17 +14,22 @@
 
 Environment: EMULATOR_URL (the namespace endpoint), EMULATOR_KEY, NAMESPACE_TOPIC,
 NAMESPACE_EVENTS (the fixture file), LOCK_SECONDS (the subscriptions' lock duration) and, for
-https, REQUESTS_CA_BUNDLE.
+https, REQUESTS_CA_BUNDLE and EMULATOR_CA. Over https the first event is published, and the
+delayed event received and acknowledged, with a Microsoft Entra token from the emulator's token
+endpoint instead of the key.
 """
 
 import base64
 import datetime
 import json
 import os
+import ssl
 import sys
 import time
+import urllib.parse
+import urllib.request
 
-from azure.core.credentials import AzureKeyCredential
+from azure.core.credentials import AccessToken, AzureKeyCredential
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridConsumerClient, EventGridPublisherClient
@@ -48,6 +53,25 @@ def check(condition, what):
     if not condition:
         sys.exit(f"python namespace interop FAILED: {what}")
     CHECKS += 1
+
+
+class EmulatorEntraCredential:
+    """A TokenCredential taking its tokens from the emulator's Microsoft Entra token endpoint
+    (azure-identity would do the same with authority= pointed at it)."""
+
+    def get_token(self, *scopes, **kwargs):
+        form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "interop",
+                                       "client_secret": "interop-secret", "scope": scopes[0]}).encode()
+        context = ssl.create_default_context(cafile=os.environ["EMULATOR_CA"])
+        with urllib.request.urlopen(f"{BASE}/interop-tenant/oauth2/v2.0/token", data=form, context=context,
+                                    timeout=10) as response:
+            token = json.load(response)
+        return AccessToken(token["access_token"], int(time.time()) + token["expires_in"])
+
+
+def credential():
+    """Over https, an Entra token (azure-core sends bearer tokens over https only); else the key."""
+    return EmulatorEntraCredential() if BASE.startswith("https:") else AzureKeyCredential(KEY)
 
 
 def parse_time(text):
@@ -100,7 +124,7 @@ def check_event(event, spec, who):
 def publish(prefix):
     publisher = EventGridPublisherClient(BASE, AzureKeyCredential(KEY), namespace_topic=TOPIC)
     events = [cloud_event(prefix, spec) for spec in FIXTURE]
-    publisher.send(events[0])
+    EventGridPublisherClient(BASE, credential(), namespace_topic=TOPIC).send(events[0])
     publisher.send(events[1:])
 
     wrong_key = EventGridPublisherClient(BASE, AzureKeyCredential("d3Jvbmcga2V5"), namespace_topic=TOPIC)
@@ -182,6 +206,8 @@ def consume(subscription, prefixes):
     settled(consumer.acknowledge(lock_tokens=[token[renewed]]), [token[renewed]],
             "acknowledge after the first lock's end, renewed")
 
+    # Over https, the last settlements with an Entra token.
+    consumer = EventGridConsumerClient(BASE, credential(), namespace_topic=TOPIC, subscription=subscription)
     late = receive_all(consumer, 1)
     check([detail.event.id for detail in late] == [delayed], f"the delayed event: {[d.event.id for d in late]}")
     check(late[0].broker_properties.delivery_count == 2, "second delivery of the delayed event")
