@@ -158,9 +158,24 @@ async function receiveAll(receiver, count) {
   return received;
 }
 
+async function refused(call, status, code, what) {
+  try {
+    await call();
+    check(false, `${what}: accepted`);
+  } catch (error) {
+    check(error.statusCode === status && (code === undefined || error.code === code), `${what}: ${error.statusCode} ${error.code}, expected ${status} ${code}`);
+  }
+}
+
 async function consume(subscription, prefixes) {
   const expected = expectedEvents(prefixes);
   const receiver = new EventGridReceiverClient(BASE, new AzureKeyCredential(KEY), TOPIC, subscription, OPTIONS);
+  // The service's refusals, as the SDK parses them (nothing is locked by them).
+  await refused(() => receiver.receiveEvents({ maxEvents: 1, maxWaitTime: 5 }), 400, "ArgumentInvalid", "maxWaitTime 5");
+  await refused(() => receiver.releaseEvents(["x"], { releaseDelay: "5" }), 400, "ArgumentInvalid", "release delay 5");
+  const unknown = new EventGridReceiverClient(BASE, new AzureKeyCredential(KEY), TOPIC, "unknown", OPTIONS);
+  // 404 (the live service's code for it is not recorded).
+  await refused(() => unknown.receiveEvents({ maxWaitTime: 10 }), 404, undefined, "an unknown subscription");
   const received = await receiveAll(receiver, expected.size);
   check(received.length === expected.size, `received ${received.length} of ${expected.size} events`);
   const ids = received.map((detail) => detail.event.id).sort();

@@ -164,10 +164,25 @@ def receive_all(consumer, count):
     return received
 
 
+def refused(call, status, code, what):
+    try:
+        call()
+        check(False, f"{what}: accepted")
+    except HttpResponseError as error:
+        got = (error.status_code, error.error.code if error.error else None)
+        check(got[0] == status and code in (None, got[1]), f"{what}: {got}, expected {(status, code)}")
+
+
 def consume(subscription, prefixes):
     expected = expected_events(prefixes)
     consumer = EventGridConsumerClient(BASE, AzureKeyCredential(KEY), namespace_topic=TOPIC,
                                        subscription=subscription)
+    # The service's refusals, as the SDK parses them (nothing is locked by them).
+    refused(lambda: consumer.receive(max_events=1, max_wait_time=5), 400, "ArgumentInvalid", "maxWaitTime 5")
+    refused(lambda: consumer.release(lock_tokens=["x"], release_delay=5), 400, "ArgumentInvalid", "release delay 5")
+    unknown = EventGridConsumerClient(BASE, AzureKeyCredential(KEY), namespace_topic=TOPIC, subscription="unknown")
+    # 404 (the live service's code for it is not recorded).
+    refused(lambda: unknown.receive(max_events=1, max_wait_time=10), 404, None, "an unknown subscription")
     received = receive_all(consumer, len(expected))
     check(len(received) == len(expected), f"received {len(received)} of {len(expected)} events")
     check(sorted(detail.event.id for detail in received) == sorted(expected), "every published id, once")
