@@ -207,9 +207,9 @@ async function consume(subscription, prefixes) {
   settled(await receiver.acknowledgeEvents([again[0].brokerProperties.lockToken]), [again[0].brokerProperties.lockToken], "acknowledge the redelivered event");
 
   // The held event outlives its first lock only because its lock is renewed.
-  await sleep(LOCK_SECONDS * 0.7);
+  await sleep(LOCK_SECONDS * 0.6);
   settled(await receiver.renewEventLocks([token[renewed]]), [token[renewed]], "renewEventLocks");
-  await sleep(LOCK_SECONDS * 0.7);
+  await sleep(LOCK_SECONDS * 0.6);
   settled(await receiver.acknowledgeEvents([token[renewed]]), [token[renewed]], "acknowledge after the first lock's end, renewed");
 
   // Over https, the last settlements with an Entra token.

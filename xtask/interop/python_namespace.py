@@ -215,9 +215,9 @@ def consume(subscription, prefixes):
             [again[0].broker_properties.lock_token], "acknowledge the redelivered event")
 
     # The held event outlives its first lock only because its lock is renewed.
-    time.sleep(LOCK_SECONDS * 0.7)
+    time.sleep(LOCK_SECONDS * 0.6)
     settled(consumer.renew_locks(lock_tokens=[token[renewed]]), [token[renewed]], "renew_locks")
-    time.sleep(LOCK_SECONDS * 0.7)
+    time.sleep(LOCK_SECONDS * 0.6)
     settled(consumer.acknowledge(lock_tokens=[token[renewed]]), [token[renewed]],
             "acknowledge after the first lock's end, renewed")
 

@@ -110,7 +110,7 @@ fn main() -> Result<(), Failure> {
 /// Both clients against an in-process emulator: each publishes, each receives everything.
 fn self_check(runtime: &Runtime, fixture: &[CloudEvent]) -> Result<(), Failure> {
     const KEY: &str = "bnMtaW50ZXJvcA==";
-    let lock = Duration::from_secs(3);
+    let lock = Duration::from_secs(4);
     let subscription = |name: &str| {
         SubscriptionSpec::new("interop", name).map(|spec| spec.with_lock_duration(lock))
     };
@@ -493,13 +493,13 @@ fn consume(
     )?;
 
     // The held event outlives its first lock only because its lock is renewed.
-    std::thread::sleep(lock.mul_f64(0.7));
+    std::thread::sleep(lock.mul_f64(0.6));
     check.settled(
         subscription.renew_locks(&[token[renewed]])?,
         &[token[renewed]],
         "renew_locks",
     )?;
-    std::thread::sleep(lock.mul_f64(0.7));
+    std::thread::sleep(lock.mul_f64(0.6));
     check.settled(
         subscription.acknowledge(&[token[renewed]])?,
         &[token[renewed]],
