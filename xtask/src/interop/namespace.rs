@@ -6,11 +6,12 @@
 //! (`py`), JavaScript `EventGridSenderClient` (`js`), our async client (the `namespace_interop`
 //! example, `rs`) and the `eventgrid publish --file` command on the blocking client (`cli`).
 //! Consumers, at once: Python `EventGridConsumerClient`, JavaScript `EventGridReceiverClient`,
-//! our async and blocking receivers, each checking every event against
-//! `crates/eventgrid/examples/support/namespace_events.jsonl` and settling through every path (acknowledge,
-//! release at once and after 10 s, reject, renew, stale tokens); and `eventgrid receive`,
-//! releasing then acknowledging, its output checked with the Python SDK's parser. Finally each
-//! subscription's counts, read from the inspection API, must show exactly those settlements.
+//! our async and blocking receivers, each checking every event against the fixture
+//! (`crates/eventgrid/examples/support/namespace_events.jsonl`) and settling through every path
+//! (acknowledge, release at once and after 10 s, reject, renew, stale tokens); and `eventgrid
+//! receive`, releasing then acknowledging, its output checked with the Python SDK's parser.
+//! Finally each subscription's counts, read from the inspection API (over http), must show
+//! exactly those settlements.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -53,13 +54,34 @@ pub(super) fn run(participants: &Participants<'_>, tls: bool) -> Result<()> {
     }
     let mut emulator = EmulatorProcess::start(participants.emulator, args)?;
     let scheme = if tls { "https" } else { "http" };
-    let scripts = root().join("xtask/interop");
     let env = Environment {
         url: emulator.base_url().to_owned(),
         ca: emulator.ca_certificate().map(Path::to_path_buf),
     };
+    let prefixes = publish_all(participants, &env, &work)?;
+    let subscriptions = consume_all(participants, &env, &work, &prefixes)?;
 
-    // Publish, one publisher after the other.
+    let expected = prefixes.split(',').count() * fixture_len()?;
+    if !tls {
+        for subscription in subscriptions {
+            check_counts(&emulator, subscription, &settled_by_consumer(expected))?;
+        }
+        check_counts(&emulator, "cli", &settled_by_cli(expected))?;
+    }
+    let stopped = emulator.stop()?;
+    if !stopped.success() {
+        bail!("the emulator exited with {stopped} on SIGTERM");
+    }
+    eprintln!(
+        "namespace interop ({scheme}): {expected} events from {prefixes}, every subscription settled"
+    );
+    Ok(())
+}
+
+/// Every publisher, one after the other, each sending the fixture with its own id prefix;
+/// returns the prefixes, comma-separated.
+fn publish_all(participants: &Participants<'_>, env: &Environment, work: &Path) -> Result<String> {
+    let scripts = root().join("xtask/interop");
     let mut prefixes = Vec::new();
     if let Some(python) = participants.python {
         let mut publish = env.command(python);
@@ -87,33 +109,40 @@ pub(super) fn run(participants: &Participants<'_>, tls: bool) -> Result<()> {
     publish.arg("--file").arg(&cli_events);
     run_command(publish)?;
     prefixes.push("cli");
-    let prefixes = prefixes.join(",");
+    Ok(prefixes.join(","))
+}
 
-    // Consume, every consumer at once on its own subscription.
+/// Every consumer at once, each on its own subscription; returns the subscriptions the
+/// settling consumers used.
+fn consume_all(
+    participants: &Participants<'_>,
+    env: &Environment,
+    work: &Path,
+    prefixes: &str,
+) -> Result<Vec<&'static str>> {
+    let scripts = root().join("xtask/interop");
     let mut consumers: Vec<(Child, String)> = Vec::new();
     let mut subscriptions = vec!["rust-async", "rust-blocking"];
     if let Some(python) = participants.python {
         let mut consume = env.command(python);
         consume.arg(scripts.join("python_namespace.py"));
-        consume.args(["consume", "python", &prefixes]);
+        consume.args(["consume", "python", prefixes]);
         consumers.push((consume.spawn()?, "python consume".to_owned()));
         subscriptions.push("python");
     }
     if let Some(modules) = participants.node_modules {
         let mut consume = env.node(modules);
         consume.arg(scripts.join("node_namespace.cjs"));
-        consume.args(["consume", "node", &prefixes]);
+        consume.args(["consume", "node", prefixes]);
         consumers.push((consume.spawn()?, "node consume".to_owned()));
         subscriptions.push("node");
     }
     for (subscription, flag) in [("rust-async", None), ("rust-blocking", Some("--blocking"))] {
         let mut consume = env.command(participants.rust);
-        consume
-            .args(["consume", subscription, &prefixes])
-            .args(flag);
+        consume.args(["consume", subscription, prefixes]).args(flag);
         consumers.push((consume.spawn()?, format!("rust consume ({subscription})")));
     }
-    let cli = cli_receive(participants, &env, &work, &prefixes);
+    let cli = cli_receive(participants, env, work, prefixes);
     // Every consumer is waited for, so none outlives a failure; the first failure is reported.
     let waited: Vec<Result<()>> = consumers
         .into_iter()
@@ -121,22 +150,7 @@ pub(super) fn run(participants: &Participants<'_>, tls: bool) -> Result<()> {
         .collect();
     cli?;
     waited.into_iter().collect::<Result<Vec<()>>>()?;
-
-    let expected = prefixes.split(',').count() * fixture_len()?;
-    if !tls {
-        for subscription in subscriptions {
-            check_counts(&emulator, subscription, &settled_by_consumer(expected))?;
-        }
-        check_counts(&emulator, "cli", &settled_by_cli(expected))?;
-    }
-    let stopped = emulator.stop()?;
-    if !stopped.success() {
-        bail!("the emulator exited with {stopped} on SIGTERM");
-    }
-    eprintln!(
-        "namespace interop ({scheme}): {expected} events from {prefixes}, every subscription settled"
-    );
-    Ok(())
+    Ok(subscriptions)
 }
 
 /// `eventgrid receive` on the `cli` subscription: releases every event, receives them again
