@@ -88,6 +88,7 @@ mod metrics;
 mod namespace;
 mod options;
 mod processor;
+pub mod proxy;
 mod receive;
 mod request;
 mod response;
