@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod conformance;
+pub mod test_proxy;
 
 use std::path::Path;
 use std::sync::LazyLock;

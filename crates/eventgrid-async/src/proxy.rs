@@ -103,7 +103,8 @@ async fn open_tunnel(
     let mut chunk = [0u8; 1024];
     loop {
         let room = MAX_TUNNEL_ANSWER_BYTES.saturating_sub(answer.len()).max(1);
-        let read = stream.read(&mut chunk[..room.min(chunk.len())]).await?;
+        let wanted = room.min(chunk.len());
+        let read = stream.read(&mut chunk[..wanted]).await?;
         if read == 0 {
             return Err(ProxyError::BadTunnelAnswer {
                 proxy: proxy.to_string(),
