@@ -7,9 +7,16 @@
 //! name that is not loopback, so the policy proxies it, and that only the proxy resolves (to
 //! the emulator): a client that went around the proxy could not reach it.
 
+use eventgrid::asynchronous::HyperTransport;
+use eventgrid::blocking::UreqTransport;
+use eventgrid::core::bytes::Bytes;
+use eventgrid::core::http::Request;
 use eventgrid::core::proxy::{ProxyConfig, ProxySetting};
+use eventgrid::core::{AsyncTransport, Transport, TransportError};
 use eventgrid::{Credential, EventGridConfig, EventGridTopicConfig};
-use eventgrid_tests::conformance::{GRID, Lab, OPEN, Subject, grid_events, sorted_ids};
+use eventgrid_tests::conformance::{
+    GRID, Lab, OPEN, Subject, grid_events, quick_options, sorted_ids,
+};
 use eventgrid_tests::test_proxy::{PROXY_PASSWORD, PROXY_USER, ProxyRequest, TestProxy};
 
 /// The name only the test proxy resolves.
@@ -176,4 +183,62 @@ pub fn proxy_refusing_the_credentials_is_reported_alike(lab: &Lab) {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(!seen[0].authorized);
     assert_eq!(lab.counters(OPEN).requests, 0);
+}
+
+/// The request sent through each transport on its own, and what each answered.
+fn both_transports(
+    options: &eventgrid::core::ClientOptions,
+    key: Option<&str>,
+) -> [TransportError; 2] {
+    let request = || {
+        let mut request = Request::post("http://eventgrid.test:9/t/api/events");
+        if let Some(key) = key {
+            request = request.header("aeg-sas-key", key);
+        }
+        request.body(Bytes::from_static(b"[]")).unwrap()
+    };
+    let blocking = UreqTransport::new(options)
+        .unwrap()
+        .send(request())
+        .expect_err("the blocking transport refuses");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let asynchronous = runtime
+        .block_on(async { HyperTransport::new(options).unwrap().send(request()).await })
+        .expect_err("the async transport refuses");
+    [blocking, asynchronous]
+}
+
+/// The transports on their own, without the engine (which refuses a credential over plain
+/// http to anything but loopback first), hold the same line and say so in the same words.
+#[test]
+fn transports_refuse_a_credential_through_a_proxy_alike() {
+    let proxy = TestProxy::start();
+    let options = quick_options().with_proxy(ProxyConfig::new(&proxy.url()).unwrap());
+    let [blocking, asynchronous] = both_transports(&options, Some("k3y"));
+    assert_eq!(blocking, asynchronous);
+    assert_eq!(
+        blocking.to_string(),
+        format!(
+            "invalid request: refusing to send a credential over plain http to `eventgrid.test` \
+             through the proxy {}: use https, or name the host in NO_PROXY",
+            proxy.address()
+        )
+    );
+    assert_eq!(proxy.seen(), [], "nothing reached the proxy");
+
+    // Without a credential both go through the tunnel; the proxy cannot reach port 9, and
+    // its refusal reads the same (a failed connection, retried by a client).
+    let [blocking, asynchronous] = both_transports(&options, None);
+    assert_eq!(blocking, asynchronous);
+    assert_eq!(
+        blocking.to_string(),
+        format!(
+            "connection failed: the proxy {} refused a tunnel to eventgrid.test:9 with status 502",
+            proxy.address()
+        )
+    );
+    assert_eq!(proxy.seen().len(), 2);
 }

@@ -38,7 +38,11 @@ fn check(env: &[(&str, &str)], url: &str, expect: &Expect) {
 const P: &str = "http://proxy:3128";
 
 /// One row: the environment, the request URL, the decision.
-type Row = (&'static [(&'static str, &'static str)], &'static str, Expect);
+type Row = (
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    Expect,
+);
 
 #[test]
 fn environment_and_url_decide_the_route() {
