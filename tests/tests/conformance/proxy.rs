@@ -17,6 +17,7 @@ use eventgrid::{Credential, EventGridConfig, EventGridTopicConfig};
 use eventgrid_tests::conformance::{
     GRID, Lab, OPEN, Subject, grid_events, quick_options, sorted_ids,
 };
+use eventgrid_tests::key_echo::KeyEcho;
 use eventgrid_tests::test_proxy::{PROXY_PASSWORD, PROXY_USER, ProxyRequest, TestProxy};
 
 /// The name only the test proxy resolves.
@@ -241,4 +242,48 @@ fn transports_refuse_a_credential_through_a_proxy_alike() {
         )
     );
     assert_eq!(proxy.seen().len(), 2);
+}
+
+/// https through the tunnel: both transports verify the target's certificate (TLS end to end
+/// inside the tunnel), and the key reaches the far end while the proxy sees only CONNECT.
+#[test]
+fn https_goes_through_the_tunnel_with_tls_end_to_end() {
+    let proxy = TestProxy::start();
+    let server = KeyEcho::start();
+    let options = quick_options().with_proxy(ProxyConfig::new(&proxy.url()).unwrap());
+    let request = || {
+        Request::post(server.url())
+            .header("aeg-sas-key", "k3y")
+            .body(Bytes::from_static(b"[]"))
+            .unwrap()
+    };
+    let blocking = UreqTransport::builder(&options)
+        .extra_ca_pem(server.ca_pem())
+        .build()
+        .unwrap()
+        .send(request())
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let asynchronous = runtime
+        .block_on(async {
+            let transport = HyperTransport::builder(&options)
+                .extra_ca_pem(server.ca_pem())
+                .build()?;
+            transport.send(request()).await.map_err(Into::into)
+        })
+        .map_err(|error: eventgrid::Error| error.to_string())
+        .unwrap();
+    for response in [blocking, asynchronous] {
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.body().as_ref(), b"k3y");
+    }
+    let tunnel = ProxyRequest {
+        method: "CONNECT".to_owned(),
+        target: server.authority(),
+        authorized: true,
+    };
+    assert_eq!(proxy.seen(), [tunnel.clone(), tunnel]);
 }
