@@ -180,7 +180,7 @@ impl Transport for UreqTransport {
         let request = Request::from_parts(parts, body.as_ref());
         let route = self.route(&request)?;
         let request = self
-            .agent_for(route)
+            .agent_for(route)?
             .configure_request(request)
             .timeout_global(Some(left))
             .build();
@@ -196,15 +196,23 @@ impl UreqTransport {
             .map_err(ProxyError::into_transport_error)
     }
 
-    /// The agent for `route`: the direct one, or the one configured with its proxy.
-    fn agent_for(&self, route: Route<'_>) -> &ureq::Agent {
+    /// The agent for `route`: the direct one, or the one configured with its proxy. Every
+    /// proxy the policy can choose got an agent when the transport was built; should one be
+    /// missing, the request fails rather than going direct.
+    fn agent_for(&self, route: Route<'_>) -> Result<&ureq::Agent, TransportError> {
         match route {
             Route::Tunnel(proxy) => self
                 .tunnelled
                 .iter()
                 .find(|(configured, _)| configured == proxy)
-                .map_or(&self.agent, |(_, agent)| agent),
-            _ => &self.agent,
+                .map(|(_, agent)| agent)
+                .ok_or_else(|| {
+                    TransportError::new(
+                        TransportErrorKind::Other,
+                        format!("no connection pool was prepared for the proxy {proxy}"),
+                    )
+                }),
+            _ => Ok(&self.agent),
         }
     }
 
@@ -220,7 +228,7 @@ impl UreqTransport {
     ) -> Result<Response<Bytes>, TransportError> {
         let target = request.uri().clone();
         let response =
-            self.agent_for(route)
+            self.agent_for(route)?
                 .run(request)
                 .map_err(|error| match (route, error) {
                     (Route::Tunnel(proxy), ureq::Error::ConnectProxyFailed(reason)) => {
