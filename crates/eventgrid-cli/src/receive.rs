@@ -51,7 +51,16 @@ pub fn run(args: &ReceiveArgs) -> Result<(), CliError> {
     let receiver = target.client.receiver(&target.topic, &args.subscription)?;
     let wait = Duration::from_secs(args.wait);
     loop {
-        let events = receiver.receive(args.max_events, wait)?;
+        let batch = receiver.receive(args.max_events, wait)?;
+        for bad in &batch.malformed {
+            // Left locked: it comes back when its lock expires, until it is dead-lettered.
+            let token = bad.lock_token.as_deref().unwrap_or("unknown");
+            eprintln!(
+                "event {} could not be read (lock token {token}): {}",
+                bad.index, bad.reason
+            );
+        }
+        let events = batch.events;
         print(&events)?;
         let tokens: Vec<&str> = events.iter().map(|e| e.lock_token.as_str()).collect();
         if !tokens.is_empty() {
