@@ -12,7 +12,7 @@ use crate::Result;
 use crate::proxy::{ProxyConnector, ProxyRoutes};
 use crate::transport_error::{ConnectTimeout, body_error, request_error};
 use bytes::Bytes;
-use eventgrid_core::frontend::AttemptLimit;
+use eventgrid_core::frontend::{AttemptLimit, attempt_limit};
 use eventgrid_core::{AsyncTransport, ClientOptions, TransportError, TransportErrorKind};
 use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -140,7 +140,7 @@ impl AsyncTransport for HyperTransport {
         deadline: Instant,
     ) -> Result<Response<Bytes>, TransportError> {
         let left = deadline.saturating_duration_since(Instant::now());
-        match eventgrid_core::frontend::attempt_limit(left, self.request_timeout) {
+        match attempt_limit(left, self.request_timeout) {
             AttemptLimit::RequestTimeout => self.send(request).await,
             AttemptLimit::OverallDeadline => {
                 self.within(request, left, "the overall deadline").await

@@ -105,8 +105,8 @@ pub const ATTEMPT_LIMIT_SLACK: Duration = Duration::from_millis(50);
 /// Which limit an attempt's deadline is, seen by a transport whose own time-out is
 /// `request_timeout`: the transport times the common case with its own timer and names the
 /// limit that cut an attempt.
+// Exhaustive: a deadline is the request time-out, shorter, or longer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum AttemptLimit {
     /// The request time-out (within [`ATTEMPT_LIMIT_SLACK`]).
     RequestTimeout,
