@@ -20,7 +20,8 @@ use super::subject::{Events, Handler, Outcome, Puller, Setup, Subject};
 #[derive(Debug)]
 pub struct AsyncClient {
     client: EventGridClient,
-    runtime: Runtime,
+    // Shared with the receivers: a connection's task runs on the runtime that opened it.
+    runtime: Arc<Runtime>,
 }
 
 impl AsyncClient {
@@ -44,7 +45,7 @@ impl AsyncClient {
     fn from_client(client: EventGridClient) -> Self {
         Self {
             client,
-            runtime: runtime(),
+            runtime: Arc::new(runtime()),
         }
     }
 
@@ -160,14 +161,14 @@ impl Subject for AsyncClient {
         let receiver = self.client.receiver(topic, subscription).map(|receiver| {
             Box::new(AsyncPuller {
                 receiver,
-                runtime: Arc::new(runtime()),
+                runtime: self.runtime.clone(),
             }) as Box<dyn Puller>
         });
         Some(receiver)
     }
 }
 
-/// The async `Receiver`, each call run on a runtime of its own.
+/// The async `Receiver`, each call run on the client's runtime.
 struct AsyncPuller {
     receiver: Receiver,
     runtime: Arc<Runtime>,
