@@ -252,3 +252,132 @@ fn the_buffered_publisher_publishes_to_a_namespace_topic_within_its_limits() {
     let counts = emulator.subscription_counts("orders", "billing");
     assert_eq!(counts.enqueued, 1_502);
 }
+
+/// Removes `source` from every event of type `corrupt` in `:receive` answers: an event the
+/// client cannot read, as a faulty producer behind a lenient service would make.
+fn corrupt(
+    uri: &str,
+    response: eventgrid::core::http::Response<eventgrid::core::bytes::Bytes>,
+) -> eventgrid::core::http::Response<eventgrid::core::bytes::Bytes> {
+    if !uri.contains(":receive") {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let mut answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    for detail in answer["value"].as_array_mut().unwrap() {
+        let event = detail["event"].as_object_mut().unwrap();
+        if event["type"] == "corrupt" {
+            event.remove("source");
+        }
+    }
+    let body = serde_json::to_vec(&answer).unwrap().into();
+    eventgrid::core::http::Response::from_parts(parts, body)
+}
+
+struct Corrupting<T>(T);
+
+impl eventgrid::core::Transport for Corrupting<eventgrid::blocking::UreqTransport> {
+    fn send(
+        &self,
+        request: eventgrid::core::http::Request<eventgrid::core::bytes::Bytes>,
+    ) -> std::result::Result<
+        eventgrid::core::http::Response<eventgrid::core::bytes::Bytes>,
+        eventgrid::TransportError,
+    > {
+        let uri = request.uri().to_string();
+        self.0.send(request).map(|response| corrupt(&uri, response))
+    }
+}
+
+impl eventgrid::core::AsyncTransport for Corrupting<nonblocking::HyperTransport> {
+    async fn send(
+        &self,
+        request: eventgrid::core::http::Request<eventgrid::core::bytes::Bytes>,
+    ) -> std::result::Result<
+        eventgrid::core::http::Response<eventgrid::core::bytes::Bytes>,
+        eventgrid::TransportError,
+    > {
+        let uri = request.uri().to_string();
+        let response = self.0.send(request).await;
+        response.map(|response| corrupt(&uri, response))
+    }
+}
+
+#[test]
+fn the_processor_rejects_and_reports_an_event_it_cannot_read_and_handles_the_others() {
+    let emulator = emulator();
+    let options = eventgrid::core::ClientOptions::default();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let async_client = runtime.block_on(async {
+        let transport = nonblocking::HyperTransport::new(&options).unwrap();
+        nonblocking::EventGridClient::builder(config(&emulator))
+            .transport(Corrupting(transport))
+            .build()
+            .unwrap()
+    });
+    let transport = eventgrid::blocking::UreqTransport::new(&options).unwrap();
+    let blocking_client = eventgrid::blocking::EventGridClient::builder(config(&emulator))
+        .transport(Corrupting(transport))
+        .build()
+        .unwrap();
+    let process_options = || {
+        ProcessOptions::default()
+            .with_max_concurrency(4)
+            .with_max_wait(WAIT)
+    };
+    for side in ["async", "blocking"] {
+        let events: Vec<CloudEvent> = ["ok", "corrupt", "ok"]
+            .into_iter()
+            .map(|kind| CloudEvent::new("/shop", kind, json!({})).unwrap())
+            .collect();
+        let before = emulator.subscription_counts("orders", "billing");
+        let shutdown = Shutdown::new();
+        let handled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Two handler runs (the readable events), then stop.
+        let judge = {
+            let (handled, shutdown) = (handled.clone(), shutdown.clone());
+            move |event: &ReceivedEvent| {
+                assert_eq!(event.event.event_type(), "ok");
+                if handled.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                    shutdown.trigger();
+                }
+                Ok(())
+            }
+        };
+        let report = if side == "async" {
+            runtime.block_on(async {
+                async_client.send("orders", events).await.unwrap();
+                let receiver = async_client.receiver("orders", "billing").unwrap();
+                let handler = move |event: ReceivedEvent| {
+                    let outcome = judge(&event);
+                    async move { outcome }
+                };
+                receiver
+                    .process(handler, process_options(), &shutdown)
+                    .await
+            })
+        } else {
+            blocking_client.send("orders", events).unwrap();
+            let receiver = blocking_client.receiver("orders", "billing").unwrap();
+            receiver.process(|event| judge(&event), process_options(), &shutdown)
+        };
+        let report = report.into_result().unwrap();
+        assert_eq!((report.acknowledged, report.rejected), (2, 1), "{side}");
+        assert_eq!(report.malformed, 1, "{side}");
+        let bad = &report.malformed_events[0];
+        assert!(bad.reason.contains("source"), "{side}: {bad:?}");
+        assert!(bad.lock_token.is_some(), "{side}");
+        let after = emulator.subscription_counts("orders", "billing");
+        assert_eq!(after.rejected - before.rejected, 1, "{side}");
+        assert_eq!((after.available, after.locked), (0, 0), "{side}");
+        let metrics = match side {
+            "async" => async_client.metrics()["orders"].pull,
+            _ => blocking_client.metrics()["orders"].pull,
+        };
+        assert_eq!(
+            (metrics.events_received, metrics.malformed_received),
+            (2, 1),
+            "{side}: {metrics:?}"
+        );
+    }
+}
