@@ -328,15 +328,14 @@ impl ProcessReport {
 
     /// Records the settlement of a `verdict` (one event's, or the malformed events').
     pub fn record(&mut self, verdict: Verdict, settled: Result<SettlementResult>) {
-        let settled = settled.map(|result| {
+        if let Ok(result) = &settled {
             let count = result.succeeded.len() as u64;
             match verdict {
                 Verdict::Acknowledge => self.acknowledged += count,
                 Verdict::Release(_) => self.released += count,
                 Verdict::Reject => self.rejected += count,
             }
-            result
-        });
+        }
         if let Err(error) = settled.and_then(SettlementResult::into_result) {
             tracing::warn!(%error, "eventgrid processor: settlement failed");
             self.settlement_failures += 1;
