@@ -40,7 +40,7 @@ async fn book(event: &ReceivedEvent) -> Result<(), HandlerError> {
         )));
     }
     tokio::time::sleep(Duration::from_millis(50)).await; // the ledger's round trip
-    if payment.order % 4 == 0 && event.delivery_count == 1 {
+    if payment.order.is_multiple_of(4) && event.delivery_count == 1 {
         return Err(HandlerError::retry("the ledger is busy"));
     }
     println!(
