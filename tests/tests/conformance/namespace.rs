@@ -9,6 +9,7 @@ use eventgrid::{
     CloudEvent, Error, EventGridEvent, HandlerError, ProcessOptions, ReleaseDelay, SettlementKind,
     Shutdown,
 };
+use eventgrid_emulator::FaultRule;
 use eventgrid_tests::conformance::{
     Events, Handler, Lab, NAMESPACE, Puller, SUBSCRIPTIONS, Subject, cloud_events,
 };
@@ -319,5 +320,46 @@ pub fn metrics_count_receives_and_settlements(lab: &Lab) {
     assert_eq!(
         (pull.token_failures, pull.retries, pull.failed_operations),
         (0, 0, 0)
+    );
+}
+
+/// A receive and a settlement answered 503 once are retried (and counted as retries); a
+/// settlement refused with 400 is an error and counted as a failed operation.
+pub fn pull_retries_and_failures_are_counted(lab: &Lab) {
+    let subject = subject(lab);
+    subject
+        .send(NAMESPACE, cloud_events("r", 1))
+        .assert_delivered();
+    let billing = receiver(&*subject, "billing");
+    let fault = |rule| {
+        lab.emulator()
+            .set_namespace_fault(NAMESPACE, rule)
+            .expect("valid fault rules");
+    };
+    fault(FaultRule::status(503).next(1));
+    let all = tokens(
+        &billing
+            .receive(1, WAIT)
+            .expect("received after a retry")
+            .events,
+    );
+    fault(FaultRule::status(503).next(1));
+    settle_all(&*billing, SettlementKind::RenewLocks, &all);
+    fault(FaultRule::status(400).next(1));
+    let error = billing
+        .settle(SettlementKind::Acknowledge, &all)
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400), "{error}");
+    settle_all(&*billing, SettlementKind::Acknowledge, &all);
+    let pull = subject.metrics(NAMESPACE).pull;
+    assert_eq!(
+        (pull.receive_requests, pull.settle_requests, pull.retries),
+        (2, 4, 2),
+        "{pull:?}"
+    );
+    assert_eq!(
+        (pull.renewed, pull.acknowledged, pull.failed_operations),
+        (1, 1, 1),
+        "{pull:?}"
     );
 }
