@@ -23,7 +23,7 @@ pub struct ReceiveArgs {
     /// The most events per receive, 1 to 100
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_events: usize,
-    /// Seconds to wait for events, 10 to 120 (within the request time-out of 30 s: 25 at most)
+    /// Seconds to wait for events, 10 to 120 (a long poll: the request time-out does not cut it)
     #[arg(long = "wait", value_name = "SECONDS", default_value_t = 10)]
     pub wait: u64,
     /// What to do with the events received
