@@ -124,13 +124,13 @@ pub use limits::{
     Limits, NAMESPACE_MAX_EVENTS_PER_REQUEST, NAMESPACE_MAX_REQUEST_BYTES, SERVICE_MAX_EVENT_BYTES,
     SERVICE_MAX_EVENTS_PER_REQUEST, SERVICE_MAX_REQUEST_BYTES,
 };
-pub use metrics::{LatencyStats, TopicMetrics};
+pub use metrics::{LatencyStats, PullMetrics, TopicMetrics};
 pub use namespace::{MAX_EVENTS_RANGE, MAX_WAIT_SECONDS_RANGE, RECEIVE_ANSWER_MARGIN};
 pub use options::ClientOptions;
 pub use processor::{
     HandlerError, ProcessOptions, ProcessReport, REPORT_ERRORS_KEPT, Shutdown, Verdict,
 };
-pub use receive::ReceivedEvent;
+pub use receive::{MalformedEvent, ReceivedBatch, ReceivedEvent};
 pub use retry::RetryOptions;
 pub use sas::generate_sas;
 pub use secret::Secret;
@@ -174,7 +174,10 @@ pub mod frontend {
     pub use crate::token_cache::{
         TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
     };
-    pub use crate::transport::{describe_error_chain, error_chain, io_error_kind};
+    pub use crate::transport::{
+        ATTEMPT_LIMIT_SLACK, AttemptLimit, attempt_limit, describe_error_chain, error_chain,
+        io_error_kind,
+    };
 }
 
 // Compile-time promises: errors, options, the core and its operations cross threads.
