@@ -24,7 +24,7 @@ use std::time::Duration;
 use eventgrid::asynchronous::EventGridClient;
 use eventgrid::{
     CloudEvent, CloudEventData, EventGridConfig, EventGridTopicConfig, KeyCredential,
-    ReceivedEvent, ReleaseDelay, SettlementResult,
+    ReceivedBatch, ReceivedEvent, ReleaseDelay, SettlementResult,
 };
 use eventgrid_emulator::{Emulator, EmulatorConfig, NamespaceTopicSpec, SubscriptionSpec};
 use serde_json::Value;
@@ -242,11 +242,7 @@ fn expected<'a, 'p>(
 
 /// What the settlement scenario needs of a receiver, for the async and the blocking one.
 trait Subscription {
-    fn receive(
-        &self,
-        max_events: usize,
-        max_wait: Duration,
-    ) -> eventgrid::Result<Vec<ReceivedEvent>>;
+    fn receive(&self, max_events: usize, max_wait: Duration) -> eventgrid::Result<ReceivedBatch>;
     fn acknowledge(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult>;
     fn release(&self, tokens: &[&str], delay: ReleaseDelay) -> eventgrid::Result<SettlementResult>;
     fn reject(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult>;
@@ -259,11 +255,7 @@ struct Async<'a>(
 );
 
 impl Subscription for Async<'_> {
-    fn receive(
-        &self,
-        max_events: usize,
-        max_wait: Duration,
-    ) -> eventgrid::Result<Vec<ReceivedEvent>> {
+    fn receive(&self, max_events: usize, max_wait: Duration) -> eventgrid::Result<ReceivedBatch> {
         self.1.block_on(self.0.receive(max_events, max_wait))
     }
     fn acknowledge(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult> {
@@ -283,11 +275,7 @@ impl Subscription for Async<'_> {
 struct Blocking<'a>(&'a eventgrid_blocking::Receiver);
 
 impl Subscription for Blocking<'_> {
-    fn receive(
-        &self,
-        max_events: usize,
-        max_wait: Duration,
-    ) -> eventgrid::Result<Vec<ReceivedEvent>> {
+    fn receive(&self, max_events: usize, max_wait: Duration) -> eventgrid::Result<ReceivedBatch> {
         self.0.receive(max_events, max_wait)
     }
     fn acknowledge(&self, tokens: &[&str]) -> eventgrid::Result<SettlementResult> {
@@ -386,6 +374,18 @@ fn data(event: &CloudEvent) -> Result<(bool, Value), Failure> {
     })
 }
 
+/// The events of one receive; every one of them must be readable.
+fn receive(
+    subscription: &dyn Subscription,
+    max_events: usize,
+) -> Result<Vec<ReceivedEvent>, Failure> {
+    let batch = subscription.receive(max_events, Duration::from_secs(10))?;
+    if !batch.malformed.is_empty() {
+        return Err(format!("events the client could not read: {:?}", batch.malformed).into());
+    }
+    Ok(batch.events)
+}
+
 fn receive_all(
     subscription: &dyn Subscription,
     count: usize,
@@ -395,7 +395,7 @@ fn receive_all(
         if received.len() >= count {
             break;
         }
-        received.extend(subscription.receive(100, Duration::from_secs(10))?);
+        received.extend(receive(subscription, 100)?);
     }
     Ok(received)
 }
@@ -477,7 +477,7 @@ fn consume(
         "rejecting a rejected event",
     )?;
 
-    let again = subscription.receive(10, Duration::from_secs(10))?;
+    let again = receive(subscription, 10)?;
     let again_ids: Vec<&str> = again.iter().map(|r| r.event.id()).collect();
     check.that(again_ids == [released], || {
         format!("the released event, alone (the delayed one waits): {again_ids:?}")
