@@ -164,7 +164,10 @@ impl BufferedPublisher {
     ) -> Result<()> {
         let (event_type, subject) = (event_type.into(), subject.into());
         let core = self.client().core();
-        if let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)? {
+        // Without namespace topics the topic is looked up by the coalescer, once per batch.
+        if core.may_have_namespace_topics()
+            && let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)?
+        {
             return self.publish(topic, event).await;
         }
         let accepted = self.accept(topic, &EventGridEventRef::new(&event_type, &subject, &data));

@@ -135,7 +135,10 @@ impl BufferedPublisher {
     ) -> Result<()> {
         let (event_type, subject) = (event_type.into(), subject.into());
         let core = &self.0.0.client.inner.core;
-        if let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)? {
+        // Without namespace topics the topic is looked up by the coalescer, once per batch.
+        if core.may_have_namespace_topics()
+            && let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)?
+        {
             return self.publish(topic, event); // A namespace topic's CloudEvent.
         }
         self.publish(topic, EventGridEventRef::new(&event_type, &subject, &data))
