@@ -425,6 +425,22 @@ mod tests {
     }
 
     #[test]
+    fn single_emits_know_when_no_topic_is_a_namespace_topic() {
+        let core = core(Credential::None);
+        assert!(!core.may_have_namespace_topics());
+        assert!(core.namespace_event("a", "t", "s", &1).unwrap().is_none());
+        let namespace =
+            EventGridTopicConfig::namespace("ns", "https://ns.westus-1.eventgrid.azure.net", "o")
+                .unwrap();
+        core.add_topic(namespace).unwrap();
+        assert!(core.may_have_namespace_topics());
+        assert!(core.namespace_event("ns", "t", "s", &1).unwrap().is_some());
+        // Once seen, always asked: the topic may come back under the same name.
+        core.remove_topic("ns").unwrap();
+        assert!(core.may_have_namespace_topics());
+    }
+
+    #[test]
     fn schema_mismatch_is_refused_before_sending() {
         let core = core(Credential::None);
         let err = core
