@@ -4,11 +4,11 @@
 //! and publishers awaiting room.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, MutexGuard};
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, Waiter, send_panicked,
+    Coalescer, CoalescerLock, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, Waiter, send_panicked,
     unsent, with_serialized,
 };
 use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
@@ -94,7 +94,7 @@ struct Handle {
 /// What the publisher's clones and its tasks share.
 struct Shared {
     client: EventGridClient,
-    coalescer: Mutex<Coalescer<Tell>>,
+    coalescer: CoalescerLock<Tell>,
     /// Notified whenever a batch finishes: room for waiting publishers, progress for flushes.
     finished: Notify,
 }
@@ -120,7 +120,7 @@ enum Accept {
 
 impl BufferedPublisher {
     pub(crate) fn new(client: EventGridClient, options: &BufferedOptions) -> Result<Self> {
-        let coalescer = Mutex::new(Coalescer::new(options, client.options())?);
+        let coalescer = CoalescerLock::new(Coalescer::new(options, client.options())?);
         let finished = Notify::new();
         let shared = Arc::new(Shared {
             client,
@@ -237,10 +237,7 @@ impl BufferedPublisher {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Coalescer<Tell>> {
-        // The coalescer never panics halfway through a change: a poisoned one is whole.
-        self.coalescer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.coalescer.lock()
     }
 
     /// Adds a serialized event, arming the linger timer of a batch it opens and sending the

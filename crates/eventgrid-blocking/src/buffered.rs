@@ -6,12 +6,12 @@
 
 use std::fmt;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, send_panicked, unsent,
+    Coalescer, CoalescerLock, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, send_panicked, unsent,
     with_serialized,
 };
 use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
@@ -83,7 +83,7 @@ struct LastClone(Arc<Shared>);
 
 /// What the publisher's clones and its sending threads share.
 struct Shared {
-    coalescer: Mutex<Coalescer<Tell>>,
+    coalescer: CoalescerLock<Tell>,
     /// Signalled whenever a batch finishes: room for blocked callers, progress for flushes.
     batch_done: Condvar,
     client: EventGridClient,
@@ -97,7 +97,7 @@ impl EventGridClient {
     /// threads coalesced into few requests. Fails on options beyond the client's limits.
     pub fn buffered(&self, options: BufferedOptions) -> Result<BufferedPublisher> {
         let shared = Shared {
-            coalescer: Mutex::new(Coalescer::new(&options, self.options())?),
+            coalescer: CoalescerLock::new(Coalescer::new(&options, self.options())?),
             batch_done: Condvar::new(),
             client: self.clone(),
         };
@@ -211,10 +211,7 @@ impl BufferedPublisher {
 
 impl Shared {
     fn lock(&self) -> Guard<'_> {
-        // The coalescer never panics halfway through a change: a poisoned one is whole.
-        self.coalescer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.coalescer.lock()
     }
 
     fn wait<'a>(&self, coalescer: Guard<'a>) -> Guard<'a> {

@@ -43,7 +43,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::batch::{BatchEncoder, EncodedBatch};
@@ -106,6 +106,32 @@ struct OpenBatch<W> {
     deadline: Option<Instant>,
     /// One per event, in order.
     waiters: Vec<W>,
+}
+
+/// A front end's coalescer behind its mutex, on cache lines of its own. The lock word and the
+/// coalescer's counters change on every publish, from every core; a neighbour that is only
+/// read (the front end's client handle, say) would otherwise share their lines and miss in
+/// every other core's cache each time (false sharing).
+#[repr(align(128))]
+pub struct CoalescerLock<W: Waiter>(Mutex<Coalescer<W>>);
+
+impl<W: Waiter> CoalescerLock<W> {
+    /// `coalescer` behind its lock.
+    pub fn new(coalescer: Coalescer<W>) -> Self {
+        Self(Mutex::new(coalescer))
+    }
+
+    /// The coalescer, for one change. A poisoned lock is taken anyway: the coalescer never
+    /// panics halfway through a change, so it is whole.
+    pub fn lock(&self) -> MutexGuard<'_, Coalescer<W>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<W: Waiter> fmt::Debug for CoalescerLock<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.lock(), f)
+    }
 }
 
 /// A closed batch the front end may send now: it holds one of its topic's request slots until
