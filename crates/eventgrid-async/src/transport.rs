@@ -15,7 +15,6 @@ use bytes::Bytes;
 use eventgrid_core::{AsyncTransport, ClientOptions, TransportError, TransportErrorKind};
 use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::Body as _;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -105,10 +104,6 @@ impl HyperTransport {
             .await
             .map_err(|e| request_error(&e))?;
         let (parts, body) = response.into_parts();
-        if body.is_end_stream() {
-            // Event Grid's answer to a publish is empty: no collecting for nothing.
-            return Ok(Response::from_parts(parts, Bytes::new()));
-        }
         let body = Limited::new(body, MAX_RESPONSE_BYTES)
             .collect()
             .await
