@@ -11,8 +11,8 @@ use std::thread;
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Coalescer, CoalescerLock, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, send_panicked, unsent,
-    with_serialized,
+    Coalescer, CoalescerLock, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic,
+    send_panicked, unsent, with_serialized,
 };
 use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
 use serde::Serialize;

@@ -95,8 +95,7 @@ fn connect_any(addresses: &[SocketAddr], timeout: NextTimeout) -> Result<TcpStre
     if total.is_some_and(|total| started.elapsed() >= total) {
         return Err(ureq::Error::Timeout(timeout.reason));
     }
-    Err(last_error
-        .unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionRefused).into()))
+    Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::ConnectionRefused).into()))
 }
 
 /// A failed connect that says nothing about the host's other addresses (as ureq's connector).

@@ -50,7 +50,11 @@ fn bytes_nobody_asked_for_make_a_connection_unusable() {
     until_something_to_read(&transport);
     assert!(!transport.is_open());
     // The probe only peeked: the bytes are still there for a reader.
-    assert!(transport.await_input(within(Duration::from_secs(5))).unwrap());
+    assert!(
+        transport
+            .await_input(within(Duration::from_secs(5)))
+            .unwrap()
+    );
     assert_eq!(transport.buffers().input(), b"HTTP/1.1 200 OK\r\n");
 }
 
@@ -87,7 +91,11 @@ fn a_socket_time_out_shorter_than_the_request_does_not_fail_it() {
         server.write_all(b"late").unwrap();
         server
     });
-    assert!(transport.await_input(within(Duration::from_secs(30))).unwrap());
+    assert!(
+        transport
+            .await_input(within(Duration::from_secs(30)))
+            .unwrap()
+    );
     assert_eq!(transport.buffers().input(), b"late");
     drop(answer.join().unwrap());
 }

@@ -73,7 +73,10 @@ fn splice(line: &str) -> Option<Vec<u8>> {
         Some(id) => id,
         None => uuid::Uuid::new_v4().hyphenated().encode_lower(&mut uuid),
     };
-    let data_version = fields.data_version.as_deref().unwrap_or(DEFAULT_DATA_VERSION);
+    let data_version = fields
+        .data_version
+        .as_deref()
+        .unwrap_or(DEFAULT_DATA_VERSION);
     let required = [id, &*fields.event_type, &*fields.subject, data_version];
     if required.iter().any(|value| value.trim().is_empty()) {
         return None;
