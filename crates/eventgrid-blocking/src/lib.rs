@@ -126,6 +126,7 @@ mod deliver;
 mod identity;
 mod receiver;
 mod resolver;
+mod tcp;
 mod tls;
 mod transport;
 

@@ -1,22 +1,27 @@
 //! The command's readers of untrusted input, reachable from outside the crate for the fuzz
 //! targets (`crates/eventgrid-fuzz`). Hidden from the documentation: not part of the API.
 
-use eventgrid::{CloudEvent, CustomEvent, EventGridEvent, Schema};
+use eventgrid::{CloudEvent, CustomEvent, Schema};
 
 use crate::jsonl::JsonLines;
 use crate::line_event::LineEvent;
+use crate::line_splice::SplicedEventGridEvent;
 
 /// One line of a `--file` as an event of `schema`, serialized as the client would send it, or
 /// why the line is not one.
 pub fn line_event(schema: Schema, line: &str) -> Result<String, String> {
-    fn serialized<E: LineEvent + serde::Serialize>(line: &str) -> Result<String, String> {
+    fn serialized<E: LineEvent>(line: &str) -> Result<String, String> {
         let event = E::from_line(line)?;
-        serde_json::to_string(&event).map_err(|error| format!("does not serialize: {error}"))
+        let mut json = Vec::new();
+        event
+            .write_json(&mut json)
+            .map_err(|error| format!("does not serialize: {error}"))?;
+        String::from_utf8(json).map_err(|error| format!("not UTF-8: {error}"))
     }
     match schema {
         Schema::CloudEvents => serialized::<CloudEvent>(line),
         Schema::Custom => serialized::<CustomEvent>(line),
-        _ => serialized::<EventGridEvent>(line),
+        _ => serialized::<SplicedEventGridEvent>(line),
     }
 }
 

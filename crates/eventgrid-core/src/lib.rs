@@ -155,8 +155,8 @@ pub mod frontend {
     pub use crate::builder::{ClientParts, FrontEnd};
     pub use crate::client::{ClientCore, Topic};
     pub use crate::coalescer::{
-        Accepted, Coalescer, Finished, FlushMark, Pushed, ReadyBatch, Ticket, Waiter,
-        send_panicked, unsent, with_serialized,
+        Accepted, Coalescer, CoalescerLock, Finished, FlushMark, Pushed, ReadyBatch, Ticket,
+        Waiter, send_panicked, unsent, with_serialized,
     };
     pub use crate::delivery::{Publish, SendTracker};
     pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
