@@ -17,7 +17,9 @@ use crate::{Args, Outcome, join_all};
 
 /// The namespace data-plane version the clients send.
 const API_VERSION: &str = "2024-06-01";
-const TOKEN_FIELD: &[u8] = b"\"lockToken\":\"";
+/// What an acknowledgement's answer holds when no token failed.
+const FULL_SUCCESS: &[u8] = b"\"failedLockTokens\":[]";
+const TOKEN_FIELD: &str = "\"lockToken\":\"";
 
 /// What every connection of the floor shares.
 struct Target {
@@ -94,12 +96,15 @@ async fn floor_connection(target: &Target) -> Result<u64, String> {
     let mut requests = 0;
     while target.consumed.load(Ordering::Relaxed) < target.wanted {
         let answer = post(&mut sender, target, &target.receive, Bytes::new()).await?;
-        let (body, tokens) = acknowledge_body(&answer);
+        let (body, tokens) = acknowledge_body(&answer)?;
         if tokens == 0 {
             return Err("a receive got nothing: the subscription was not filled".to_owned());
         }
         let settled = post(&mut sender, target, &target.acknowledge, body).await?;
-        if find(&settled, b"\"failedLockTokens\":[]").is_none() {
+        if !settled
+            .windows(FULL_SUCCESS.len())
+            .any(|window| window == FULL_SUCCESS)
+        {
             return Err(format!(
                 "acknowledge failed: {}",
                 String::from_utf8_lossy(&settled)
@@ -146,31 +151,22 @@ async fn post(
 }
 
 /// `{"lockTokens":[...]}` with every token of a receive answer, and how many there are.
-fn acknowledge_body(answer: &[u8]) -> (Bytes, u64) {
+fn acknowledge_body(answer: &[u8]) -> Result<(Bytes, u64), String> {
+    let answer = std::str::from_utf8(answer).map_err(|error| format!("receive answer: {error}"))?;
     let mut body = Vec::with_capacity(64 * RECEIVE_BATCH);
     body.extend_from_slice(b"{\"lockTokens\":[");
     let mut tokens = 0;
-    let mut rest = answer;
-    while let Some(at) = find(rest, TOKEN_FIELD) {
-        rest = &rest[at + TOKEN_FIELD.len()..];
-        let Some(end) = rest.iter().position(|&byte| byte == b'"') else {
-            break;
-        };
+    for (at, field) in answer.match_indices(TOKEN_FIELD) {
+        let token = &answer[at + field.len()..];
+        let token = &token[..token.find('"').unwrap_or(0)];
         if tokens > 0 {
             body.push(b',');
         }
         body.push(b'"');
-        body.extend_from_slice(&rest[..end]);
+        body.extend_from_slice(token.as_bytes());
         body.push(b'"');
         tokens += 1;
-        rest = &rest[end..];
     }
     body.extend_from_slice(b"]}");
-    (Bytes::from(body), tokens)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
+    Ok((Bytes::from(body), tokens))
 }
