@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use eventgrid_core::{
     CloudEvent, Credential, EventGridConfig, EventGridTopicConfig, HandlerError, ProcessOptions,
-    ReceivedEvent, Shutdown,
+    ReceivedBatch, ReceivedEvent, Shutdown,
 };
 use serde::Deserialize;
 use tokio::task::JoinSet;
@@ -81,8 +81,14 @@ pub(crate) async fn fill(args: &Args) -> Result<Outcome, String> {
 }
 
 /// Reads each event's data as the application would, so that no consumer skips the parse.
-fn read_data(events: &[ReceivedEvent]) -> Result<(), String> {
-    for event in events {
+fn read_data(batch: &ReceivedBatch) -> Result<(), String> {
+    if !batch.malformed.is_empty() {
+        return Err(format!(
+            "{} events could not be read",
+            batch.malformed.len()
+        ));
+    }
+    for event in &batch.events {
         let order: OrderSeen = event.data_as().map_err(|error| error.to_string())?;
         std::hint::black_box(order.order_id);
     }
@@ -155,13 +161,17 @@ pub(crate) async fn async_receive(args: &Args) -> Result<Outcome, String> {
                     return Err(nothing_received());
                 }
                 read_data(&events)?;
-                let tokens: Vec<&str> = events.iter().map(|e| e.lock_token.as_str()).collect();
+                let tokens: Vec<&str> = events
+                    .events
+                    .iter()
+                    .map(|e| e.lock_token.as_str())
+                    .collect();
                 receiver
                     .acknowledge(&tokens)
                     .await
                     .and_then(|result| result.into_result())
                     .map_err(|error| format!("acknowledge: {error}"))?;
-                tally.add(events.len());
+                tally.add(tokens.len());
             }
             Ok::<u64, String>(0)
         });
@@ -191,13 +201,16 @@ pub(crate) fn blocking_receive(args: &Args) -> Result<Outcome, String> {
                             return Err(nothing_received());
                         }
                         read_data(&events)?;
-                        let tokens: Vec<&str> =
-                            events.iter().map(|e| e.lock_token.as_str()).collect();
+                        let tokens: Vec<&str> = events
+                            .events
+                            .iter()
+                            .map(|e| e.lock_token.as_str())
+                            .collect();
                         receiver
                             .acknowledge(&tokens)
                             .and_then(|result| result.into_result())
                             .map_err(|error| format!("acknowledge: {error}"))?;
-                        tally.add(events.len());
+                        tally.add(tokens.len());
                     }
                     Ok::<(), String>(())
                 })
