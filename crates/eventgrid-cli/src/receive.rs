@@ -5,8 +5,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use eventgrid::{ReceivedEvent, ReleaseDelay};
-use serde_json::json;
+use eventgrid::{CloudEvent, ReceivedEvent, ReleaseDelay};
+use serde::Serialize;
 
 use crate::error::CliError;
 use crate::target::TargetArgs;
@@ -81,13 +81,23 @@ pub fn run(args: &ReceiveArgs) -> Result<(), CliError> {
 
 /// One line per event: `{"lockToken":..,"deliveryCount":..,"event":{..}}`.
 fn print(events: &[ReceivedEvent]) -> Result<(), CliError> {
+    /// Written straight to text: through `json!` the event's data would become a `Value`,
+    /// rounding integers past 64 bits.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Line<'a> {
+        lock_token: &'a str,
+        delivery_count: u32,
+        event: &'a CloudEvent,
+    }
     let mut out = std::io::stdout().lock();
     for received in events {
-        let line = json!({
-            "lockToken": received.lock_token,
-            "deliveryCount": received.delivery_count,
-            "event": received.event,
-        });
+        let line = serde_json::to_string(&Line {
+            lock_token: &received.lock_token,
+            delivery_count: received.delivery_count,
+            event: &received.event,
+        })
+        .map_err(|error| CliError::failure(format!("writing an event: {error}")))?;
         writeln!(out, "{line}")
             .and_then(|()| out.flush())
             .map_err(|error| CliError::failure(format!("writing to stdout: {error}")))?;
