@@ -98,6 +98,7 @@ mod retry;
 mod sas;
 mod secret;
 mod settlement;
+mod settlement_batch;
 #[cfg(test)]
 mod testing;
 mod token_cache;
@@ -171,6 +172,7 @@ pub mod frontend {
     pub use crate::response::{parse_service_error, retry_after};
     pub use crate::retry::{Decision, Jitter, RetryState, is_retryable_status};
     pub use crate::settlement::Settle;
+    pub use crate::settlement_batch::{SETTLE_MAX_LOCK_TOKENS, SettleBatch, SettlementBatcher};
     pub use crate::token_cache::{
         TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
     };
