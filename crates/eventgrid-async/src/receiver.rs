@@ -6,12 +6,13 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eventgrid_core::frontend::{HeldLocks, Subscription};
+use eventgrid_core::frontend::{HeldLocks, SettlementBatcher, Subscription};
 use eventgrid_core::{
     HandlerError, ProcessOptions, ProcessReport, ReceivedBatch, ReceivedEvent, ReleaseDelay,
     Result, SettlementKind, SettlementResult, Shutdown, Verdict,
 };
 use futures::FutureExt;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use crate::EventGridClient;
@@ -118,6 +119,14 @@ impl Receiver {
                 }
             }
         });
+        let (finished, settled) = mpsc::unbounded_channel();
+        let settler = tokio::spawn(self.clone().settle_batched(
+            settled,
+            held.clone(),
+            options.settle_linger,
+        ));
+        // Prefetched events' tasks wait here (in order: the semaphore is fair) for a handler.
+        let handlers = Arc::new(Semaphore::new(options.max_concurrency));
         let mut tasks = JoinSet::new();
         while !shutdown.is_triggered() {
             while let Some(done) = tasks.try_join_next() {
@@ -146,14 +155,15 @@ impl Receiver {
             }
             held.hold(&events);
             for event in events {
-                let (receiver, handler) = (self.clone(), handler.clone());
-                let (options, held) = (options.clone(), held.clone());
+                let (handler, options, held) = (handler.clone(), options.clone(), held.clone());
+                let (handlers, finished) = (handlers.clone(), finished.clone());
                 tasks.spawn(async move {
                     let mut report = ProcessReport::default();
                     let (token, count) = (event.lock_token.clone(), event.delivery_count);
                     let verdict = match options.before_handling(&event) {
                         Some(verdict) => verdict,
                         None => {
+                            let _slot = handlers.acquire().await;
                             let ran = AssertUnwindSafe(handler(event)).catch_unwind().await;
                             report.handler_panics += u64::from(ran.is_err());
                             let outcome = ran.unwrap_or_else(|_| Err(HandlerError::retry("panic")));
@@ -161,8 +171,8 @@ impl Receiver {
                         }
                     };
                     held.release(&token);
-                    let settled = receiver.settle(verdict.settlement(), &[token]).await;
-                    report.record(verdict, settled);
+                    // The settler outlives every sender.
+                    let _sent = finished.send((verdict, token));
                     report
                 });
             }
@@ -170,8 +180,53 @@ impl Receiver {
         while let Some(done) = tasks.join_next().await {
             report.merge(done.unwrap_or_else(panicked));
         }
+        drop(finished);
+        report.merge(settler.await.unwrap_or_else(panicked));
         renewer.abort();
         report
+    }
+
+    /// Settles finished events' tokens as the core's batcher groups them, until every sender
+    /// is gone; then settles what is left.
+    async fn settle_batched(
+        self,
+        mut finished: mpsc::UnboundedReceiver<(Verdict, String)>,
+        held: Arc<HeldLocks>,
+        linger: Duration,
+    ) -> ProcessReport {
+        let (mut report, mut batcher) = (ProcessReport::default(), SettlementBatcher::new(linger));
+        loop {
+            let next = match batcher.deadline() {
+                Some(at) => tokio::time::timeout_at(at.into(), finished.recv()).await,
+                None => Ok(finished.recv().await),
+            };
+            let now = Instant::now();
+            let batches = match next {
+                Ok(Some(first)) => {
+                    let mut full = Vec::new();
+                    let mut next = Ok(first);
+                    while let Ok((verdict, token)) = next {
+                        full.extend(batcher.add(verdict, token, now));
+                        next = finished.try_recv();
+                    }
+                    if held.is_empty() {
+                        full.extend(batcher.drain()); // No handler runs: nothing to wait for.
+                    }
+                    full
+                }
+                Ok(None) => batcher.drain(),
+                Err(_elapsed) => batcher.due(now),
+            };
+            for batch in batches {
+                let settled = self
+                    .settle(batch.verdict.settlement(), &batch.lock_tokens)
+                    .await;
+                report.record(batch.verdict, settled);
+            }
+            if batcher.is_empty() && finished.is_closed() && finished.is_empty() {
+                return report;
+            }
+        }
     }
 }
 
