@@ -2,11 +2,11 @@
 //! of the core's engine.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{RecvTimeoutError, channel, sync_channel};
-use std::sync::{Mutex, PoisonError};
+use std::sync::mpsc::{Receiver as Channel, RecvTimeoutError, channel, sync_channel};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use eventgrid_core::frontend::{HeldLocks, Subscription};
+use eventgrid_core::frontend::{HeldLocks, SettlementBatcher, Subscription};
 use eventgrid_core::{
     HandlerError, ProcessOptions, ProcessReport, ReceivedBatch, ReceivedEvent, ReleaseDelay,
     Result, SettlementKind, SettlementResult, Shutdown, Verdict,
@@ -100,12 +100,15 @@ impl Receiver {
             return report;
         }
         let (held, total) = (HeldLocks::default(), Mutex::new(ProcessReport::default()));
-        let busy = Mutex::new(0_usize);
+        // Events held (handled or waiting for a worker), and the signal that one was let go.
+        let (holding, let_go) = (Mutex::new(0_usize), Condvar::new());
         // The renewer runs until every worker has dropped its end of this channel.
         let (workers_alive, renewer_stop) = channel::<()>();
+        let (finished, settled) = channel::<(Verdict, String)>();
         let (held, options, handler) = (&held, &options, &handler);
-        let (total, busy) = (&total, &busy);
-        let (work, queue) = sync_channel::<ReceivedEvent>(0);
+        let (total, holding, let_go) = (&total, &holding, &let_go);
+        // Prefetched events wait in the queue, in order, for a free worker.
+        let (work, queue) = sync_channel::<ReceivedEvent>(options.prefetch);
         let queue = &Mutex::new(queue);
         std::thread::scope(|scope| {
             scope.spawn(move || {
@@ -119,12 +122,16 @@ impl Receiver {
                     }
                 }
             });
+            scope.spawn(move || {
+                let report = self.settle_batched(&settled, held, options.settle_linger);
+                lock(total).merge(report);
+            });
             for _ in 0..options.max_concurrency {
-                let alive = workers_alive.clone();
+                let (alive, finished) = (workers_alive.clone(), finished.clone());
                 scope.spawn(move || {
                     let mut report = ProcessReport::default();
                     loop {
-                        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                        let next = lock(queue).recv();
                         let Ok(event) = next else { break };
                         let (token, count) = (event.lock_token.clone(), event.delivery_count);
                         let verdict = options.before_handling(&event).unwrap_or_else(|| {
@@ -134,21 +141,29 @@ impl Receiver {
                             options.after_handling(count, &outcome)
                         });
                         held.release(&token);
-                        report.record(verdict, self.settle(verdict.settlement(), &[token]));
-                        *busy.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+                        // The settler outlives every worker.
+                        let _sent = finished.send((verdict, token));
+                        *lock(holding) -= 1;
+                        let_go.notify_one();
                     }
-                    total
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .merge(report);
-                    drop(alive);
+                    lock(total).merge(report);
+                    drop((alive, finished));
                 });
             }
+            drop(finished);
             while !shutdown.is_triggered() {
-                let free =
-                    options.receive_count(*busy.lock().unwrap_or_else(PoisonError::into_inner));
-                // All handlers busy: ask for one event, handed over when a worker is free.
-                let (events, rejects) = match self.receive(free.max(1), options.blocking_wait()) {
+                let guard = lock(holding);
+                let (guard, _) = let_go
+                    .wait_timeout_while(guard, SHUTDOWN_POLL, |held| {
+                        options.receive_count(*held) == 0
+                    })
+                    .unwrap_or_else(PoisonError::into_inner);
+                let count = options.receive_count(*guard);
+                drop(guard);
+                if count == 0 {
+                    continue; // Shutdown is checked again.
+                }
+                let (events, rejects) = match self.receive(count, options.blocking_wait()) {
                     Ok(batch) => report.sort_out(batch),
                     Err(error) => {
                         report.stopped_by = Some(error);
@@ -159,19 +174,66 @@ impl Receiver {
                     report.record(Verdict::Reject, self.reject(&rejects));
                 }
                 held.hold(&events);
-                *busy.lock().unwrap_or_else(PoisonError::into_inner) += events.len();
+                *lock(holding) += events.len();
                 for event in events {
                     if work.send(event).is_err() {
                         break;
                     }
                 }
             }
-            // The workers end when the queue is closed and empty; then the renewer.
+            // The workers end when the queue is closed and empty; then the renewer and the
+            // settler.
             drop((work, workers_alive));
         });
-        report.merge(std::mem::take(
-            &mut *total.lock().unwrap_or_else(PoisonError::into_inner),
-        ));
+        report.merge(std::mem::take(&mut *lock(total)));
         report
     }
+
+    /// Settles finished events' tokens as the core's batcher groups them, until every worker
+    /// is gone; then settles what is left.
+    fn settle_batched(
+        &self,
+        finished: &Channel<(Verdict, String)>,
+        held: &HeldLocks,
+        linger: Duration,
+    ) -> ProcessReport {
+        let (mut report, mut batcher) = (ProcessReport::default(), SettlementBatcher::new(linger));
+        loop {
+            let next = match batcher.deadline() {
+                Some(at) => finished.recv_timeout(at.saturating_duration_since(Instant::now())),
+                None => finished.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            let now = Instant::now();
+            let (batches, done) = match next {
+                Ok(first) => {
+                    let mut full = Vec::new();
+                    let mut next = Ok(first);
+                    while let Ok((verdict, token)) = next {
+                        full.extend(batcher.add(verdict, token, now));
+                        next = finished.try_recv();
+                    }
+                    if held.is_empty() {
+                        full.extend(batcher.drain()); // No handler runs: nothing to wait for.
+                    }
+                    (full, false)
+                }
+                Err(RecvTimeoutError::Timeout) => (batcher.due(now), false),
+                Err(RecvTimeoutError::Disconnected) => (batcher.drain(), true),
+            };
+            for batch in batches {
+                let settled = self.settle(batch.verdict.settlement(), &batch.lock_tokens);
+                report.record(batch.verdict, settled);
+            }
+            if done {
+                return report;
+            }
+        }
+    }
+}
+
+/// How often a processor waiting for handlers to free up looks at its shutdown signal.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
