@@ -174,6 +174,7 @@ conformance! {
     namespace::a_long_poll_outlasts_the_request_timeout => [async_client, blocking_client];
     namespace::the_processor_settles_by_the_handlers_word => [async_client, blocking_client];
     namespace::shutdown_stops_a_waiting_processor => [async_client, blocking_client];
+    namespace::the_processor_settles_events_in_batches => [async_client, blocking_client];
     namespace::metrics_count_receives_and_settlements => [async_client, blocking_client];
     namespace::pull_retries_and_failures_are_counted => [async_client, blocking_client];
 }

@@ -263,6 +263,44 @@ pub fn the_processor_settles_by_the_handlers_word(lab: &Lab) {
     assert_eq!((metrics.released, metrics.rejected), (1, 1), "{metrics:?}");
 }
 
+/// A busy processor settles finished events together: 50 events cost a handful of settlement
+/// requests (one per event before), and receives bring batches, not single events.
+pub fn the_processor_settles_events_in_batches(lab: &Lab) {
+    const EVENTS: u64 = 50;
+    let subject = subject(lab);
+    subject
+        .send(NAMESPACE, cloud_events("b", EVENTS as usize))
+        .assert_delivered();
+    let billing = receiver(&*subject, "billing");
+    let shutdown = Shutdown::new();
+    let (seen, stop) = (Arc::new(AtomicUsize::new(0)), shutdown.clone());
+    let handler: Handler = Arc::new(move |_| {
+        if seen.fetch_add(1, Ordering::SeqCst) + 1 == EVENTS as usize {
+            stop.trigger();
+        }
+        Ok(())
+    });
+    let options = ProcessOptions::default().with_max_wait(WAIT);
+    let report = billing
+        .process(handler, options, &shutdown)
+        .into_result()
+        .expect("no settlement failed");
+    assert_eq!(report.acknowledged, EVENTS, "{report:?}");
+    let counts = lab.subscription_counts("billing");
+    assert_eq!(
+        (counts.acknowledged, counts.locked),
+        (EVENTS, 0),
+        "{counts:?}"
+    );
+    let metrics = subject.metrics(NAMESPACE).pull;
+    assert_eq!(metrics.acknowledged, EVENTS, "{metrics:?}");
+    // Seen: 3 or 4 of each (8 handlers, 8 prefetched).
+    assert!(
+        metrics.settle_requests <= 10 && metrics.receive_requests <= 10,
+        "50 events, batched: {metrics:?}"
+    );
+}
+
 /// Shutdown stops a processor waiting on an empty subscription without waiting out its long
 /// poll (60 s here, past the suite's 30 s watchdog): the async processor drops the receive,
 /// the blocking one polls at most 10 s.
