@@ -92,14 +92,14 @@ fn plan() -> Vec<Plan> {
         ),
         row(
             "ns-processor",
-            "async Receiver::process, default concurrency, 1 ack per event",
+            "async Receiver::process, default options, batched settlement",
             Kind::Client,
             20_000,
             Rust(None),
         ),
         row(
             "ns-blocking-processor",
-            "blocking Receiver::process, default concurrency, 1 ack per event",
+            "blocking Receiver::process, default options, batched settlement",
             Kind::Client,
             20_000,
             Rust(None),
