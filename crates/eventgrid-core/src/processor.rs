@@ -87,7 +87,11 @@ pub struct ProcessOptions {
     /// received with a higher count is rejected without running the handler. Default 10.
     pub max_delivery_count: u32,
     /// Events received ahead of free handlers, 0 to 100: held in order with their locks
-    /// renewed, so handlers freed while a receive travels find work at once. Default 8.
+    /// renewed, so handlers freed while a receive travels find work at once, and receives
+    /// bring batches (at least half of `max_concurrency + prefetch`). Default 32: with the
+    /// default 8 handlers, receives of 20 to 40 events. Raise it for fast handlers (to 92, one
+    /// receive of 100 in flight); lower it when events should not wait locked behind slow
+    /// handlers (other consumers of the subscription cannot take them meanwhile).
     pub prefetch: usize,
     /// How long a finished event's lock token waits for others with the same verdict before
     /// they are settled in one request (sooner when 100 are waiting, no handler is running, or
@@ -109,7 +113,7 @@ impl Default for ProcessOptions {
                 ReleaseDelay::TenMinutes,
             ],
             max_delivery_count: 10,
-            prefetch: 8,
+            prefetch: 32,
             settle_linger: Duration::from_millis(20),
         }
     }
