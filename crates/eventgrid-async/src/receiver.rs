@@ -80,14 +80,17 @@ impl Receiver {
         self.client.run(operation).await
     }
 
-    /// Processes events until `shutdown` is triggered or a receive fails: receives as
-    /// handlers free up, runs up to `options.max_concurrency` handlers on tasks, renews the
-    /// locks of events held, acknowledges on `Ok`, releases on [`HandlerError::Retry`] (with
-    /// the options' delay; a panic counts as one) and rejects on [`HandlerError::Never`], past
-    /// the delivery count limit, or when the event could not be read (reported in
-    /// [`ProcessReport::malformed_events`]). On shutdown the receive under way is dropped at
-    /// once (events the service locked for it come back when their locks expire), the running
-    /// handlers finish and their events are settled before the report is returned.
+    /// Processes events until `shutdown` is triggered or a receive fails: receives when half
+    /// the room (`max_concurrency + prefetch`) is free, runs up to `options.max_concurrency`
+    /// handlers on tasks (prefetched events wait, in order), renews the locks of events held,
+    /// settles finished events together by verdict (within `options.settle_linger`; every
+    /// failed token is in the report's errors), acknowledges on `Ok`, releases on
+    /// [`HandlerError::Retry`] (with the options' delay; a panic counts as one) and rejects on
+    /// [`HandlerError::Never`], past the delivery count limit, or when the event could not be
+    /// read (reported in [`ProcessReport::malformed_events`]). On shutdown the receive under
+    /// way is dropped at once (events the service locked for it come back when their locks
+    /// expire), the events already received (prefetched ones too) are handled and every
+    /// finished event is settled before the report is returned.
     pub async fn process<H, F>(
         &self,
         handler: H,

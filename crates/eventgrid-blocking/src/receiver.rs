@@ -76,15 +76,18 @@ impl Receiver {
         self.client.inner.run(operation)
     }
 
-    /// Processes events until `shutdown` is triggered or a receive fails: receives as
-    /// handlers free up, runs up to `options.max_concurrency` handlers on threads, renews the
-    /// locks of events held (on a thread of its own), acknowledges on `Ok`, releases on
+    /// Processes events until `shutdown` is triggered or a receive fails: receives when half
+    /// the room (`max_concurrency + prefetch`) is free, runs up to `options.max_concurrency`
+    /// handlers on threads (prefetched events wait, in order), renews the locks of events held
+    /// (on a thread of its own), settles finished events together by verdict (on a thread of
+    /// its own, within `options.settle_linger`; every failed token is in the report's errors),
+    /// acknowledges on `Ok`, releases on
     /// [`HandlerError::Retry`] (with the options' delay; a panic counts as one) and rejects on
     /// [`HandlerError::Never`], past the delivery count limit, or when the event could not be
     /// read (reported in [`ProcessReport::malformed_events`]). Each receive waits
     /// [`ProcessOptions::blocking_wait`] (at most 10 s), so shutdown is noticed within about
-    /// 10 s; then the running handlers finish and their events (those of the last receive
-    /// too) are settled before the report is returned.
+    /// 10 s; then the events already received (prefetched ones and those of the last receive
+    /// too) are handled and settled before the report is returned.
     pub fn process<H>(
         &self,
         handler: H,
