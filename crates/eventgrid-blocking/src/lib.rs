@@ -147,8 +147,8 @@ pub use eventgrid_core::{
     HandlerError, KeyCredential, LatencyStats, Limits, ProcessOptions, ProcessReport,
     ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
     SettlementFailure, SettlementKind, SettlementResult, Shutdown, TOPICS_VAR, TokenCredential,
-    TopicMetrics, Transport, TransportError, TransportErrorKind, Verdict, bytes, generate_sas,
-    http, topic_var,
+    TopicMetrics, Transport, TransportError, TransportErrorKind, TypedEventGridEvent, Verdict,
+    bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client, transports and errors can be shared across threads.

@@ -73,7 +73,7 @@ pub use eventgrid_core::{
     KeyCredential, LatencyStats, Limits, ProcessOptions, ProcessReport, ReceivedEvent,
     ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
     SettlementFailure, SettlementKind, SettlementResult, Shutdown, TokenCredential, TopicMetrics,
-    TransportError, TransportErrorKind, Verdict, generate_sas,
+    TransportError, TransportErrorKind, TypedEventGridEvent, Verdict, generate_sas,
 };
 
 // Compile-time promises: the unified client, the publishers and errors can be shared across
