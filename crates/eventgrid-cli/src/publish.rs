@@ -94,7 +94,7 @@ fn publish_one(
 }
 
 /// Sends one event, returning its id when it has one.
-fn send<E: eventgrid::Event + Identified>(
+fn send<E: eventgrid::Event + Identified + Sync>(
     target: &Target,
     event: E,
 ) -> Result<Option<String>, CliError> {
