@@ -319,6 +319,8 @@ pub use identity::{
 pub use receiver::Receiver;
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
+/// Proxy selection (one policy for both clients): see [`ClientOptions::proxy`].
+pub use eventgrid_core::proxy::{ProxyConfig, ProxySetting};
 pub use eventgrid_core::{
     API_VERSION, AccessToken, AsyncTransport, BufferedOptions, ClientBuilder, ClientOptions,
     CloudEvent, CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,

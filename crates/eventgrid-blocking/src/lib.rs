@@ -139,6 +139,8 @@ pub use receiver::Receiver;
 pub use transport::{UreqTransport, UreqTransportBuilder};
 
 /// The protocol core's types, so that users need only this crate.
+/// Proxy selection (one policy for both clients): see [`ClientOptions::proxy`].
+pub use eventgrid_core::proxy::{ProxyConfig, ProxySetting};
 pub use eventgrid_core::{
     API_VERSION, AccessToken, BufferedOptions, ClientBuilder, ClientOptions, CloudEvent,
     CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,

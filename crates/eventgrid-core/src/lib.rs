@@ -48,6 +48,8 @@
 //!   [`TokenCache`](frontend::TokenCache) rules included), refuses credentials over plain http,
 //!   decides retries (seedable [`Jitter`](frontend::Jitter)), keeps the deadline, records
 //!   metrics and carries the tracing span.
+//! - Proxies ([`proxy`]): which requests go through which proxy, decided the same way for
+//!   every front end from the environment or explicit settings ([`ClientOptions::proxy`]).
 //! - The seams: [`Transport`] and [`AsyncTransport`]; [`ClientBuilder`], the one builder of
 //!   every front end.
 //! - The subscriber's side ([`consumer`]): push deliveries and their handshakes read into
@@ -89,6 +91,7 @@ mod metrics;
 mod namespace;
 mod options;
 mod processor;
+pub mod proxy;
 mod receive;
 mod request;
 mod response;

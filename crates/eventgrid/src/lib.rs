@@ -66,6 +66,8 @@ mod client;
 pub use builder::EventGridClientBuilder;
 pub use client::EventGridClient;
 
+/// Proxy selection (one policy for both clients): see [`ClientOptions::proxy`].
+pub use eventgrid_core::proxy::{ProxyConfig, ProxySetting};
 pub use eventgrid_core::{
     AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CredentialError,
     CustomEvent, DeliveryFailure, Endpoint, Error, ErrorDetail, Event, EventGridConfig,

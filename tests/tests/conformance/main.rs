@@ -14,6 +14,7 @@ mod deadlines;
 mod metrics;
 mod options;
 mod partial;
+mod proxy;
 mod refusals;
 mod schemas;
 mod splitting;
@@ -145,6 +146,13 @@ conformance! {
     topics::topic_added_at_run_time;
     topics::topic_removed_at_run_time;
     topics::concurrent_sends_to_several_topics;
+
+    // Proxies: one policy, the same tunnel, the same refusals.
+    proxy::requests_go_through_a_connect_tunnel;
+    proxy::no_proxy_hosts_go_direct;
+    proxy::loopback_never_goes_through_a_proxy;
+    proxy::unsupported_proxy_is_refused_alike;
+    proxy::proxy_refusing_the_credentials_is_reported_alike;
 
     // Splitting into requests.
     splitting::send_splits_by_event_count;
