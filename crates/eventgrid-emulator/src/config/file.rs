@@ -43,6 +43,7 @@ struct FileConfig {
     retry_time_scale: Option<f64>,
     delivery_timeout_secs: Option<f64>,
     webhook_ca_certificate: Option<PathBuf>,
+    dead_letter_root: Option<PathBuf>,
 }
 
 /// A topic in a file: either the command line's `NAME[:SCHEMA][=KEY]` text or a table.
@@ -189,6 +190,7 @@ pub(crate) fn parse(text: &str, is_json: bool) -> Result<EmulatorConfig, String>
             .map_err(|_| format!("delivery_timeout_secs {seconds} is not a duration"))?;
     }
     config.push.webhook_ca_certificate = file.webhook_ca_certificate;
+    config.push.dead_letter_root = file.dead_letter_root;
     config.validate().map_err(|error| error.to_string())?;
     Ok(config)
 }
