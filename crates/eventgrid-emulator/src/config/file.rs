@@ -273,4 +273,20 @@ app = "secret"
         let error = parse("topics = [\"a\", \"a\"]", false).unwrap_err();
         assert!(error.contains("`a` is configured twice"), "{error}");
     }
+
+    #[test]
+    fn time_outs_are_more_than_zero_and_at_most_a_day() {
+        // Found by the emulator_config fuzz target's seeds: hyper adds the idle time-out to an
+        // `Instant` for HTTP/2 pings, which panicked the connection's task.
+        for line in [
+            "idle_timeout_secs = 18446744073709551615",
+            "body_read_timeout_secs = 86401",
+            "idle_timeout_secs = 0",
+        ] {
+            let error = parse(line, false).unwrap_err();
+            assert!(error.contains("at most 86400 s"), "{line}: {error}");
+        }
+        let config = parse("idle_timeout_secs = 86400", false).unwrap();
+        assert_eq!(config.idle_timeout, Duration::from_secs(86_400));
+    }
 }
