@@ -167,6 +167,15 @@ for line in ["retain = 18446744073709551615", "retain_bytes = 184467440737095516
              "a = " + "[" * 200 + "]" * 200]:
     add("emulator_config", b"\0" + ('topics = ["t"]\n' if not line.startswith("[[topics]]") else "").encode() + line.encode() + b"\n")
 add("emulator_config", b"\1" + b'{"topics":' + b"[" * 200 + b"]" * 200 + b"}")
+add("emulator_config", b"\0" + b"""topics = ["t=a2V5"]
+namespace_topics = ["ns=a2V5"]
+[[subscriptions]]
+topic = "ns"
+name = "s"
+event_time_to_live_secs = 18446744073709551615
+lock_duration_ms = 1
+""")
+add("emulator_config", b"\0" + b'namespace_topics = ["ns"]\nretry_time_scale = 1e300\n[[subscriptions]]\ntopic = "ns"\nname = "s"\n')
 
 # AzureEventGridSimulator settings files: the project's README example and edge cases.
 SETTINGS = {"topics": [

@@ -41,11 +41,12 @@ pub(crate) fn assert_debug_hides_secrets(config: &EmulatorConfig) {
     );
 }
 
-/// Starts an in-process emulator with `config` (which validated) and publishes one event to
-/// its first topic: whatever the limits, retention and faults, it answers with a status.
-/// Configurations with webhook subscriptions cannot start in process (push delivery needs a
-/// served emulator) and are skipped, as are the files the configuration names (a fuzzer must
-/// not read the machine's files).
+/// Starts an in-process emulator with `config` (which validated), publishes one event to its
+/// first topic and its first namespace topic (with their keys), and receives from the first
+/// queue subscription: whatever the limits, retention, time-to-live and faults, each answers
+/// with a status. Configurations with webhook subscriptions cannot start in process (push
+/// delivery needs a served emulator) and are skipped, as are the files the configuration
+/// names (a fuzzer must not read the machine's files).
 pub(crate) fn run_in_process(mut config: EmulatorConfig) {
     config
         .validate()
@@ -55,16 +56,62 @@ pub(crate) fn run_in_process(mut config: EmulatorConfig) {
     }
     config.tls_certificate_path = None;
     config.push.webhook_ca_certificate = None;
-    let first = config.topics.first().map(|topic| topic.name().to_owned());
+    let topic = config.topics.first().cloned();
+    let namespace_topic = config.namespace_topics.first().cloned();
+    let subscription = config.subscriptions.first().cloned();
     let emulator = match InProcessEmulator::new(config) {
         Ok(emulator) => emulator,
         Err(error) => panic!("a valid configuration does not start: {error}"),
     };
-    if let Some(topic) = first {
-        let path = format!("/{topic}/api/events?api-version=2018-01-01");
-        let body = br#"[{"id":"1","subject":"s","eventType":"t","eventTime":"2024-01-01T00:00:00Z","dataVersion":"1","data":{}}]"#;
-        if let Some(answer) = emulator.respond(b"POST", path.as_bytes(), &[], body) {
+    let answers = |method: &[u8], path: String, headers: &[(&[u8], &[u8])], body: &[u8]| {
+        if let Some(answer) = emulator.respond(method, path.as_bytes(), headers, body) {
             assert!((100..600).contains(&answer.status), "{}", answer.status);
         }
+    };
+    if let Some(topic) = topic {
+        let mut headers: Vec<(&[u8], &[u8])> = vec![(b"content-type", b"application/json")];
+        if let Some(key) = topic.key() {
+            headers.push((b"aeg-sas-key", key.as_bytes()));
+        }
+        let body = br#"[{"id":"1","subject":"s","eventType":"t","eventTime":"2024-01-01T00:00:00Z","dataVersion":"1","data":{}}]"#;
+        answers(
+            b"POST",
+            format!("/{}/api/events?api-version=2018-01-01", topic.name()),
+            &headers,
+            body,
+        );
+    }
+    let Some(namespace_topic) = namespace_topic else {
+        return;
+    };
+    let authorization = namespace_topic
+        .key()
+        .map(|key| format!("SharedAccessKey {key}"));
+    let mut headers: Vec<(&[u8], &[u8])> = vec![(b"content-type", b"application/cloudevents+json")];
+    if let Some(authorization) = &authorization {
+        headers.push((b"authorization", authorization.as_bytes()));
+    }
+    let version = eventgrid_emulator::NAMESPACE_API_VERSION;
+    answers(
+        b"POST",
+        format!(
+            "/topics/{}:publish?api-version={version}",
+            namespace_topic.name()
+        ),
+        &headers,
+        br#"{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{}}"#,
+    );
+    if let Some(subscription) = subscription {
+        headers.remove(0);
+        answers(
+            b"POST",
+            format!(
+                "/topics/{}/eventsubscriptions/{}:receive?api-version={version}&maxEvents=1",
+                subscription.topic(),
+                subscription.name()
+            ),
+            &headers,
+            b"",
+        );
     }
 }

@@ -13,6 +13,9 @@ use crate::config::EmulatorConfig;
 use crate::config::topic::TopicSpec;
 use crate::error::{Error, Result};
 
+/// The largest [`PushConfig::retry_time_scale`]: a day's time-to-live becomes about three years.
+const MAX_RETRY_TIME_SCALE: f64 = 1000.0;
+
 /// How the emulator pushes events to webhooks. See `docs/emulator.md`, "Push delivery".
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -64,11 +67,13 @@ impl Default for PushConfig {
 impl PushConfig {
     /// Checks subscriptions against `topics`, and the settings' ranges.
     pub(crate) fn validate(&self, topics: &[TopicSpec]) -> Result<()> {
-        if !(self.retry_time_scale.is_finite() && self.retry_time_scale > 0.0) {
+        // Above the maximum, the scaled waits (12 h, a day's time-to-live) would overflow the
+        // clock when added to an `Instant`.
+        if !(self.retry_time_scale > 0.0 && self.retry_time_scale <= MAX_RETRY_TIME_SCALE) {
             return Err(Error::InvalidSubscription {
                 subscription: "*".to_owned(),
                 reason: format!(
-                    "the retry time scale must be a positive number, not {}",
+                    "the retry time scale must be a positive number at most {MAX_RETRY_TIME_SCALE}, not {}",
                     self.retry_time_scale
                 ),
             });
@@ -239,14 +244,14 @@ mod tests {
                 .to_string()
                 .contains("cannot deliver")
         );
-        let scale = EmulatorConfig::new().retry_time_scale(0.0);
-        assert!(
-            scale
+        for factor in [0.0, f64::NAN, 1e300] {
+            let error = EmulatorConfig::new()
+                .retry_time_scale(factor)
                 .validate()
                 .unwrap_err()
-                .to_string()
-                .contains("positive")
-        );
+                .to_string();
+            assert!(error.contains("positive number at most 1000"), "{error}");
+        }
     }
 
     #[test]
