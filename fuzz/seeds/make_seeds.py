@@ -117,6 +117,22 @@ add("emulator_request", b"\0" + request("POST", "/tenant/oauth2/v2.0/token",
     [("content-type", "application/x-www-form-urlencoded")],
     "grant_type=client_credentials&client_id=c&client_secret=s&scope=https%3A%2F%2Feventgrid.azure.net%2F.default").encode())
 add("emulator_request", b"\0" + request("GET", "/_emulator/topics").encode())
+# The namespace topic `queue` and its subscription `sub` (pull delivery).
+ns = "?api-version=2024-06-01"
+cloud_event = '{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"n":1}}'
+add("emulator_request", b"\0" + "\n--\n".join([
+    request("POST", f"/topics/queue:publish{ns}", [("content-type", "application/cloudevents+json")], cloud_event),
+    request("POST", f"/topics/queue:publish{ns}", [("content-type", "application/cloudevents-batch+json")], f"[{cloud_event},{cloud_event}]"),
+    request("POST", f"/topics/queue/eventsubscriptions/sub:receive{ns}&maxEvents=2&maxWaitTime=1"),
+    request("POST", f"/topics/queue/eventsubscriptions/sub:release{ns}&releaseDelayInSeconds=10",
+            [("content-type", "application/json")], '{"lockTokens":["x"]}'),
+]).encode())
+add("emulator_request", b"\0" + "\n--\n".join([
+    request("POST", f"/topics/queue:publish{ns}", [("content-type", "application/cloudevents+json")], cloud_event),
+    request("POST", f"/topics/queue/eventsubscriptions/sub:acknowledge{ns}", [("content-type", "application/json")], '{"lockTokens":["a","b"]}'),
+    request("POST", f"/topics/queue/eventsubscriptions/sub:reject{ns}", [("content-type", "application/json")], '{"lockTokens":[]}'),
+    request("GET", "/_emulator/namespace/topics"),
+]).encode())
 add("emulator_request", b"\0" + request("POST", f"/nope/api/events{api}", [], "[]").encode())
 
 # What a subscriber receives: push deliveries and handshakes (choice 0 POST, 2 OPTIONS: header

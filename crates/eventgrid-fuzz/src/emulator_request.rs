@@ -1,11 +1,14 @@
 //! The emulator's whole request path, in process: raw method, path, headers and body through
-//! routing, authentication, validation, faults, the store and the inspection API, to the answer.
+//! routing, authentication, validation, faults, the store and the inspection API, to the answer;
+//! basic topics of each schema, and an open namespace topic `queue` with the subscription `sub`.
 //!
 //! Input: one byte of choices, then up to four requests separated by `\n--\n`, each a request
 //! line `METHOD PATH`, header lines `name: value`, an empty line and the body. When the choice
 //! says so, each request also carries the keyed topic's key, so the fuzzer reaches validation.
 
-use eventgrid_emulator::{EmulatorConfig, InProcessEmulator, InProcessResponse, TopicSpec};
+use eventgrid_emulator::{
+    EmulatorConfig, InProcessEmulator, InProcessResponse, NamespaceTopicSpec, TopicSpec,
+};
 
 use crate::bytes_reader::{Bytes, split_at};
 
@@ -24,7 +27,9 @@ pub fn run(data: &[u8]) {
             .topic(TopicSpec::keyed("orders", KEY))
             .topic(TopicSpec::open("open"))
             .topic("cloud:cloudevents".parse().expect("a valid topic spec"))
-            .topic("custom:custom".parse().expect("a valid topic spec")),
+            .topic("custom:custom".parse().expect("a valid topic spec"))
+            .namespace_topic(NamespaceTopicSpec::open("queue"))
+            .subscription("queue/sub".parse().expect("a valid subscription spec")),
     )
     .expect("the emulator's configuration is valid");
 
