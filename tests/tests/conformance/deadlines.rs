@@ -24,18 +24,29 @@ pub fn deadline_stops_the_retries(lab: &Lab) {
     let error = outcome.error();
     let attempts = attempts(error);
     assert!((2..=5).contains(&attempts), "{error}");
-    assert_eq!(service_error(error).status, 503);
-    assert_eq!(lab.counters(GRID).requests, u64::from(attempts));
-    assert_metrics(
-        &*subject,
-        GRID,
-        Counts {
-            failed: 2,
-            requests: u64::from(attempts),
-            retries: u64::from(attempts - 1),
-            ..Counts::default()
-        },
-    );
+    match transport_kind(error) {
+        // The deadline came between attempts: the last answer is the service's.
+        None => {
+            assert_eq!(service_error(error).status, 503);
+            assert_eq!(lab.counters(GRID).requests, u64::from(attempts));
+            assert_metrics(
+                &*subject,
+                GRID,
+                Counts {
+                    failed: 2,
+                    requests: u64::from(attempts),
+                    retries: u64::from(attempts - 1),
+                    ..Counts::default()
+                },
+            );
+        }
+        // On a loaded machine the deadline can fall inside the last attempt (or just before it
+        // is sent): then that attempt ends as a time-out, which is the other correct outcome.
+        Some(kind) => {
+            assert_eq!(kind, TransportErrorKind::Timeout, "{error}");
+            assert!(lab.counters(GRID).requests <= u64::from(attempts));
+        }
+    }
 }
 
 pub fn deadline_bounds_the_attempt_in_flight(lab: &Lab) {
