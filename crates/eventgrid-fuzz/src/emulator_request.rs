@@ -59,7 +59,7 @@ pub fn run(data: &[u8]) {
         let Some(answer) = emulator.respond(method, path, &headers, body) else {
             continue;
         };
-        check(&answer, !key_in_input);
+        check(&answer, !key_in_input, is_token_endpoint(path));
         if answer.status == 200 && method == b"POST" {
             read_back(&emulator);
         }
@@ -72,7 +72,14 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window == needle)
 }
 
-fn check(answer: &InProcessResponse, key_hidden: bool) {
+/// Whether `path` is the fake Microsoft Entra token endpoint's (`/{tenant}/oauth2/v2.0/token`),
+/// whose errors have OAuth's shape, as Entra's do.
+fn is_token_endpoint(path: &[u8]) -> bool {
+    let path = split_at(path, b"?").0;
+    path.ends_with(b"/oauth2/v2.0/token")
+}
+
+fn check(answer: &InProcessResponse, key_hidden: bool, token_endpoint: bool) {
     assert!(
         (100..600).contains(&answer.status),
         "status {}",
@@ -97,10 +104,17 @@ fn check(answer: &InProcessResponse, key_hidden: bool) {
     if answer.status >= 400 && is_json && !answer.body.is_empty() {
         let body: serde_json::Value =
             serde_json::from_slice(&answer.body).expect("an error answer's body is JSON");
-        assert!(
-            body["error"]["code"].is_string() && body["error"]["message"].is_string(),
-            "not the service's error shape: {body}"
-        );
+        if token_endpoint {
+            assert!(
+                body["error"].is_string() && body["error_description"].is_string(),
+                "not OAuth's error shape: {body}"
+            );
+        } else {
+            assert!(
+                body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+                "not the service's error shape: {body}"
+            );
+        }
     }
 }
 
