@@ -172,6 +172,7 @@ max_events_per_request = 10
 app = "secret"
 """)
 add("emulator_config", b"\1" + b'{"topics": [{"name": "t", "key": "k"}], "tls": true, "namespace_topics": ["ns=a2V5"], "subscriptions": [{"topic": "ns", "name": "s"}]}')
+add("emulator_config", b"\0" + pathlib.Path("tests/emulator.toml").read_bytes())
 for line in ["retain = 18446744073709551615", "retain_bytes = 18446744073709551615",
              "body_read_timeout_secs = 18446744073709551615", "idle_timeout_secs = 18446744073709551615",
              "delivery_timeout_secs = 1e300", "delivery_timeout_secs = -1.0", "retry_time_scale = nan",
