@@ -105,10 +105,11 @@ pub struct EmulatorConfig {
     /// Connections served at once; further ones wait to be accepted (default 256).
     pub max_connections: usize,
     /// How long a request body may take to arrive once its headers have; a slower one is
-    /// answered `408 Request Timeout` (default 30 s).
+    /// answered `408 Request Timeout` (default 30 s; more than zero, at most a day).
     pub body_read_timeout: Duration,
     /// How long a connection may go without a request in progress before it is closed
-    /// (default 30 s; HTTP/1.1 connections are closed by hyper's header read time-out, of 30 s).
+    /// (default 30 s, at most a day; HTTP/1.1 connections are closed by hyper's header read
+    /// time-out, of 30 s).
     pub idle_timeout: Duration,
     /// Namespace topics, each answering at `/topics/{name}:publish` (the emulator's root URL
     /// being the namespace endpoint).
