@@ -16,6 +16,8 @@
 #![deny(missing_docs)]
 
 pub mod conformance;
+pub mod key_echo;
+pub mod test_proxy;
 
 use std::path::Path;
 use std::sync::LazyLock;

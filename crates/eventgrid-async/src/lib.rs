@@ -319,16 +319,18 @@ pub use identity::{
 pub use receiver::Receiver;
 pub use transport::{HyperTransport, HyperTransportBuilder};
 
+/// Proxy selection (one policy for both clients): see [`ClientOptions::proxy`].
+pub use eventgrid_core::proxy::{ProxyConfig, ProxySetting};
 pub use eventgrid_core::{
     API_VERSION, AccessToken, AsyncTransport, BufferedOptions, ClientBuilder, ClientOptions,
     CloudEvent, CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
     DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
     EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, FailedLockToken,
-    HandlerError, KeyCredential, LatencyStats, Limits, ProcessOptions, ProcessReport,
-    ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
-    SettlementFailure, SettlementKind, SettlementResult, Shutdown, TOPICS_VAR, TokenCredential,
-    TopicMetrics, TransportError, TransportErrorKind, Verdict, bytes, generate_sas, http,
-    topic_var,
+    HandlerError, KeyCredential, LatencyStats, Limits, MalformedEvent, ProcessOptions,
+    ProcessReport, PullMetrics, ReceivedBatch, ReceivedEvent, ReleaseDelay, Result, RetryOptions,
+    Schema, Secret, SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult,
+    Shutdown, TOPICS_VAR, TokenCredential, TopicMetrics, TransportError, TransportErrorKind,
+    Verdict, bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client and transports can be shared across tasks and threads,

@@ -12,6 +12,7 @@ use crate::Result;
 use crate::proxy::{ProxyConnector, ProxyRoutes};
 use crate::transport_error::{ConnectTimeout, body_error, request_error};
 use bytes::Bytes;
+use eventgrid_core::frontend::{AttemptLimit, attempt_limit};
 use eventgrid_core::{AsyncTransport, ClientOptions, TransportError, TransportErrorKind};
 use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -37,12 +38,13 @@ const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// returned, never followed. (The client's engine refuses a credential over plain `http://` to
 /// a remote host before any transport sees the request.)
 ///
-/// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (either case) are read when the
-/// transport is built, as curl reads them: https targets go through an HTTP CONNECT tunnel,
-/// plain http requests are forwarded, and `user:password@` in the proxy URL is sent as
-/// `Proxy-Authorization` (never logged). Loopback targets never use a proxy, and no credential
-/// is forwarded through one over plain http. Only `http://` proxies are supported: a request
-/// that would need another kind fails, naming it.
+/// Proxies follow [`ClientOptions::proxy`] (by default `HTTPS_PROXY`, `HTTP_PROXY`,
+/// `ALL_PROXY` and `NO_PROXY`, read when the transport is built) under the rules of
+/// [`eventgrid_core::proxy`], the same as the blocking client's: requests go through an HTTP
+/// CONNECT tunnel (https and plain http alike), `user:password@` in the proxy URL is sent as
+/// `Proxy-Authorization` to the proxy only (never logged), loopback targets never use a proxy,
+/// and no credential goes to a plain http target through one. A request that needs an
+/// unsupported proxy (`socks5://`, `https://`) fails, naming the setting.
 ///
 /// Clones share the connection pool.
 ///
@@ -130,17 +132,21 @@ impl AsyncTransport for HyperTransport {
             .await
     }
 
-    /// Gives up at the request time-out or at `deadline`, whichever comes first.
+    /// Gives up at `deadline`, the attempt's deadline the engine decided: the request time-out
+    /// (then timed as [`send`](AsyncTransport::send) does), what is left of the overall
+    /// deadline, or a receive's long poll, which may outlast the request time-out.
     async fn send_before(
         &self,
         request: Request<Bytes>,
         deadline: Instant,
     ) -> Result<Response<Bytes>, TransportError> {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left < self.request_timeout {
-            self.within(request, left, "the overall deadline").await
-        } else {
-            self.send(request).await
+        match attempt_limit(left, self.request_timeout) {
+            AttemptLimit::RequestTimeout => self.send(request).await,
+            AttemptLimit::OverallDeadline => {
+                self.within(request, left, "the overall deadline").await
+            }
+            AttemptLimit::LongPoll => self.within(request, left, "the long poll's deadline").await,
         }
     }
 }
@@ -148,12 +154,12 @@ impl AsyncTransport for HyperTransport {
 impl HyperTransport {
     async fn within(
         &self,
-        mut request: Request<Bytes>,
+        request: Request<Bytes>,
         limit: Duration,
         what: &str,
     ) -> Result<Response<Bytes>, TransportError> {
         check_uri(request.uri())?;
-        self.proxies.prepare(&mut request)?;
+        self.proxies.check(&request)?;
         match tokio::time::timeout(limit, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::new(
@@ -181,6 +187,7 @@ impl fmt::Debug for HyperTransport {
         f.debug_struct("HyperTransport")
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("proxies", &self.proxies)
             .finish_non_exhaustive()
     }
 }
@@ -210,7 +217,7 @@ impl HyperTransportBuilder {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        let proxies = Arc::new(ProxyRoutes::from_env());
+        let proxies = Arc::new(ProxyRoutes::new(&self.options.proxy));
         let https = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()

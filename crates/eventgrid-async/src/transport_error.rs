@@ -7,6 +7,7 @@ use std::io;
 use std::time::Duration;
 
 use eventgrid_core::frontend::{describe_error_chain as describe, error_chain as chain};
+use eventgrid_core::proxy::ProxyError;
 use eventgrid_core::{TransportError, TransportErrorKind};
 
 /// The connect time-out (TCP and TLS together) passed.
@@ -26,7 +27,11 @@ impl fmt::Display for ConnectTimeout {
 impl StdError for ConnectTimeout {}
 
 /// The error of a request that got no response head.
+/// A proxy's refusal reads as the core words it, the same in both clients.
 pub(crate) fn request_error(error: &hyper_util::client::legacy::Error) -> TransportError {
+    if let Some(proxy) = chain(error).find_map(|cause| cause.downcast_ref::<ProxyError>()) {
+        return proxy.clone().into_transport_error();
+    }
     TransportError::new(kind_of(error, error.is_connect()), describe(error))
 }
 

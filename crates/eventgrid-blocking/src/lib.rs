@@ -139,16 +139,18 @@ pub use receiver::Receiver;
 pub use transport::{UreqTransport, UreqTransportBuilder};
 
 /// The protocol core's types, so that users need only this crate.
+/// Proxy selection (one policy for both clients): see [`ClientOptions::proxy`].
+pub use eventgrid_core::proxy::{ProxyConfig, ProxySetting};
 pub use eventgrid_core::{
     API_VERSION, AccessToken, BufferedOptions, ClientBuilder, ClientOptions, CloudEvent,
     CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
     DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
     EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, FailedLockToken,
-    HandlerError, KeyCredential, LatencyStats, Limits, ProcessOptions, ProcessReport,
-    ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
-    SettlementFailure, SettlementKind, SettlementResult, Shutdown, TOPICS_VAR, TokenCredential,
-    TopicMetrics, Transport, TransportError, TransportErrorKind, Verdict, bytes, generate_sas,
-    http, topic_var,
+    HandlerError, KeyCredential, LatencyStats, Limits, MalformedEvent, ProcessOptions,
+    ProcessReport, PullMetrics, ReceivedBatch, ReceivedEvent, ReleaseDelay, Result, RetryOptions,
+    Schema, Secret, SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult,
+    Shutdown, TOPICS_VAR, TokenCredential, TopicMetrics, Transport, TransportError,
+    TransportErrorKind, Verdict, bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client, transports and errors can be shared across threads.

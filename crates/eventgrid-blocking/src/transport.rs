@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::frontend::{AddressCache, describe_error_chain, is_loopback_host};
+use eventgrid_core::frontend::{AddressCache, AttemptLimit, attempt_limit, describe_error_chain};
+use eventgrid_core::proxy::{Proxy, ProxyConfig, ProxyError, Route};
 use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
@@ -27,9 +28,15 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 /// once and reused for 30 s (sooner again if connecting to them fails), the connect and
 /// per-attempt time-outs of [`ClientOptions`], no redirects, every status returned as a
 /// response, and rustls (ring) trusting the webpki roots, the platform's roots and an optional
-/// extra CA. `HTTPS_PROXY` (or `ALL_PROXY`, `HTTP_PROXY`) and `NO_PROXY` are honoured, except
-/// that loopback targets never use a proxy: plain http may carry a credential only to them,
-/// and that traffic must not leave the machine.
+/// extra CA.
+///
+/// Proxies follow [`ClientOptions::proxy`] (by default `HTTPS_PROXY`, `HTTP_PROXY`,
+/// `ALL_PROXY` and `NO_PROXY`, read when the transport is built) under the rules of
+/// [`eventgrid_core::proxy`], the same as the async client's: requests go through an HTTP
+/// CONNECT tunnel (https and plain http alike), `user:password@` in the proxy URL is sent as
+/// `Proxy-Authorization` to the proxy only (never logged), loopback targets never use a proxy,
+/// and no credential goes to a plain http target through one. A request that needs an
+/// unsupported proxy (`socks5://`, `https://`) fails, naming the setting.
 ///
 /// (The client's engine refuses a credential over plain `http://` to a remote host before any
 /// transport sees the request.) Cloning is cheap and shares the connection pool.
@@ -42,15 +49,20 @@ const MIN_IDLE_CONNECTIONS_PER_HOST: usize = 32;
 /// ```
 #[derive(Clone)]
 pub struct UreqTransport {
+    /// The agent for requests that go direct.
     agent: ureq::Agent,
-    /// An agent without the proxy, for loopback targets; `None` when there is no proxy.
-    loopback: Option<ureq::Agent>,
+    /// The proxy policy's settings, resolved when the transport was built.
+    proxies: Arc<ProxyConfig>,
+    /// An agent per proxy in `proxies`, configured with it (ureq opens the CONNECT tunnel).
+    tunnelled: Vec<(Proxy, ureq::Agent)>,
     request_timeout: Duration,
 }
 
 impl fmt::Debug for UreqTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UreqTransport").finish_non_exhaustive()
+        f.debug_struct("UreqTransport")
+            .field("proxies", &self.proxies)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,11 +100,16 @@ impl UreqTransportBuilder {
     pub fn build(self) -> Result<UreqTransport> {
         let extra_ca = eventgrid_tls::parse_all(&self.extra_ca_pem)?;
         let tls = Arc::new(eventgrid_tls::client_config(&extra_ca, &[b"http/1.1"])?);
-        let proxy = connect_proxy_from_env();
-        let loopback = proxy.is_some().then(|| self.agent(tls.clone(), None));
+        let proxies = self.options.proxy.resolve(|name| std::env::var(name).ok());
+        let mut tunnelled = Vec::new();
+        for proxy in proxies.proxies() {
+            let agent = self.agent(tls.clone(), Some(ureq_proxy(proxy)?));
+            tunnelled.push((proxy.clone(), agent));
+        }
         Ok(UreqTransport {
-            agent: self.agent(tls, proxy),
-            loopback,
+            agent: self.agent(tls, None),
+            proxies: Arc::new(proxies),
+            tunnelled,
             request_timeout: self.options.request_timeout,
         })
     }
@@ -124,22 +141,20 @@ impl UreqTransportBuilder {
     }
 }
 
-/// The HTTP(S) CONNECT proxy named by `ALL_PROXY`, `HTTPS_PROXY` or `HTTP_PROXY`, with
-/// `NO_PROXY`'s exceptions. SOCKS proxies are not supported: like ureq without its SOCKS
-/// feature, such a setting is reported and connections go direct.
-fn connect_proxy_from_env() -> Option<ureq::Proxy> {
-    ureq::Proxy::try_from_env().filter(|proxy| {
-        let connect = matches!(
-            proxy.protocol(),
-            ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
-        );
-        if !connect {
-            tracing::warn!(
-                protocol = ?proxy.protocol(),
-                "ignoring the proxy from the environment: only HTTP CONNECT proxies are supported"
-            );
-        }
-        connect
+/// ureq's configuration for `proxy`: an HTTP CONNECT proxy with its credentials. ureq does
+/// not look at the target: the core's policy chose this proxy for it.
+fn ureq_proxy(proxy: &Proxy) -> Result<ureq::Proxy> {
+    let mut builder = ureq::Proxy::builder(ureq::ProxyProtocol::Http)
+        .host(proxy.host())
+        .port(proxy.port());
+    if let Some(user) = proxy.username() {
+        builder = builder.username(user);
+    }
+    if let Some(password) = proxy.password() {
+        builder = builder.password(password.expose());
+    }
+    builder.build().map_err(|_| {
+        eventgrid_core::Error::InvalidOption(format!("the proxy {proxy} cannot be configured"))
     })
 }
 
@@ -149,42 +164,80 @@ impl Transport for UreqTransport {
         self.exchange(Request::from_parts(parts, body.as_ref()))
     }
 
-    /// Gives up at the request time-out or at `deadline`, whichever comes first.
+    /// Gives up at `deadline`, the attempt's deadline the engine decided: the request time-out
+    /// (the agent's own), what is left of the overall deadline, or a receive's long poll,
+    /// which may outlast the request time-out.
     fn send_before(
         &self,
         request: Request<Bytes>,
         deadline: Instant,
     ) -> Result<Response<Bytes>, TransportError> {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left >= self.request_timeout {
+        if attempt_limit(left, self.request_timeout) == AttemptLimit::RequestTimeout {
             return self.send(request);
         }
-        // Rarely taken (only near the deadline): a request-level configuration copies the
-        // agent's.
+        // Rarely taken (near the overall deadline, or a long poll): a request-level
+        // configuration copies the agent's.
         let (parts, body) = request.into_parts();
+        let request = Request::from_parts(parts, body.as_ref());
+        let route = self.route(&request)?;
         let request = self
-            .agent_for(&parts.uri)
-            .configure_request(Request::from_parts(parts, body.as_ref()))
+            .agent_for(route)?
+            .configure_request(request)
             .timeout_global(Some(left))
             .build();
-        self.exchange(request)
+        self.exchange_on(route, request)
     }
 }
 
 impl UreqTransport {
-    /// The agent for requests to `uri`: loopback targets bypass the proxy.
-    fn agent_for(&self, uri: &http::Uri) -> &ureq::Agent {
-        match &self.loopback {
-            Some(direct) if uri.host().is_some_and(is_loopback_host) => direct,
-            _ => &self.agent,
+    /// Where the core's policy sends `request`, or why it will not.
+    fn route<B>(&self, request: &Request<B>) -> Result<Route<'_>, TransportError> {
+        self.proxies
+            .route_request(request)
+            .map_err(ProxyError::into_transport_error)
+    }
+
+    /// The agent for `route`: the direct one, or the one configured with its proxy. Every
+    /// proxy the policy can choose got an agent when the transport was built; should one be
+    /// missing, the request fails rather than going direct.
+    fn agent_for(&self, route: Route<'_>) -> Result<&ureq::Agent, TransportError> {
+        match route {
+            Route::Tunnel(proxy) => self
+                .tunnelled
+                .iter()
+                .find(|(configured, _)| configured == proxy)
+                .map(|(_, agent)| agent)
+                .ok_or_else(|| {
+                    TransportError::new(
+                        TransportErrorKind::Other,
+                        format!("no connection pool was prepared for the proxy {proxy}"),
+                    )
+                }),
+            _ => Ok(&self.agent),
         }
     }
 
     fn exchange(&self, request: Request<&[u8]>) -> Result<Response<Bytes>, TransportError> {
-        let response = self
-            .agent_for(request.uri())
-            .run(request)
-            .map_err(transport_error)?;
+        let route = self.route(&request)?;
+        self.exchange_on(route, request)
+    }
+
+    fn exchange_on(
+        &self,
+        route: Route<'_>,
+        request: Request<&[u8]>,
+    ) -> Result<Response<Bytes>, TransportError> {
+        let target = request.uri().clone();
+        let response =
+            self.agent_for(route)?
+                .run(request)
+                .map_err(|error| match (route, error) {
+                    (Route::Tunnel(proxy), ureq::Error::ConnectProxyFailed(reason)) => {
+                        tunnel_refusal(proxy, &target, &reason).into_transport_error()
+                    }
+                    (_, error) => transport_error(error),
+                })?;
         let (parts, mut body) = response.into_parts();
         let bytes = body
             .with_config()
@@ -192,6 +245,27 @@ impl UreqTransport {
             .read_to_vec()
             .map_err(transport_error)?;
         Ok(Response::from_parts(parts, Bytes::from(bytes)))
+    }
+}
+
+/// The core's words for ureq's failure to open a tunnel, so both clients report a proxy's
+/// refusal alike. ureq says `proxy server responded 407/Proxy Authentication Required`, or
+/// that the proxy did not answer.
+fn tunnel_refusal(proxy: &Proxy, target: &http::Uri, reason: &str) -> ProxyError {
+    let status = reason
+        .strip_prefix("proxy server responded ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse::<u16>().ok());
+    match status {
+        Some(status) => ProxyError::TunnelRefused {
+            proxy: proxy.to_string(),
+            target: Proxy::tunnel_target(target),
+            status,
+        },
+        None => ProxyError::BadTunnelAnswer {
+            proxy: proxy.to_string(),
+            reason: "it closed the connection before answering".to_owned(),
+        },
     }
 }
 

@@ -1,4 +1,4 @@
-//! Proxies from the environment: `HTTPS_PROXY` and `NO_PROXY`, and loopback kept off every
+//! Proxies from the environment: `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, and loopback kept off every
 //! proxy. The environment of this process cannot be changed safely, so the publishing half runs
 //! as a child process with its own environment.
 //!
@@ -136,7 +136,8 @@ fn other_hosts_go_through_the_proxy_unless_no_proxy_names_them() {
     let proxy = ConnectProxy::start();
 
     let remote = format!("http://eventgrid.test:{port}/orders/api/events");
-    publish_in_child(&remote, None, &[("HTTPS_PROXY", &proxy.url)]);
+    // A plain http target takes HTTP_PROXY (HTTPS_PROXY is for https targets, as in curl).
+    publish_in_child(&remote, None, &[("HTTP_PROXY", &proxy.url)]);
     assert_eq!(
         *proxy.seen.lock().unwrap(),
         [(
@@ -153,7 +154,7 @@ fn other_hosts_go_through_the_proxy_unless_no_proxy_names_them() {
         &unspecified,
         None,
         &[
-            ("HTTPS_PROXY", &proxy.url),
+            ("HTTP_PROXY", &proxy.url),
             ("NO_PROXY", "example.com,0.0.0.0"),
         ],
     );

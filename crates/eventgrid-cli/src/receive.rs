@@ -23,7 +23,7 @@ pub struct ReceiveArgs {
     /// The most events per receive, 1 to 100
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_events: usize,
-    /// Seconds to wait for events, 10 to 120 (within the request time-out of 30 s: 25 at most)
+    /// Seconds to wait for events, 10 to 120 (a long poll: the request time-out does not cut it)
     #[arg(long = "wait", value_name = "SECONDS", default_value_t = 10)]
     pub wait: u64,
     /// What to do with the events received
@@ -51,7 +51,16 @@ pub fn run(args: &ReceiveArgs) -> Result<(), CliError> {
     let receiver = target.client.receiver(&target.topic, &args.subscription)?;
     let wait = Duration::from_secs(args.wait);
     loop {
-        let events = receiver.receive(args.max_events, wait)?;
+        let batch = receiver.receive(args.max_events, wait)?;
+        for bad in &batch.malformed {
+            // Left locked: it comes back when its lock expires, until it is dead-lettered.
+            let token = bad.lock_token.as_deref().unwrap_or("unknown");
+            eprintln!(
+                "event {} could not be read (lock token {token}): {}",
+                bad.index, bad.reason
+            );
+        }
+        let events = batch.events;
         print(&events)?;
         let tokens: Vec<&str> = events.iter().map(|e| e.lock_token.as_str()).collect();
         if !tokens.is_empty() {

@@ -216,6 +216,7 @@ impl ClientCore {
             .jitter
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
         Operation::new(exchange, retry, Jitter::seeded(seed), now)
+            .with_attempt_limit(self.options.request_timeout)
     }
 
     /// Per-topic metrics since the client was made.

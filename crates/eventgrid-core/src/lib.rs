@@ -48,6 +48,8 @@
 //!   [`TokenCache`](frontend::TokenCache) rules included), refuses credentials over plain http,
 //!   decides retries (seedable [`Jitter`](frontend::Jitter)), keeps the deadline, records
 //!   metrics and carries the tracing span.
+//! - Proxies ([`proxy`]): which requests go through which proxy, decided the same way for
+//!   every front end from the environment or explicit settings ([`ClientOptions::proxy`]).
 //! - The seams: [`Transport`] and [`AsyncTransport`]; [`ClientBuilder`], the one builder of
 //!   every front end.
 //! - The subscriber's side ([`consumer`]): push deliveries and their handshakes read into
@@ -88,6 +90,7 @@ mod metrics;
 mod namespace;
 mod options;
 mod processor;
+pub mod proxy;
 mod receive;
 mod request;
 mod response;
@@ -121,13 +124,13 @@ pub use limits::{
     Limits, NAMESPACE_MAX_EVENTS_PER_REQUEST, NAMESPACE_MAX_REQUEST_BYTES, SERVICE_MAX_EVENT_BYTES,
     SERVICE_MAX_EVENTS_PER_REQUEST, SERVICE_MAX_REQUEST_BYTES,
 };
-pub use metrics::{LatencyStats, TopicMetrics};
+pub use metrics::{LatencyStats, PullMetrics, TopicMetrics};
 pub use namespace::{MAX_EVENTS_RANGE, MAX_WAIT_SECONDS_RANGE, RECEIVE_ANSWER_MARGIN};
 pub use options::ClientOptions;
 pub use processor::{
     HandlerError, ProcessOptions, ProcessReport, REPORT_ERRORS_KEPT, Shutdown, Verdict,
 };
-pub use receive::ReceivedEvent;
+pub use receive::{MalformedEvent, ReceivedBatch, ReceivedEvent};
 pub use retry::RetryOptions;
 pub use sas::generate_sas;
 pub use secret::Secret;
@@ -171,7 +174,10 @@ pub mod frontend {
     pub use crate::token_cache::{
         TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
     };
-    pub use crate::transport::{describe_error_chain, error_chain, io_error_kind};
+    pub use crate::transport::{
+        ATTEMPT_LIMIT_SLACK, AttemptLimit, attempt_limit, describe_error_chain, error_chain,
+        io_error_kind,
+    };
 }
 
 // Compile-time promises: errors, options, the core and its operations cross threads.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
+use crate::proxy::ProxySetting;
 use crate::retry::RetryOptions;
 
 /// Options of a client. Both clients' builders set these (through the same setters); the
@@ -19,6 +20,7 @@ use crate::retry::RetryOptions;
 /// | `max_concurrent_requests` | 8 requests in flight per `send` |
 /// | `user_agent_suffix` | none |
 /// | `jitter_seed` | random |
+/// | `proxy` | from the environment ([`ProxySetting::FromEnvironment`]) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -52,6 +54,11 @@ pub struct ClientOptions {
     /// Seed of the retry jitter: the same seed gives the same backoff delays (for tests);
     /// `None` seeds from the process's randomness.
     pub jitter_seed: Option<u64>,
+    /// Where the transport takes its proxies from: the environment's `HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, explicit ones, or none (see
+    /// [`proxy`](crate::proxy) for the rules both clients follow). Read when the client's
+    /// transport is built; a transport of your own does as it likes.
+    pub proxy: ProxySetting,
 }
 
 impl Default for ClientOptions {
@@ -65,6 +72,7 @@ impl Default for ClientOptions {
             max_concurrent_requests: 8,
             user_agent_suffix: None,
             jitter_seed: None,
+            proxy: ProxySetting::FromEnvironment,
         }
     }
 }
@@ -115,6 +123,12 @@ impl ClientOptions {
     /// Seeds the retry jitter.
     pub fn with_jitter_seed(mut self, seed: u64) -> Self {
         self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// Sets where the proxies come from.
+    pub fn with_proxy(mut self, proxy: impl Into<ProxySetting>) -> Self {
+        self.proxy = proxy.into();
         self
     }
 
