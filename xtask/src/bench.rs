@@ -10,12 +10,17 @@
 //! - the wrk floor: `wrk` posting that body over as many connections;
 //! - with `--peers`, the official Python SDK (`azure-eventgrid`) against the same sink.
 //!
+//! Then pull delivery ([`namespace`]): events received and acknowledged per second through the
+//! emulator's namespace topics, by both clients' receivers and processors, beside a hyper floor
+//! and the Python `EventGridConsumerClient`.
+//!
 //! It prints the table and writes it under `target/bench/` (`bench-TIME.json`, `latest.json`,
 //! `latest.md`). See `docs/performance.md`.
 
 mod binaries;
 pub(crate) mod emulator_vs_nginx;
 mod machine;
+mod namespace;
 pub(crate) mod nginx;
 mod python;
 mod report;
@@ -48,7 +53,10 @@ target/bench/ (bench-TIME.json and latest.json) and as Markdown (latest.md).
   --repeat N     run everything N times and keep each row's best run (default 1)
   --sinks LIST   emulator, nginx or both (default: both; nginx only where installed)
   --only LIST    scenario ids: async-emit, buffered, async-send, async-send-stream,
-                 blocking-send, blocking-send-stream, blocking-emit
+                 blocking-send, blocking-send-stream, blocking-emit; pull delivery (emulator
+                 sink only, each beside a hyper floor): ns-async-receive, ns-blocking-receive,
+                 ns-processor (both processors), ns-blocking-processor, python-consumer (the
+                 Python EventGridConsumerClient; without --only it runs with --peers)
   --no-install   do not apt-get install nginx and wrk when they are missing
 ";
 
@@ -256,6 +264,19 @@ impl Options {
         {
             bail!("unknown sink `{sink}` (emulator or nginx)");
         }
+        let known: Vec<&str> = plan()
+            .iter()
+            .map(|scenario| scenario.id)
+            .chain(namespace::IDS.iter().copied())
+            .collect();
+        if let Some(id) = options
+            .only
+            .iter()
+            .flatten()
+            .find(|id| !known.contains(&id.as_str()))
+        {
+            bail!("unknown scenario `{id}`; known: {}", known.join(", "));
+        }
         Ok(Some(options))
     }
 
@@ -282,7 +303,8 @@ pub fn run(args: &[String]) -> Result<()> {
         })
         .collect();
     let mut tools = Vec::new();
-    if options.sinks.iter().any(|sink| sink == "nginx") {
+    let publishing = !scenarios.is_empty() || options.peers;
+    if publishing && options.sinks.iter().any(|sink| sink == "nginx") {
         tools = tools::ensure(
             &[
                 ("nginx", "nginx"),
@@ -295,7 +317,7 @@ pub fn run(args: &[String]) -> Result<()> {
         tools.push("wrk".to_owned());
     }
     let mut binaries = Binaries::build()?;
-    let python = if options.peers {
+    let python = if options.peers || namespace::wants_python(&options) {
         Some(crate::python_env::interpreter()?)
     } else {
         None
@@ -329,7 +351,7 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let bodies = binaries.write_bodies()?;
     let has_wrk = tools.iter().any(|tool| tool == "wrk");
-    for sink in &options.sinks {
+    for sink in options.sinks.iter().filter(|_| publishing) {
         let has = |tool: &str| tools.iter().any(|present| present == tool);
         if sink == "nginx" && !(has("nginx") && has(nginx::ECHO_MODULE)) {
             report.rows.push(Row {
@@ -343,10 +365,15 @@ pub fn run(args: &[String]) -> Result<()> {
         for scenario in &scenarios {
             bench.scenario(scenario);
         }
-        if let Some(interpreter) = &python {
+        if let Some(interpreter) = python.as_ref().filter(|_| options.peers) {
             bench.python(interpreter);
         }
         report.rows.extend(bench.into_rows());
+    }
+    if namespace::wanted(&options) {
+        report
+            .rows
+            .extend(namespace::run(&options, &binaries, python.as_deref())?);
     }
     if options.only.is_none() {
         let mut row = Row::new(

@@ -4,12 +4,12 @@
 //! and publishers awaiting room.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, MutexGuard};
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, Waiter, send_panicked,
-    unsent, with_serialized,
+    Coalescer, CoalescerLock, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, Waiter,
+    send_panicked, unsent, with_serialized,
 };
 use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
 use serde::Serialize;
@@ -94,7 +94,7 @@ struct Handle {
 /// What the publisher's clones and its tasks share.
 struct Shared {
     client: EventGridClient,
-    coalescer: Mutex<Coalescer<Tell>>,
+    coalescer: CoalescerLock<Tell>,
     /// Notified whenever a batch finishes: room for waiting publishers, progress for flushes.
     finished: Notify,
 }
@@ -120,7 +120,7 @@ enum Accept {
 
 impl BufferedPublisher {
     pub(crate) fn new(client: EventGridClient, options: &BufferedOptions) -> Result<Self> {
-        let coalescer = Mutex::new(Coalescer::new(options, client.options())?);
+        let coalescer = CoalescerLock::new(Coalescer::new(options, client.options())?);
         let finished = Notify::new();
         let shared = Arc::new(Shared {
             client,
@@ -164,7 +164,10 @@ impl BufferedPublisher {
     ) -> Result<()> {
         let (event_type, subject) = (event_type.into(), subject.into());
         let core = self.client().core();
-        if let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)? {
+        // Without namespace topics the topic is looked up by the coalescer, once per batch.
+        if core.may_have_namespace_topics()
+            && let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)?
+        {
             return self.publish(topic, event).await;
         }
         let accepted = self.accept(topic, &EventGridEventRef::new(&event_type, &subject, &data));
@@ -234,10 +237,7 @@ impl BufferedPublisher {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Coalescer<Tell>> {
-        // The coalescer never panics halfway through a change: a poisoned one is whole.
-        self.coalescer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.coalescer.lock()
     }
 
     /// Adds a serialized event, arming the linger timer of a batch it opens and sending the

@@ -326,11 +326,11 @@ pub use eventgrid_core::{
     CloudEvent, CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
     DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
     EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, FailedLockToken,
-    HandlerError, KeyCredential, LatencyStats, Limits, ProcessOptions, ProcessReport,
-    ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
-    SettlementFailure, SettlementKind, SettlementResult, Shutdown, TOPICS_VAR, TokenCredential,
-    TopicMetrics, TransportError, TransportErrorKind, TypedEventGridEvent, Verdict, bytes,
-    generate_sas, http, topic_var,
+    HandlerError, KeyCredential, LatencyStats, Limits, MalformedEvent, ProcessOptions,
+    ProcessReport, PullMetrics, ReceivedBatch, ReceivedEvent, ReleaseDelay, Result, RetryOptions,
+    Schema, Secret, SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult,
+    Shutdown, TOPICS_VAR, TokenCredential, TopicMetrics, TransportError, TransportErrorKind,
+    TypedEventGridEvent, Verdict, bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client and transports can be shared across tasks and threads,

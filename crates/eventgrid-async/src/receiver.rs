@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use eventgrid_core::frontend::{HeldLocks, Subscription};
 use eventgrid_core::{
-    HandlerError, ProcessOptions, ProcessReport, ReceivedEvent, ReleaseDelay, Result,
-    SettlementKind, SettlementResult, Shutdown,
+    HandlerError, ProcessOptions, ProcessReport, ReceivedBatch, ReceivedEvent, ReleaseDelay,
+    Result, SettlementKind, SettlementResult, Shutdown, Verdict,
 };
 use futures::FutureExt;
 use tokio::task::JoinSet;
@@ -33,14 +33,11 @@ impl Receiver {
     }
 
     /// Receives up to `max_events` (1 to 100) events, waiting up to `max_wait` (10 to 120
-    /// whole seconds, within the client's request time-out) for the first: answered at once
+    /// whole seconds, however short the request time-out) for the first: answered at once
     /// when events are there, and empty when none came. Each event is locked until settled or
-    /// until the subscription's lock duration passes.
-    pub async fn receive(
-        &self,
-        max_events: usize,
-        max_wait: Duration,
-    ) -> Result<Vec<ReceivedEvent>> {
+    /// until the subscription's lock duration passes; events that could not be read are in
+    /// [`ReceivedBatch::malformed`], with the lock tokens to reject them.
+    pub async fn receive(&self, max_events: usize, max_wait: Duration) -> Result<ReceivedBatch> {
         let core = self.client.core();
         let operation = core.receive(&self.subscription, max_events, max_wait, Instant::now())?;
         self.client.run(operation).await
@@ -85,9 +82,11 @@ impl Receiver {
     /// Processes events until `shutdown` is triggered or a receive fails: receives as
     /// handlers free up, runs up to `options.max_concurrency` handlers on tasks, renews the
     /// locks of events held, acknowledges on `Ok`, releases on [`HandlerError::Retry`] (with
-    /// the options' delay; a panic counts as one) and rejects on [`HandlerError::Never`] or past
-    /// the delivery count limit. On shutdown (noticed between receives) the running handlers
-    /// finish and their events are settled before the report is returned.
+    /// the options' delay; a panic counts as one) and rejects on [`HandlerError::Never`], past
+    /// the delivery count limit, or when the event could not be read (reported in
+    /// [`ProcessReport::malformed_events`]). On shutdown the receive under way is dropped at
+    /// once (events the service locked for it come back when their locks expire), the running
+    /// handlers finish and their events are settled before the report is returned.
     pub async fn process<H, F>(
         &self,
         handler: H,
@@ -131,13 +130,20 @@ impl Receiver {
                 }
                 continue;
             }
-            let events = match self.receive(count, options.max_wait).await {
-                Ok(events) => events,
-                Err(error) => {
-                    report.stopped_by = Some(error);
-                    break;
-                }
+            let (events, rejects) = tokio::select! {
+                biased; // Events already received are handled, even when shutdown came too.
+                received = self.receive(count, options.max_wait) => match received {
+                    Ok(batch) => report.sort_out(batch),
+                    Err(error) => {
+                        report.stopped_by = Some(error);
+                        break;
+                    }
+                },
+                () = shutdown.triggered() => break,
             };
+            if !rejects.is_empty() {
+                report.record(Verdict::Reject, self.reject(&rejects).await);
+            }
             held.hold(&events);
             for event in events {
                 let (receiver, handler) = (self.clone(), handler.clone());

@@ -37,7 +37,7 @@ pub(crate) enum Sender {
 }
 
 impl Sender {
-    /// Sends `request`; an attempt still running at `deadline` is cut.
+    /// Sends `request`; an attempt still running at `deadline` (the attempt's) is cut.
     pub(crate) async fn send(
         &self,
         request: Request<Bytes>,
@@ -52,7 +52,7 @@ impl Sender {
                     .unwrap_or_else(|_| {
                         Err(TransportError::new(
                             TransportErrorKind::Timeout,
-                            "no complete response before the overall deadline",
+                            "no complete response before the attempt's deadline",
                         ))
                     })
             }

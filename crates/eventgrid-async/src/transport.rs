@@ -12,6 +12,7 @@ use crate::Result;
 use crate::proxy::{ProxyConnector, ProxyRoutes};
 use crate::transport_error::{ConnectTimeout, body_error, request_error};
 use bytes::Bytes;
+use eventgrid_core::frontend::{AttemptLimit, attempt_limit};
 use eventgrid_core::{AsyncTransport, ClientOptions, TransportError, TransportErrorKind};
 use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
@@ -131,17 +132,21 @@ impl AsyncTransport for HyperTransport {
             .await
     }
 
-    /// Gives up at the request time-out or at `deadline`, whichever comes first.
+    /// Gives up at `deadline`, the attempt's deadline the engine decided: the request time-out
+    /// (then timed as [`send`](AsyncTransport::send) does), what is left of the overall
+    /// deadline, or a receive's long poll, which may outlast the request time-out.
     async fn send_before(
         &self,
         request: Request<Bytes>,
         deadline: Instant,
     ) -> Result<Response<Bytes>, TransportError> {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left < self.request_timeout {
-            self.within(request, left, "the overall deadline").await
-        } else {
-            self.send(request).await
+        match attempt_limit(left, self.request_timeout) {
+            AttemptLimit::RequestTimeout => self.send(request).await,
+            AttemptLimit::OverallDeadline => {
+                self.within(request, left, "the overall deadline").await
+            }
+            AttemptLimit::LongPoll => self.within(request, left, "the long poll's deadline").await,
         }
     }
 }

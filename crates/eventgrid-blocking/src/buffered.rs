@@ -6,13 +6,13 @@
 
 use std::fmt;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Coalescer, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic, send_panicked, unsent,
-    with_serialized,
+    Coalescer, CoalescerLock, EncodedBatch, FlushMark, Pushed, ReadyBatch, Ticket, Topic,
+    send_panicked, unsent, with_serialized,
 };
 use eventgrid_core::{BufferedOptions, Event, EventGridEventRef, Result, Schema};
 use serde::Serialize;
@@ -83,7 +83,7 @@ struct LastClone(Arc<Shared>);
 
 /// What the publisher's clones and its sending threads share.
 struct Shared {
-    coalescer: Mutex<Coalescer<Tell>>,
+    coalescer: CoalescerLock<Tell>,
     /// Signalled whenever a batch finishes: room for blocked callers, progress for flushes.
     batch_done: Condvar,
     client: EventGridClient,
@@ -97,7 +97,7 @@ impl EventGridClient {
     /// threads coalesced into few requests. Fails on options beyond the client's limits.
     pub fn buffered(&self, options: BufferedOptions) -> Result<BufferedPublisher> {
         let shared = Shared {
-            coalescer: Mutex::new(Coalescer::new(&options, self.options())?),
+            coalescer: CoalescerLock::new(Coalescer::new(&options, self.options())?),
             batch_done: Condvar::new(),
             client: self.clone(),
         };
@@ -135,7 +135,10 @@ impl BufferedPublisher {
     ) -> Result<()> {
         let (event_type, subject) = (event_type.into(), subject.into());
         let core = &self.0.0.client.inner.core;
-        if let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)? {
+        // Without namespace topics the topic is looked up by the coalescer, once per batch.
+        if core.may_have_namespace_topics()
+            && let Some(event) = core.namespace_event(topic, &event_type, &subject, &data)?
+        {
             return self.publish(topic, event); // A namespace topic's CloudEvent.
         }
         self.publish(topic, EventGridEventRef::new(&event_type, &subject, &data))
@@ -208,10 +211,7 @@ impl BufferedPublisher {
 
 impl Shared {
     fn lock(&self) -> Guard<'_> {
-        // The coalescer never panics halfway through a change: a poisoned one is whole.
-        self.coalescer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.coalescer.lock()
     }
 
     fn wait<'a>(&self, coalescer: Guard<'a>) -> Guard<'a> {

@@ -126,6 +126,7 @@ mod deliver;
 mod identity;
 mod receiver;
 mod resolver;
+mod tcp;
 mod tls;
 mod transport;
 
@@ -146,11 +147,11 @@ pub use eventgrid_core::{
     CloudEventData, Credential, CredentialError, CustomEvent, DEFAULT_DATA_VERSION,
     DeliveryFailure, EVENTGRID_SCOPE, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
     EventGridEvent, EventGridEventRef, EventGridTopicConfig, FailedEvents, FailedLockToken,
-    HandlerError, KeyCredential, LatencyStats, Limits, ProcessOptions, ProcessReport,
-    ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
-    SettlementFailure, SettlementKind, SettlementResult, Shutdown, TOPICS_VAR, TokenCredential,
-    TopicMetrics, Transport, TransportError, TransportErrorKind, TypedEventGridEvent, Verdict,
-    bytes, generate_sas, http, topic_var,
+    HandlerError, KeyCredential, LatencyStats, Limits, MalformedEvent, ProcessOptions,
+    ProcessReport, PullMetrics, ReceivedBatch, ReceivedEvent, ReleaseDelay, Result, RetryOptions,
+    Schema, Secret, SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult,
+    Shutdown, TOPICS_VAR, TokenCredential, TopicMetrics, Transport, TransportError,
+    TransportErrorKind, TypedEventGridEvent, Verdict, bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client, transports and errors can be shared across threads.

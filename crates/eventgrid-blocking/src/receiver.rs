@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use eventgrid_core::frontend::{HeldLocks, Subscription};
 use eventgrid_core::{
-    HandlerError, ProcessOptions, ProcessReport, ReceivedEvent, ReleaseDelay, Result,
-    SettlementKind, SettlementResult, Shutdown,
+    HandlerError, ProcessOptions, ProcessReport, ReceivedBatch, ReceivedEvent, ReleaseDelay,
+    Result, SettlementKind, SettlementResult, Shutdown, Verdict,
 };
 
 use crate::EventGridClient;
@@ -31,10 +31,11 @@ impl Receiver {
     }
 
     /// Receives up to `max_events` (1 to 100) events, waiting up to `max_wait` (10 to 120
-    /// whole seconds, within the client's request time-out) for the first: answered at once
+    /// whole seconds, however short the request time-out) for the first: answered at once
     /// when events are there, and empty when none came. Each event is locked until settled or
-    /// until the subscription's lock duration passes.
-    pub fn receive(&self, max_events: usize, max_wait: Duration) -> Result<Vec<ReceivedEvent>> {
+    /// until the subscription's lock duration passes; events that could not be read are in
+    /// [`ReceivedBatch::malformed`], with the lock tokens to reject them.
+    pub fn receive(&self, max_events: usize, max_wait: Duration) -> Result<ReceivedBatch> {
         let core = self.client.core();
         let operation = core.receive(&self.subscription, max_events, max_wait, Instant::now())?;
         self.client.inner.run(operation)
@@ -79,9 +80,11 @@ impl Receiver {
     /// handlers free up, runs up to `options.max_concurrency` handlers on threads, renews the
     /// locks of events held (on a thread of its own), acknowledges on `Ok`, releases on
     /// [`HandlerError::Retry`] (with the options' delay; a panic counts as one) and rejects on
-    /// [`HandlerError::Never`] or past the delivery count limit. On shutdown (noticed between
-    /// receives) the running handlers finish and their events are settled before the report
-    /// is returned.
+    /// [`HandlerError::Never`], past the delivery count limit, or when the event could not be
+    /// read (reported in [`ProcessReport::malformed_events`]). Each receive waits
+    /// [`ProcessOptions::blocking_wait`] (at most 10 s), so shutdown is noticed within about
+    /// 10 s; then the running handlers finish and their events (those of the last receive
+    /// too) are settled before the report is returned.
     pub fn process<H>(
         &self,
         handler: H,
@@ -145,13 +148,16 @@ impl Receiver {
                 let free =
                     options.receive_count(*busy.lock().unwrap_or_else(PoisonError::into_inner));
                 // All handlers busy: ask for one event, handed over when a worker is free.
-                let events = match self.receive(free.max(1), options.max_wait) {
-                    Ok(events) => events,
+                let (events, rejects) = match self.receive(free.max(1), options.blocking_wait()) {
+                    Ok(batch) => report.sort_out(batch),
                     Err(error) => {
                         report.stopped_by = Some(error);
                         break;
                     }
                 };
+                if !rejects.is_empty() {
+                    report.record(Verdict::Reject, self.reject(&rejects));
+                }
                 held.hold(&events);
                 *busy.lock().unwrap_or_else(PoisonError::into_inner) += events.len();
                 for event in events {

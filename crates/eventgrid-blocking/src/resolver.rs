@@ -17,9 +17,9 @@ use eventgrid_core::frontend::AddressCache;
 use http::Uri;
 use ureq::config::Config;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{
-    ConnectionDetails, Connector, NextTimeout, TcpConnector, Transport,
-};
+use ureq::unversioned::transport::{ConnectionDetails, Connector, NextTimeout, Transport};
+
+use crate::tcp::WarmTcpConnector;
 
 /// The most addresses ureq's connector is handed (its `ResolvedSocketAddrs` capacity).
 const MAX_ADDRESSES: usize = 16;
@@ -89,26 +89,26 @@ fn look_up(host_port: String, timeout: NextTimeout) -> Result<Vec<SocketAddr>, u
     }
 }
 
-/// ureq's TCP connector, forgetting the host's cached addresses when none of them accepts a
+/// The TCP connector, forgetting the host's cached addresses when none of them accepts a
 /// connection, so that the next attempt looks the host up again instead of retrying a stale
 /// address until it expires.
 #[derive(Debug)]
 pub(crate) struct ForgetFailedAddresses {
-    tcp: TcpConnector,
+    tcp: WarmTcpConnector,
     cache: Arc<AddressCache>,
 }
 
 impl ForgetFailedAddresses {
     pub(crate) fn new(cache: Arc<AddressCache>) -> Self {
         Self {
-            tcp: TcpConnector::default(),
+            tcp: WarmTcpConnector,
             cache,
         }
     }
 }
 
 impl<In: Transport> Connector<In> for ForgetFailedAddresses {
-    type Out = <TcpConnector as Connector<In>>::Out;
+    type Out = <WarmTcpConnector as Connector<In>>::Out;
 
     fn connect(
         &self,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use eventgrid_core::frontend::{AddressCache, describe_error_chain};
+use eventgrid_core::frontend::{AddressCache, AttemptLimit, attempt_limit, describe_error_chain};
 use eventgrid_core::proxy::{Proxy, ProxyConfig, ProxyError, Route};
 use eventgrid_core::{ClientOptions, Result, Transport, TransportError, TransportErrorKind};
 use http::{Request, Response};
@@ -164,18 +164,20 @@ impl Transport for UreqTransport {
         self.exchange(Request::from_parts(parts, body.as_ref()))
     }
 
-    /// Gives up at the request time-out or at `deadline`, whichever comes first.
+    /// Gives up at `deadline`, the attempt's deadline the engine decided: the request time-out
+    /// (the agent's own), what is left of the overall deadline, or a receive's long poll,
+    /// which may outlast the request time-out.
     fn send_before(
         &self,
         request: Request<Bytes>,
         deadline: Instant,
     ) -> Result<Response<Bytes>, TransportError> {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left >= self.request_timeout {
+        if attempt_limit(left, self.request_timeout) == AttemptLimit::RequestTimeout {
             return self.send(request);
         }
-        // Rarely taken (only near the deadline): a request-level configuration copies the
-        // agent's.
+        // Rarely taken (near the overall deadline, or a long poll): a request-level
+        // configuration copies the agent's.
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, body.as_ref());
         let route = self.route(&request)?;

@@ -14,11 +14,12 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
-use eventgrid::{CloudEvent, CustomEvent, Error, EventGridEvent, Schema};
+use eventgrid::{CloudEvent, CustomEvent, Error, Schema};
 
 use crate::error::{CliError, without_index};
 use crate::jsonl::{JsonLines, LineError};
 use crate::line_event::LineEvent;
+use crate::line_splice::SplicedEventGridEvent;
 use crate::progress::{Progress, Summary};
 use crate::target::Target;
 
@@ -31,7 +32,7 @@ pub fn publish_file(target: &Target, path: &Path) -> (Summary, Result<(), CliErr
     let started = Instant::now();
     let mut summary = Summary::default();
     let outcome = match target.schema {
-        Schema::EventGrid => publish_lines::<EventGridEvent>(target, path, &mut summary),
+        Schema::EventGrid => publish_lines::<SplicedEventGridEvent>(target, path, &mut summary),
         Schema::CloudEvents => publish_lines::<CloudEvent>(target, path, &mut summary),
         Schema::Custom => publish_lines::<CustomEvent>(target, path, &mut summary),
         other => Err(CliError::failure(format!(

@@ -13,6 +13,8 @@ pub struct JsonLines<R> {
     line_number: usize,
     bytes_read: u64,
     buffer: Vec<u8>,
+    /// The last line returned, in the buffer's memory (taken back by the next call).
+    line: String,
     /// Non-blank lines returned so far.
     returned: usize,
     /// Where blank lines shift the line numbers: (index of the first non-blank line after
@@ -38,6 +40,7 @@ impl<R: BufRead> JsonLines<R> {
             line_number: 0,
             bytes_read: 0,
             buffer: Vec::with_capacity(4096),
+            line: String::new(),
             returned: 0,
             shifts: Vec::new(),
         }
@@ -46,7 +49,8 @@ impl<R: BufRead> JsonLines<R> {
     /// The next non-blank line (without its line break) and its 1-based number, or `None` at
     /// the end. The text borrows an internal buffer that the next call reuses.
     pub fn next_line(&mut self) -> Result<Option<(usize, &str)>, LineError> {
-        loop {
+        self.buffer = std::mem::take(&mut self.line).into_bytes();
+        let trimmed = loop {
             self.buffer.clear();
             // Room for the longest line, its `\r\n`, and one byte more to tell it is longer.
             let room = u64::try_from(self.max_line_bytes).map_or(u64::MAX, |max| max + 3);
@@ -68,24 +72,31 @@ impl<R: BufRead> JsonLines<R> {
                     ),
                 });
             }
-            match std::str::from_utf8(&self.buffer) {
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(_) => break,
+            // Checked as UTF-8 once: the buffer becomes the line's `String` and back.
+            match String::from_utf8(std::mem::take(&mut self.buffer)) {
+                Ok(text) if text.trim().is_empty() => self.buffer = text.into_bytes(),
+                Ok(text) => {
+                    let start = text.len() - text.trim_start().len();
+                    let end = start + text.trim().len();
+                    self.line = text;
+                    break start..end;
+                }
                 Err(error) => {
+                    let valid_up_to = error.utf8_error().valid_up_to();
+                    self.buffer = error.into_bytes();
                     return Err(LineError {
                         line: self.line_number,
-                        reason: format!("not UTF-8 (byte {})", error.valid_up_to() + 1),
+                        reason: format!("not UTF-8 (byte {})", valid_up_to + 1),
                     });
                 }
             }
-        }
+        };
         let blank_so_far = self.line_number - self.returned - 1;
         if blank_so_far != self.shifts.last().map_or(0, |&(_, blank)| blank) {
             self.shifts.push((self.returned, blank_so_far));
         }
         self.returned += 1;
-        let text = std::str::from_utf8(&self.buffer).expect("checked in the loop");
-        Ok(Some((self.line_number, text.trim())))
+        Ok(Some((self.line_number, &self.line[trimmed])))
     }
 
     /// The line number of the `index`-th non-blank line returned (0-based).

@@ -37,6 +37,7 @@ mod file_publish;
 pub mod fuzzing;
 mod jsonl;
 mod line_event;
+mod line_splice;
 mod listen;
 mod listen_print;
 mod progress;

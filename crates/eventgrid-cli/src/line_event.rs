@@ -2,9 +2,10 @@
 //! events made in code.
 
 use eventgrid::{CloudEvent, CustomEvent, Event, EventGridEvent};
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 /// An event type that can be read from one line of JSON.
@@ -61,18 +62,29 @@ impl LineEvent for EventGridEvent {
 }
 
 /// A CloudEvent in structured JSON; `specversion` defaults to "1.0" and `id` to a new UUID.
+/// The members stay raw text, so `data` is sent as written (a `Value` would round integers
+/// past 64 bits).
 impl LineEvent for CloudEvent {
     fn from_line(line: &str) -> Result<Self, String> {
-        let mut fields: Map<String, Value> =
+        let mut fields: BTreeMap<String, Box<RawValue>> =
             serde_json::from_str(line).map_err(|error| describe(&error))?;
-        fields
-            .entry("specversion")
-            .or_insert_with(|| Value::from("1.0"));
-        fields
-            .entry("id")
-            .or_insert_with(|| Value::from(uuid::Uuid::new_v4().to_string()));
-        serde_json::from_value(Value::Object(fields)).map_err(|error| describe(&error))
+        if !fields.contains_key("specversion") {
+            fields.insert("specversion".to_owned(), raw_string("1.0"));
+        }
+        if !fields.contains_key("id") {
+            fields.insert(
+                "id".to_owned(),
+                raw_string(&uuid::Uuid::new_v4().to_string()),
+            );
+        }
+        let text = serde_json::to_string(&fields).map_err(|error| describe(&error))?;
+        serde_json::from_str(&text).map_err(|error| describe(&error))
     }
+}
+
+/// `text` as a JSON string.
+fn raw_string(text: &str) -> Box<RawValue> {
+    serde_json::value::to_raw_value(text).expect("a string serializes")
 }
 
 /// Any JSON object, sent as it is.

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use eventgrid::{ReceivedEvent, ReleaseDelay};
-use serde_json::json;
+use eventgrid::{CloudEvent, ReceivedEvent, ReleaseDelay};
+use serde::Serialize;
 
 use crate::error::CliError;
 use crate::target::TargetArgs;
@@ -23,7 +23,7 @@ pub struct ReceiveArgs {
     /// The most events per receive, 1 to 100
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_events: usize,
-    /// Seconds to wait for events, 10 to 120 (within the request time-out of 30 s: 25 at most)
+    /// Seconds to wait for events, 10 to 120 (a long poll: the request time-out does not cut it)
     #[arg(long = "wait", value_name = "SECONDS", default_value_t = 10)]
     pub wait: u64,
     /// What to do with the events received
@@ -51,7 +51,16 @@ pub fn run(args: &ReceiveArgs) -> Result<(), CliError> {
     let receiver = target.client.receiver(&target.topic, &args.subscription)?;
     let wait = Duration::from_secs(args.wait);
     loop {
-        let events = receiver.receive(args.max_events, wait)?;
+        let batch = receiver.receive(args.max_events, wait)?;
+        for bad in &batch.malformed {
+            // Left locked: it comes back when its lock expires, until it is dead-lettered.
+            let token = bad.lock_token.as_deref().unwrap_or("unknown");
+            eprintln!(
+                "event {} could not be read (lock token {token}): {}",
+                bad.index, bad.reason
+            );
+        }
+        let events = batch.events;
         print(&events)?;
         let tokens: Vec<&str> = events.iter().map(|e| e.lock_token.as_str()).collect();
         if !tokens.is_empty() {
@@ -72,13 +81,23 @@ pub fn run(args: &ReceiveArgs) -> Result<(), CliError> {
 
 /// One line per event: `{"lockToken":..,"deliveryCount":..,"event":{..}}`.
 fn print(events: &[ReceivedEvent]) -> Result<(), CliError> {
+    /// Written straight to text: through `json!` the event's data would become a `Value`,
+    /// rounding integers past 64 bits.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Line<'a> {
+        lock_token: &'a str,
+        delivery_count: u32,
+        event: &'a CloudEvent,
+    }
     let mut out = std::io::stdout().lock();
     for received in events {
-        let line = json!({
-            "lockToken": received.lock_token,
-            "deliveryCount": received.delivery_count,
-            "event": received.event,
-        });
+        let line = serde_json::to_string(&Line {
+            lock_token: &received.lock_token,
+            delivery_count: received.delivery_count,
+            event: &received.event,
+        })
+        .map_err(|error| CliError::failure(format!("writing an event: {error}")))?;
         writeln!(out, "{line}")
             .and_then(|()| out.flush())
             .map_err(|error| CliError::failure(format!("writing to stdout: {error}")))?;

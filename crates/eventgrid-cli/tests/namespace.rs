@@ -104,3 +104,33 @@ fn out_of_range_arguments_are_refused_before_sending() {
         0
     );
 }
+
+#[test]
+fn data_goes_out_and_comes_back_digit_for_digit() {
+    // Integers past 64 bits are JSON (Python's json keeps them); nothing on the way may
+    // turn them into floating point.
+    let emulator = emulator();
+    let folder = std::env::temp_dir().join(format!("eventgrid-cli-exact-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("events.jsonl");
+    std::fs::write(
+        &file,
+        "{\"source\":\"/s\",\"type\":\"t\",\"data\":{\"big\":123456789012345678901234567890}}\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let output = run(&mut eventgrid(&with_target(
+        &emulator,
+        &["publish", "--file", path],
+    )));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let args = with_target(&emulator, &["receive", "--subscription", "billing"]);
+    let output = run(&mut eventgrid(&args));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout(&output);
+    assert!(
+        printed.contains("\"data\":{\"big\":123456789012345678901234567890}"),
+        "{printed}"
+    );
+    std::fs::remove_dir_all(&folder).unwrap();
+}

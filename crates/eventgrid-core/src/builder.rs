@@ -125,7 +125,9 @@ impl<F: FrontEnd> ClientBuilder<F> {
     }
 
     /// Sends through `transport` instead of the built-in one; the time-out options are then
-    /// the transport's business (the overall deadline still applies).
+    /// the transport's business, though each attempt's deadline (the request time-out, a
+    /// receive's long poll, within the overall deadline) is handed to its `send_before`, and
+    /// the async client cuts an attempt still running then.
     pub fn transport(mut self, transport: impl Into<F::Transport>) -> Self {
         self.parts.transport = Some(transport.into());
         self

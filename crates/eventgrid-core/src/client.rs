@@ -2,7 +2,7 @@
 //! metrics. The clients wrap a [`ClientCore`] and add only sending and sleeping.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -118,6 +118,9 @@ pub struct ClientCore {
     user_agent: HeaderValue,
     metrics: MetricsRegistry,
     jitter: AtomicU64,
+    /// Set once a namespace topic is added, never cleared: while unset, no topic needs the
+    /// namespace's CloudEvents, which single emits can know without the topics' lock.
+    namespace_topics: AtomicBool,
 }
 
 impl ClientCore {
@@ -145,6 +148,7 @@ impl ClientCore {
             ),
             options,
             metrics: MetricsRegistry::default(),
+            namespace_topics: AtomicBool::new(false),
         };
         for topic in config.topics() {
             core.add_topic(topic.clone())?;
@@ -166,6 +170,9 @@ impl ClientCore {
                 topic: topic.name().to_owned(),
                 reason: "duplicate topic name".to_owned(),
             });
+        }
+        if topic.config.is_namespace() {
+            self.namespace_topics.store(true, Ordering::Release);
         }
         topics.insert(topic.name().to_owned(), topic);
         Ok(())
@@ -218,6 +225,7 @@ impl ClientCore {
             .jitter
             .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
         Operation::new(exchange, retry, Jitter::seeded(seed), now)
+            .with_attempt_limit(self.options.request_timeout)
     }
 
     /// Per-topic metrics since the client was made.
@@ -243,6 +251,13 @@ impl ClientCore {
                 [EventGridEventRef::new(&event_type, &subject, &data)],
             ),
         }
+    }
+
+    /// Whether a namespace topic was ever added to this client: when not, no topic needs
+    /// [`namespace_event`](Self::namespace_event)'s CloudEvent, and a single emit can skip the
+    /// topics' lock (a buffered publisher finds the topic once per batch).
+    pub fn may_have_namespace_topics(&self) -> bool {
+        self.namespace_topics.load(Ordering::Acquire)
     }
 
     /// The CloudEvent `emit_event` publishes to `topic` when it is a namespace topic (from the
@@ -429,6 +444,22 @@ mod tests {
             core.remove_topic("a"),
             Err(Error::UnknownTopic { .. })
         ));
+    }
+
+    #[test]
+    fn single_emits_know_when_no_topic_is_a_namespace_topic() {
+        let core = core(Credential::None);
+        assert!(!core.may_have_namespace_topics());
+        assert!(core.namespace_event("a", "t", "s", &1).unwrap().is_none());
+        let namespace =
+            EventGridTopicConfig::namespace("ns", "https://ns.westus-1.eventgrid.azure.net", "o")
+                .unwrap();
+        core.add_topic(namespace).unwrap();
+        assert!(core.may_have_namespace_topics());
+        assert!(core.namespace_event("ns", "t", "s", &1).unwrap().is_some());
+        // Once seen, always asked: the topic may come back under the same name.
+        core.remove_topic("ns").unwrap();
+        assert!(core.may_have_namespace_topics());
     }
 
     #[test]

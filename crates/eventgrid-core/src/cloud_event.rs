@@ -266,11 +266,16 @@ impl Serialize for CloudEvent {
 impl<'de> Deserialize<'de> for CloudEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
-        let mut map = serde_json::Map::<String, Value>::deserialize(deserializer)?;
+        // Raw members, so that `data` stays the publisher's exact text: through a `Value` it
+        // would lose integers past 64 bits and the digits of decimals past `f64`'s.
+        let mut map = BTreeMap::<String, Box<RawValue>>::deserialize(deserializer)?;
+        let string = |name: &str, raw: &RawValue| -> Result<String, D::Error> {
+            serde_json::from_str(raw.get())
+                .map_err(|_| D::Error::custom(format!("`{name}` must be a string")))
+        };
         let mut text = |name: &str, required: bool| -> Result<Option<String>, D::Error> {
             match map.remove(name) {
-                Some(Value::String(s)) => Ok(Some(s)),
-                Some(_) => Err(D::Error::custom(format!("`{name}` must be a string"))),
+                Some(raw) => string(name, &raw).map(Some),
                 None if required => Err(D::Error::custom(format!("missing `{name}`"))),
                 None => Ok(None),
             }
@@ -297,17 +302,23 @@ impl<'de> Deserialize<'de> for CloudEvent {
                     "an event may carry `data` or `data_base64`, not both",
                 ));
             }
-            (Some(json), None) => CloudEventData::Json(
-                serde_json::value::to_raw_value(&json).map_err(D::Error::custom)?,
-            ),
-            (None, Some(Value::String(b64))) => CloudEventData::Binary(
+            (Some(json), None) => CloudEventData::Json(json),
+            (None, Some(b64)) => CloudEventData::Binary(
                 STANDARD
-                    .decode(b64)
+                    .decode(string("data_base64", &b64)?)
                     .map_err(|e| D::Error::custom(format!("`data_base64`: {e}")))?,
             ),
-            (None, Some(_)) => return Err(D::Error::custom("`data_base64` must be a string")),
             (None, None) => CloudEventData::None,
         };
+        let extensions = map
+            .into_iter()
+            .map(|(name, raw)| {
+                Ok((
+                    name,
+                    serde_json::from_str(raw.get()).map_err(D::Error::custom)?,
+                ))
+            })
+            .collect::<Result<_, D::Error>>()?;
         Ok(Self {
             id,
             source,
@@ -317,7 +328,7 @@ impl<'de> Deserialize<'de> for CloudEvent {
             data,
             data_content_type,
             data_schema,
-            extensions: map.into_iter().collect(),
+            extensions,
         })
     }
 }
@@ -373,6 +384,40 @@ mod tests {
             Some(time::macros::datetime!(2030-01-01 00:00:00 UTC))
         );
         assert!(fine.check().is_ok());
+    }
+
+    #[test]
+    fn received_data_keeps_the_publishers_exact_text() {
+        // Python's json and the service keep integers of any size; an f64 on the way would
+        // turn this one into 1.2345678901234568e29.
+        let text = r#"{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"z": 1, "big": 123456789012345678901234567890, "price": 0.10000000000000000001},"n":7}"#;
+        let event: CloudEvent = serde_json::from_str(text).unwrap();
+        let CloudEventData::Json(data) = event.data() else {
+            panic!("JSON data expected, got {:?}", event.data());
+        };
+        assert_eq!(
+            data.get(),
+            r#"{"z": 1, "big": 123456789012345678901234567890, "price": 0.10000000000000000001}"#
+        );
+        assert_eq!(event.extensions()["n"], 7);
+        let sent = serde_json::to_string(&event).unwrap();
+        assert!(
+            sent.contains(r#""data":{"z": 1, "big": 123456789012345678901234567890,"#),
+            "{sent}"
+        );
+        let not_text = r#"{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":5}"#;
+        let err = serde_json::from_str::<CloudEvent>(not_text).unwrap_err();
+        assert!(
+            err.to_string().contains("`subject` must be a string"),
+            "{err}"
+        );
+        let not_base64 =
+            r#"{"specversion":"1.0","id":"1","source":"/s","type":"t","data_base64":5}"#;
+        let err = serde_json::from_str::<CloudEvent>(not_base64).unwrap_err();
+        assert!(
+            err.to_string().contains("`data_base64` must be a string"),
+            "{err}"
+        );
     }
 
     #[test]

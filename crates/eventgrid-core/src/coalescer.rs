@@ -43,7 +43,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::batch::{BatchEncoder, EncodedBatch};
@@ -91,6 +91,9 @@ pub struct Coalescer<W: Waiter> {
 /// waiting for a request slot, and how many are being sent.
 struct TopicQueue<W: Waiter> {
     topic: Arc<Topic>,
+    /// The most events a batch of this topic carries (the topic's limit within the
+    /// publisher's), kept with the topic it was worked out for.
+    most_events: usize,
     encoder: BatchEncoder,
     open: Option<OpenBatch<W>>,
     waiting: VecDeque<ReadyBatch<W>>,
@@ -103,6 +106,32 @@ struct OpenBatch<W> {
     deadline: Option<Instant>,
     /// One per event, in order.
     waiters: Vec<W>,
+}
+
+/// A front end's coalescer behind its mutex, on cache lines of its own. The lock word and the
+/// coalescer's counters change on every publish, from every core; a neighbour that is only
+/// read (the front end's client handle, say) would otherwise share their lines and miss in
+/// every other core's cache each time (false sharing).
+#[repr(align(128))]
+pub struct CoalescerLock<W: Waiter>(Mutex<Coalescer<W>>);
+
+impl<W: Waiter> CoalescerLock<W> {
+    /// `coalescer` behind its lock.
+    pub fn new(coalescer: Coalescer<W>) -> Self {
+        Self(Mutex::new(coalescer))
+    }
+
+    /// The coalescer, for one change. A poisoned lock is taken anyway: the coalescer never
+    /// panics halfway through a change, so it is whole.
+    pub fn lock(&self) -> MutexGuard<'_, Coalescer<W>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<W: Waiter> fmt::Debug for CoalescerLock<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.lock(), f)
+    }
 }
 
 /// A closed batch the front end may send now: it holds one of its topic's request slots until
@@ -205,17 +234,22 @@ impl<W: Waiter> Coalescer<W> {
                 limit: self.limits.max_event_bytes,
             });
         }
-        if !self.topics.contains_key(topic) {
-            let found = core.topic(topic)?;
-            let queue = TopicQueue::new(self.limits.within(found.limits()), found);
-            self.topics.insert(topic.to_owned(), queue);
-        }
-        let queue = self.topics.get_mut(topic).expect("inserted above");
-        if queue.open.is_none() {
-            // The client's topics may change at run time: look the topic up again for each
-            // batch (not each event, which would cost the client's topic lock every time).
-            queue.topic = core.topic(topic)?;
-        }
+        let queue = match self.topics.get_mut(topic) {
+            Some(queue) => {
+                if queue.open.is_none() {
+                    // The client's topics may change at run time: look the topic up again for
+                    // each batch (not each event, which would cost the client's topic lock
+                    // every time).
+                    queue.refresh(core.topic(topic)?, self.limits);
+                }
+                queue
+            }
+            None => {
+                let found = core.topic(topic)?;
+                let queue = TopicQueue::new(self.limits, found);
+                self.topics.entry(topic.to_owned()).or_insert(queue)
+            }
+        };
         queue.topic.check_schema_of(schema)?;
         if self.pending >= self.max_pending {
             return Ok(Pushed::NoRoom(waiter));
@@ -240,11 +274,7 @@ impl<W: Waiter> Coalescer<W> {
         open.waiters.push(waiter);
         self.pending += 1;
         let lingered = open.deadline.is_some_and(|deadline| deadline <= now);
-        let most = self
-            .limits
-            .within(queue.topic.limits())
-            .max_events_per_request;
-        if lingered || queue.encoder.pending() >= most {
+        if lingered || queue.encoder.pending() >= queue.most_events {
             queue.close(&mut self.unfinished);
             linger_until = None;
         }
@@ -351,14 +381,23 @@ impl<W: Waiter> fmt::Debug for Coalescer<W> {
 }
 
 impl<W: Waiter> TopicQueue<W> {
-    fn new(limits: Limits, topic: Arc<Topic>) -> Self {
+    /// A queue for `topic`, whose batches keep within `publisher`'s limits and the topic's.
+    fn new(publisher: Limits, topic: Arc<Topic>) -> Self {
+        let limits = publisher.within(topic.limits());
         Self {
             topic,
+            most_events: limits.max_events_per_request,
             encoder: BatchEncoder::new(limits),
             open: None,
             waiting: VecDeque::new(),
             sending: 0,
         }
+    }
+
+    /// The topic as the client has it now, before a batch opens.
+    fn refresh(&mut self, topic: Arc<Topic>, publisher: Limits) {
+        self.most_events = publisher.within(topic.limits()).max_events_per_request;
+        self.topic = topic;
     }
 
     /// Closes the open batch, if any.

@@ -14,7 +14,8 @@
 //! The engine chooses the auth header (a key, a generated SAS, or a bearer token from the
 //! [`TokenCache`](crate::TokenCache)), refuses a credential over plain http to a remote host,
 //! counts attempts, keeps the overall deadline (token requests and the attempt in flight
-//! count), decides retries with seedable jitter, records metrics and carries the tracing span.
+//! count) and each attempt's own (the request time-out, or a long poll's wait plus a margin,
+//! never past the overall one), decides retries with seedable jitter, records metrics and carries the tracing span.
 //! What an operation sends and how it reads a success is its [`Exchange`].
 
 use std::fmt;
@@ -119,7 +120,10 @@ pub enum Action<T> {
     Send {
         /// The request.
         request: Request<Bytes>,
-        /// The operation's overall deadline: an attempt still running then is cut.
+        /// This attempt's deadline, decided by the core: the attempt's time limit (the
+        /// client's request time-out; a receive's `max_wait` plus
+        /// [`RECEIVE_ANSWER_MARGIN`](crate::RECEIVE_ANSWER_MARGIN)) from now, and never past
+        /// the operation's overall deadline. An attempt still running then is cut.
         deadline: Instant,
     },
     /// Sleep until this instant, then poll again.
@@ -156,6 +160,7 @@ pub struct Operation<X: Exchange> {
     token: Option<AuthHeader>,
     outcome: Option<Result<X::Output>>,
     span: Span,
+    attempt_limit: Option<Duration>,
 }
 
 impl<X: Exchange> Operation<X> {
@@ -168,7 +173,15 @@ impl<X: Exchange> Operation<X> {
             state: State::Ready,
             token: None,
             outcome: None,
+            attempt_limit: None,
         }
+    }
+
+    /// Limits each attempt to `limit` from when it is sent (still within the overall
+    /// deadline). Without a limit an attempt may run to the overall deadline.
+    pub fn with_attempt_limit(mut self, limit: Duration) -> Self {
+        self.attempt_limit = Some(limit);
+        self
     }
 
     /// The span to run the operation in.
@@ -236,6 +249,10 @@ impl<X: Exchange> Operation<X> {
         match request {
             Ok(request) => {
                 self.state = State::InFlight(now.instant);
+                let deadline = self
+                    .attempt_limit
+                    .and_then(|limit| now.instant.checked_add(limit))
+                    .map_or(deadline, |own| own.min(deadline));
                 Action::Send { request, deadline }
             }
             Err(error) => {

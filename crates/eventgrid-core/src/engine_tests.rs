@@ -165,6 +165,34 @@ fn retry_after_too_large_for_any_clock_fails_without_panicking() {
 }
 
 #[test]
+fn each_attempt_is_cut_at_the_request_timeout_from_its_own_start() {
+    let options = seeded(1)
+        .with_request_timeout(Duration::from_secs(3))
+        .with_retry(RetryOptions::default().with_max_elapsed(Duration::from_secs(60)));
+    let core = core(Credential::access_key("a2V5"), options);
+    let now = clock();
+    let mut op = start(&core, now);
+    let (_, first) = send(op.poll(now));
+    assert_eq!(first, now.instant + Duration::from_secs(3));
+    let later = now.advance(Duration::from_secs(3));
+    op.on_transport_error(
+        TransportError::new(TransportErrorKind::Timeout, "cut at the request time-out"),
+        later.instant,
+    );
+    let retry_at = sleep(op.poll(later));
+    let at = Now {
+        instant: retry_at,
+        utc: later.utc,
+    };
+    let (_, second) = send(op.poll(at));
+    assert_eq!(
+        second,
+        retry_at + Duration::from_secs(3),
+        "its own, not the first's"
+    );
+}
+
+#[test]
 fn every_attempt_is_cut_at_the_overall_deadline() {
     let options = seeded(1).with_retry(
         RetryOptions::default()

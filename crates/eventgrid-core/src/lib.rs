@@ -127,13 +127,13 @@ pub use limits::{
     Limits, NAMESPACE_MAX_EVENTS_PER_REQUEST, NAMESPACE_MAX_REQUEST_BYTES, SERVICE_MAX_EVENT_BYTES,
     SERVICE_MAX_EVENTS_PER_REQUEST, SERVICE_MAX_REQUEST_BYTES,
 };
-pub use metrics::{LatencyStats, TopicMetrics};
+pub use metrics::{LatencyStats, PullMetrics, TopicMetrics};
 pub use namespace::{MAX_EVENTS_RANGE, MAX_WAIT_SECONDS_RANGE, RECEIVE_ANSWER_MARGIN};
 pub use options::ClientOptions;
 pub use processor::{
     HandlerError, ProcessOptions, ProcessReport, REPORT_ERRORS_KEPT, Shutdown, Verdict,
 };
-pub use receive::ReceivedEvent;
+pub use receive::{MalformedEvent, ReceivedBatch, ReceivedEvent};
 pub use retry::RetryOptions;
 pub use sas::generate_sas;
 pub use secret::Secret;
@@ -159,8 +159,8 @@ pub mod frontend {
     pub use crate::builder::{ClientParts, FrontEnd};
     pub use crate::client::{ClientCore, Topic};
     pub use crate::coalescer::{
-        Accepted, Coalescer, Finished, FlushMark, Pushed, ReadyBatch, Ticket, Waiter,
-        send_panicked, unsent, with_serialized,
+        Accepted, Coalescer, CoalescerLock, Finished, FlushMark, Pushed, ReadyBatch, Ticket,
+        Waiter, send_panicked, unsent, with_serialized,
     };
     pub use crate::delivery::{Publish, SendTracker};
     pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
@@ -179,7 +179,10 @@ pub mod frontend {
     pub use crate::token_cache::{
         TokenCache, TokenFetch, TokenFuture, TokenResult, TokenStep, TokenWait,
     };
-    pub use crate::transport::{describe_error_chain, error_chain, io_error_kind};
+    pub use crate::transport::{
+        ATTEMPT_LIMIT_SLACK, AttemptLimit, attempt_limit, describe_error_chain, error_chain,
+        io_error_kind,
+    };
 }
 
 // Compile-time promises: errors, options, the core and its operations cross threads.

@@ -21,8 +21,8 @@ use crate::settlement::{Settle, SettlementKind};
 pub const MAX_EVENTS_RANGE: std::ops::RangeInclusive<usize> = 1..=100;
 /// Receive's `maxWaitTime` range, in seconds.
 pub const MAX_WAIT_SECONDS_RANGE: std::ops::RangeInclusive<u64> = 10..=120;
-/// The margin left between a receive's `max_wait` and the request time-out, so that the
-/// service's answer at the end of the wait arrives before the attempt is cut.
+/// The time a receive's attempt is given beyond its `max_wait`, so that the service's answer
+/// at the end of the wait arrives before the attempt is cut.
 pub const RECEIVE_ANSWER_MARGIN: Duration = Duration::from_secs(5);
 
 /// One subscription of a namespace topic: what receivers read from and settle with.
@@ -158,8 +158,9 @@ impl ClientCore {
     }
 
     /// The operation receiving up to `max_events` (1 to 100) events from `subscription`,
-    /// waiting up to `max_wait` (10 to 120 s, whole seconds) for the first. A `max_wait` the
-    /// client's request time-out would cut is refused, naming the time-out to raise.
+    /// waiting up to `max_wait` (10 to 120 s, whole seconds, as the service allows; anything
+    /// else is an [`Error::InvalidArgument`]) for the first. The attempt may take `max_wait`
+    /// plus [`RECEIVE_ANSWER_MARGIN`], whatever the client's request time-out.
     pub fn receive(
         &self,
         subscription: &Subscription,
@@ -180,19 +181,15 @@ impl ClientCore {
                 reason: format!("must be 10 to 120 whole seconds, not {max_wait:?}"),
             });
         }
-        let request_timeout = self.options().request_timeout;
-        if max_wait + RECEIVE_ANSWER_MARGIN > request_timeout {
-            return Err(Error::InvalidArgument {
-                argument: "max_wait",
-                reason: format!(
-                    "{max_wait:?} plus {RECEIVE_ANSWER_MARGIN:?} for the answer is longer than the request time-out ({request_timeout:?}); raise the client's request_timeout"
-                ),
-            });
-        }
         let exchange = Receive::new(subscription.clone(), max_events, seconds)?;
+        // The long poll is the attempt: it may outlast the request time-out, and the overall
+        // deadline grows by one full attempt so that retries keep their time.
+        let attempt = max_wait + RECEIVE_ANSWER_MARGIN;
         let mut retry = self.options().retry;
-        retry.max_elapsed = retry.max_elapsed.saturating_add(max_wait);
-        Ok(self.operation(exchange, retry, now))
+        retry.max_elapsed = retry.max_elapsed.saturating_add(attempt);
+        Ok(self
+            .operation(exchange, retry, now)
+            .with_attempt_limit(attempt))
     }
 
     /// The operation settling `lock_tokens` of `subscription` as `kind`. An empty list is
@@ -295,11 +292,20 @@ mod tests {
                 .unwrap_err();
             assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
         }
-        // 60 s is the service's default, but the default request time-out (30 s) would cut it.
-        let err = core
+        // 60 s is longer than the default request time-out (30 s): the attempt is the long
+        // poll's, and the retries' overall deadline grows with it.
+        let mut long_poll = core
             .receive(&subscription, 1, Duration::from_secs(60), now)
-            .unwrap_err();
-        assert!(err.to_string().contains("request_timeout"), "{err}");
+            .unwrap();
+        match long_poll.poll(Now::system()) {
+            Action::Send { deadline, .. } => {
+                let limit = deadline.saturating_duration_since(now);
+                assert!(limit >= Duration::from_secs(65), "{limit:?}");
+                assert!(limit < Duration::from_secs(66), "{limit:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(long_poll.deadline() >= now + Duration::from_secs(65));
         let request = first_request(
             core.receive(&subscription, 5, Duration::from_secs(10), now)
                 .unwrap(),

@@ -4,12 +4,16 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::receive::ReceivedEvent;
+use crate::namespace::MAX_WAIT_SECONDS_RANGE;
+use crate::receive::{MalformedEvent, ReceivedBatch, ReceivedEvent};
 use crate::settlement::{ReleaseDelay, SettlementKind, SettlementResult};
 
 /// How many settlement and handler errors a [`ProcessReport`] keeps (all are counted and
@@ -68,8 +72,10 @@ impl Verdict {
 pub struct ProcessOptions {
     /// Handlers running at once, 1 to 100. Default 8.
     pub max_concurrency: usize,
-    /// How long each receive waits for events (10 to 120 whole seconds, within the client's
-    /// request time-out). Default 20 s. Shutdown is noticed between receives.
+    /// How long each receive waits for events (10 to 120 whole seconds; the request time-out
+    /// does not cut it). Default 20 s. The async processor drops a receive under way when
+    /// shutdown is triggered; the blocking one cannot cut its receive, so it waits at most
+    /// the service's minimum (10 s, see [`blocking_wait`](Self::blocking_wait)) per receive.
     pub max_wait: Duration,
     /// How often the locks of events being handled are renewed. Default 20 s (a third of the
     /// service's default 60 s lock).
@@ -150,6 +156,15 @@ impl ProcessOptions {
         Ok(())
     }
 
+    /// How long each receive of a processor that cannot cut a receive under way (the blocking
+    /// one) waits: `max_wait`, but no more than the service's minimum of 10 s, so that
+    /// shutdown is noticed within about 10 s (plus the answer's travel) whatever `max_wait` is.
+    /// An idle subscription costs one receive request per 10 s then.
+    pub fn blocking_wait(&self) -> Duration {
+        self.max_wait
+            .min(Duration::from_secs(*MAX_WAIT_SECONDS_RANGE.start()))
+    }
+
     /// How many events to ask for while `busy` are being handled (0 when none is free).
     pub fn receive_count(&self, busy: usize) -> usize {
         self.max_concurrency.saturating_sub(busy).min(100)
@@ -187,10 +202,19 @@ impl ProcessOptions {
     }
 }
 
-/// Asks a processing loop to stop: it receives no more, lets running handlers finish,
-/// settles their events and returns its report. Cheap to clone.
+/// Asks a processing loop to stop: it receives no more (the async loop drops a receive under
+/// way), lets running handlers finish, settles their events and returns its report. Cheap to
+/// clone.
 #[derive(Debug, Clone, Default)]
-pub struct Shutdown(Arc<AtomicBool>);
+pub struct Shutdown(Arc<ShutdownState>);
+
+#[derive(Debug, Default)]
+struct ShutdownState {
+    triggered: AtomicBool,
+    // The tasks awaiting `triggered()`, each once (a task that awaits it again replaces
+    // nothing: `Waker::will_wake` keeps one entry per task).
+    waiting: Mutex<Vec<Waker>>,
+}
 
 impl Shutdown {
     /// A signal not yet given.
@@ -198,14 +222,47 @@ impl Shutdown {
         Self::default()
     }
 
-    /// Gives the signal.
+    /// Gives the signal, waking every task awaiting [`triggered`](Self::triggered).
     pub fn trigger(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.triggered.store(true, Ordering::SeqCst);
+        let waiting =
+            std::mem::take(&mut *self.0.waiting.lock().unwrap_or_else(|e| e.into_inner()));
+        waiting.into_iter().for_each(Waker::wake);
     }
 
     /// Whether the signal was given.
     pub fn is_triggered(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.triggered.load(Ordering::SeqCst)
+    }
+
+    /// Completes when the signal is given (at once if it was). Runtime-agnostic.
+    pub fn triggered(&self) -> Triggered<'_> {
+        Triggered(self)
+    }
+}
+
+/// The future of [`Shutdown::triggered`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Triggered<'a>(&'a Shutdown);
+
+impl Future for Triggered<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let state = &self.0.0;
+        if state.triggered.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        let mut waiting = state.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked again under the lock: `trigger` takes the list after setting the flag.
+        if state.triggered.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            waiting.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }
 
@@ -249,6 +306,10 @@ pub struct ProcessReport {
     pub settlement_failures: u64,
     /// Handlers that panicked (treated as a failure worth retrying).
     pub handler_panics: u64,
+    /// Events received that could not be read (rejected without running the handler).
+    pub malformed: u64,
+    /// The first [`REPORT_ERRORS_KEPT`] of those.
+    pub malformed_events: Vec<MalformedEvent>,
     /// The first [`REPORT_ERRORS_KEPT`] settlement errors.
     pub errors: Vec<Error>,
     /// The receive error that stopped the loop, if one did.
@@ -265,22 +326,34 @@ impl ProcessReport {
         }
     }
 
-    /// Records the settlement of a `verdict`.
+    /// Records the settlement of a `verdict` (one event's, or the malformed events').
     pub fn record(&mut self, verdict: Verdict, settled: Result<SettlementResult>) {
-        match settled.and_then(SettlementResult::into_result) {
-            Ok(_) => match verdict {
-                Verdict::Acknowledge => self.acknowledged += 1,
-                Verdict::Release(_) => self.released += 1,
-                Verdict::Reject => self.rejected += 1,
-            },
-            Err(error) => {
-                tracing::warn!(%error, "eventgrid processor: settlement failed");
-                self.settlement_failures += 1;
-                if self.errors.len() < REPORT_ERRORS_KEPT {
-                    self.errors.push(error);
-                }
+        if let Ok(result) = &settled {
+            let count = result.succeeded.len() as u64;
+            match verdict {
+                Verdict::Acknowledge => self.acknowledged += count,
+                Verdict::Release(_) => self.released += count,
+                Verdict::Reject => self.rejected += count,
             }
         }
+        if let Err(error) = settled.and_then(SettlementResult::into_result) {
+            tracing::warn!(%error, "eventgrid processor: settlement failed");
+            self.settlement_failures += 1;
+            if self.errors.len() < REPORT_ERRORS_KEPT {
+                self.errors.push(error);
+            }
+        }
+    }
+
+    /// Takes the malformed events out of `batch`, counting and keeping them, and returns the
+    /// events to handle and the lock tokens to reject (empty when there is nothing to reject).
+    pub fn sort_out(&mut self, batch: ReceivedBatch) -> (Vec<ReceivedEvent>, Vec<String>) {
+        let rejects = batch.malformed_lock_tokens();
+        self.malformed += batch.malformed.len() as u64;
+        let room = REPORT_ERRORS_KEPT.saturating_sub(self.malformed_events.len());
+        self.malformed_events
+            .extend(batch.malformed.into_iter().take(room));
+        (batch.events, rejects)
     }
 
     /// Adds another report's counts (from a worker) to this one.
@@ -290,13 +363,18 @@ impl ProcessReport {
         self.rejected += other.rejected;
         self.settlement_failures += other.settlement_failures;
         self.handler_panics += other.handler_panics;
+        self.malformed += other.malformed;
+        let room = REPORT_ERRORS_KEPT.saturating_sub(self.malformed_events.len());
+        self.malformed_events
+            .extend(other.malformed_events.into_iter().take(room));
         let room = REPORT_ERRORS_KEPT.saturating_sub(self.errors.len());
         self.errors.extend(other.errors.into_iter().take(room));
         self.stopped_by = self.stopped_by.take().or(other.stopped_by);
     }
 
     /// Ok when the loop stopped on request and every settlement succeeded; otherwise the
-    /// error that stopped it, or the first settlement error.
+    /// error that stopped it, or the first settlement error. Malformed events that were
+    /// rejected are not errors here (they are in [`malformed_events`](Self::malformed_events)).
     pub fn into_result(mut self) -> Result<Self> {
         if let Some(error) = self.stopped_by.take() {
             return Err(error);
@@ -355,5 +433,73 @@ mod tests {
         let options = ProcessOptions::default().with_max_concurrency(4);
         assert_eq!(options.receive_count(1), 3);
         assert_eq!(options.receive_count(4), 0);
+    }
+
+    #[test]
+    fn shutdown_wakes_the_tasks_awaiting_it_once_each() {
+        use std::sync::atomic::AtomicUsize;
+        use std::task::Wake;
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+        let shutdown = Shutdown::new();
+        // Awaited again and again by one task (a loop's `select!`): one waker kept.
+        for _ in 0..3 {
+            let mut triggered = std::pin::pin!(shutdown.triggered());
+            assert!(triggered.as_mut().poll(&mut cx).is_pending());
+        }
+        assert_eq!(shutdown.0.waiting.lock().unwrap().len(), 1);
+        shutdown.clone().trigger();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(shutdown.is_triggered());
+        let mut triggered = std::pin::pin!(shutdown.triggered());
+        assert!(triggered.as_mut().poll(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn malformed_events_are_counted_kept_and_their_tokens_given_to_reject() {
+        let bad = |index, token: Option<&str>| MalformedEvent {
+            index,
+            lock_token: token.map(str::to_owned),
+            delivery_count: None,
+            reason: "not a CloudEvent".to_owned(),
+        };
+        let batch = ReceivedBatch {
+            events: Vec::new(),
+            malformed: vec![bad(0, Some("t0")), bad(1, None)],
+        };
+        let mut report = ProcessReport::default();
+        let (events, rejects) = report.sort_out(batch);
+        assert!(events.is_empty());
+        assert_eq!(rejects, ["t0"]);
+        assert_eq!((report.malformed, report.malformed_events.len()), (2, 2));
+        let rejected = SettlementResult {
+            kind: SettlementKind::Reject,
+            succeeded: rejects,
+            failed: Vec::new(),
+        };
+        report.record(Verdict::Reject, Ok(rejected));
+        assert_eq!(report.rejected, 1);
+        let mut total = ProcessReport::default();
+        total.merge(report);
+        assert_eq!((total.malformed, total.rejected), (2, 1));
+        assert!(
+            total.into_result().is_ok(),
+            "rejected malformed events are no error"
+        );
+    }
+
+    #[test]
+    fn a_blocking_loop_waits_no_longer_than_the_services_minimum() {
+        let options = ProcessOptions::default().with_max_wait(Duration::from_secs(60));
+        assert_eq!(options.blocking_wait(), Duration::from_secs(10));
+        let options = options.with_max_wait(Duration::from_secs(10));
+        assert_eq!(options.blocking_wait(), Duration::from_secs(10));
     }
 }

@@ -240,6 +240,11 @@ impl Exchange for Settle {
         }
         let answer: Answer = serde_json::from_slice(response.body())
             .map_err(|e| crate::namespace::unreadable(self.kind.operation(), &e))?;
+        self.subscription.topic().counters().record_settled(
+            self.kind,
+            answer.succeeded_lock_tokens.len(),
+            answer.failed_lock_tokens.len(),
+        );
         Ok(SettlementResult {
             kind: self.kind,
             succeeded: answer.succeeded_lock_tokens,
@@ -277,11 +282,22 @@ impl Exchange for Settle {
         )
     }
 
-    fn on_attempt(&self, _latency: Duration) {}
+    fn on_attempt(&self, _latency: Duration) {
+        self.subscription
+            .topic()
+            .counters()
+            .record_pull_attempt(false);
+    }
 
-    fn on_retry(&self) {}
+    fn on_retry(&self) {
+        self.subscription.topic().counters().record_pull_retry();
+    }
 
-    fn on_outcome(&self, _delivered: bool) {}
+    fn on_outcome(&self, delivered: bool) {
+        if !delivered {
+            self.subscription.topic().counters().record_pull_failure();
+        }
+    }
 }
 
 #[cfg(test)]

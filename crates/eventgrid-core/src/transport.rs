@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -28,9 +28,11 @@ pub trait Transport: Send + Sync {
     /// Sends `request`, returning the response (any status) or why none was received.
     fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError>;
 
-    /// Like [`send`](Self::send), giving up at `deadline` (the operation's overall deadline)
-    /// with [`TransportErrorKind::Timeout`] if it can. The clients call this one; the default
-    /// ignores the deadline, which the engine then applies once the attempt returns.
+    /// Like [`send`](Self::send), giving up at `deadline` (the attempt's deadline the engine
+    /// decided: the request time-out, a long poll's wait, or what is left of the overall
+    /// deadline; see [`attempt_limit`]) with [`TransportErrorKind::Timeout`] if it can. The
+    /// clients call this one; the default ignores the deadline, which the engine then applies
+    /// once the attempt returns.
     fn send_before(
         &self,
         request: Request<Bytes>,
@@ -50,9 +52,10 @@ pub trait AsyncTransport: Send + Sync {
         request: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, TransportError>> + Send;
 
-    /// Like [`send`](Self::send), giving up at `deadline` (the operation's overall deadline)
-    /// with [`TransportErrorKind::Timeout`]. The clients call this one; the default ignores
-    /// the deadline (the async client then cuts the attempt itself).
+    /// Like [`send`](Self::send), giving up at `deadline` (the attempt's deadline the engine
+    /// decided; see [`attempt_limit`]) with [`TransportErrorKind::Timeout`]. The clients call
+    /// this one; the default ignores the deadline (the async client then cuts the attempt
+    /// itself).
     fn send_before(
         &self,
         request: Request<Bytes>,
@@ -91,6 +94,37 @@ impl<T: AsyncTransport + ?Sized> AsyncTransport for std::sync::Arc<T> {
         deadline: Instant,
     ) -> impl Future<Output = Result<Response<Bytes>, TransportError>> + Send {
         (**self).send_before(request, deadline)
+    }
+}
+
+/// How far a deadline within this of the request time-out is taken for the request time-out
+/// itself: the engine sets it when it hands out the attempt, the transport reads the clock a
+/// little later.
+pub const ATTEMPT_LIMIT_SLACK: Duration = Duration::from_millis(50);
+
+/// Which limit an attempt's deadline is, seen by a transport whose own time-out is
+/// `request_timeout`: the transport times the common case with its own timer and names the
+/// limit that cut an attempt.
+// Exhaustive: a deadline is the request time-out, shorter, or longer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptLimit {
+    /// The request time-out (within [`ATTEMPT_LIMIT_SLACK`]).
+    RequestTimeout,
+    /// Less: what is left of the operation's overall deadline.
+    OverallDeadline,
+    /// More: a receive's long poll, which the request time-out must not cut.
+    LongPoll,
+}
+
+/// Which limit `left`, the time to an attempt's deadline, is for a transport whose time-out
+/// is `request_timeout`.
+pub fn attempt_limit(left: Duration, request_timeout: Duration) -> AttemptLimit {
+    if left > request_timeout + ATTEMPT_LIMIT_SLACK {
+        AttemptLimit::LongPoll
+    } else if left + ATTEMPT_LIMIT_SLACK < request_timeout {
+        AttemptLimit::OverallDeadline
+    } else {
+        AttemptLimit::RequestTimeout
     }
 }
 
@@ -158,6 +192,20 @@ pub fn describe_error_chain(error: &(dyn std::error::Error + 'static)) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attempts_deadline_is_named_by_the_limit_it_is() {
+        let timeout = Duration::from_secs(30);
+        let limit = |left| attempt_limit(left, timeout);
+        assert_eq!(limit(timeout), AttemptLimit::RequestTimeout);
+        assert_eq!(
+            limit(timeout - Duration::from_millis(3)),
+            AttemptLimit::RequestTimeout,
+            "the clock read a little after the engine's"
+        );
+        assert_eq!(limit(Duration::from_secs(2)), AttemptLimit::OverallDeadline);
+        assert_eq!(limit(Duration::from_secs(65)), AttemptLimit::LongPoll);
+    }
 
     #[derive(Debug)]
     struct Wrapper(Box<dyn std::error::Error + Send + Sync>);

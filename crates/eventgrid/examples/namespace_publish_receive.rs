@@ -42,7 +42,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
 
     let billing = client.receiver("orders", "billing")?;
-    let events = billing.receive(10, Duration::from_secs(10)).await?;
+    // Events that could not be read would be in `.malformed`, with the lock tokens to reject.
+    let events = billing.receive(10, Duration::from_secs(10)).await?.events;
     for event in &events {
         println!(
             "{} {} (delivery {})",

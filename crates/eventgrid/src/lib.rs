@@ -72,10 +72,11 @@ pub use eventgrid_core::{
     AccessToken, ClientOptions, CloudEvent, CloudEventData, Credential, CredentialError,
     CustomEvent, DeliveryFailure, Endpoint, Error, ErrorDetail, Event, EventGridConfig,
     EventGridEvent, EventGridTopicConfig, FailedEvents, FailedLockToken, HandlerError,
-    KeyCredential, LatencyStats, Limits, ProcessOptions, ProcessReport, ReceivedEvent,
-    ReleaseDelay, Result, RetryOptions, Schema, Secret, SendSummary, ServiceError,
-    SettlementFailure, SettlementKind, SettlementResult, Shutdown, TokenCredential, TopicMetrics,
-    TransportError, TransportErrorKind, TypedEventGridEvent, Verdict, generate_sas,
+    KeyCredential, LatencyStats, Limits, MalformedEvent, ProcessOptions, ProcessReport,
+    PullMetrics, ReceivedBatch, ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret,
+    SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult, Shutdown,
+    TokenCredential, TopicMetrics, TransportError, TransportErrorKind, TypedEventGridEvent,
+    Verdict, generate_sas,
 };
 
 // Compile-time promises: the unified client, the publishers and errors can be shared across

@@ -3,19 +3,25 @@
 
 use std::time::Duration;
 
-use eventgrid::asynchronous::EventGridClient;
+use std::sync::Arc;
+
+use eventgrid::asynchronous::{EventGridClient, Receiver};
 use eventgrid::core::ClientOptions;
-use eventgrid::{Event, EventGridTopicConfig, Result, SendSummary, TopicMetrics};
+use eventgrid::{
+    Event, EventGridTopicConfig, ProcessOptions, ProcessReport, ReceivedBatch, ReceivedEvent,
+    Result, SendSummary, SettlementKind, SettlementResult, Shutdown, TopicMetrics,
+};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-use super::subject::{Events, Outcome, Setup, Subject};
+use super::subject::{Events, Handler, Outcome, Puller, Setup, Subject};
 
 /// The async client, each call run to completion on a current-thread runtime.
 #[derive(Debug)]
 pub struct AsyncClient {
     client: EventGridClient,
-    runtime: Runtime,
+    // Shared with the receivers: a connection's task runs on the runtime that opened it.
+    runtime: Arc<Runtime>,
 }
 
 impl AsyncClient {
@@ -39,7 +45,7 @@ impl AsyncClient {
     fn from_client(client: EventGridClient) -> Self {
         Self {
             client,
-            runtime: runtime(),
+            runtime: Arc::new(runtime()),
         }
     }
 
@@ -149,5 +155,54 @@ impl Subject for AsyncClient {
 
     fn options(&self) -> ClientOptions {
         self.client.options().clone()
+    }
+
+    fn receiver(&self, topic: &str, subscription: &str) -> Option<Result<Box<dyn Puller>>> {
+        let receiver = self.client.receiver(topic, subscription).map(|receiver| {
+            Box::new(AsyncPuller {
+                receiver,
+                runtime: self.runtime.clone(),
+            }) as Box<dyn Puller>
+        });
+        Some(receiver)
+    }
+}
+
+/// The async `Receiver`, each call run on the client's runtime.
+struct AsyncPuller {
+    receiver: Receiver,
+    runtime: Arc<Runtime>,
+}
+
+impl Puller for AsyncPuller {
+    fn receive(&self, max_events: usize, max_wait: Duration) -> Result<ReceivedBatch> {
+        self.runtime
+            .block_on(self.receiver.receive(max_events, max_wait))
+    }
+
+    fn settle(&self, kind: SettlementKind, lock_tokens: &[String]) -> Result<SettlementResult> {
+        let receiver = &self.receiver;
+        self.runtime.block_on(async {
+            match kind {
+                SettlementKind::Acknowledge => receiver.acknowledge(lock_tokens).await,
+                SettlementKind::Release(delay) => receiver.release(lock_tokens, delay).await,
+                SettlementKind::Reject => receiver.reject(lock_tokens).await,
+                _ => receiver.renew_locks(lock_tokens).await,
+            }
+        })
+    }
+
+    fn process(
+        &self,
+        handler: Handler,
+        options: ProcessOptions,
+        shutdown: &Shutdown,
+    ) -> ProcessReport {
+        let handler = move |event: ReceivedEvent| {
+            let handler = handler.clone();
+            async move { handler(&event) }
+        };
+        self.runtime
+            .block_on(self.receiver.process(handler, options, shutdown))
     }
 }

@@ -2,12 +2,15 @@
 
 use std::time::Duration;
 
-use eventgrid::blocking::EventGridClient;
+use eventgrid::blocking::{EventGridClient, Receiver};
 use eventgrid::core::ClientOptions;
-use eventgrid::{EventGridTopicConfig, Result, SendSummary, TopicMetrics};
+use eventgrid::{
+    EventGridTopicConfig, ProcessOptions, ProcessReport, ReceivedBatch, Result, SendSummary,
+    SettlementKind, SettlementResult, Shutdown, TopicMetrics,
+};
 use serde_json::Value;
 
-use super::subject::{Events, Outcome, Setup, Subject};
+use super::subject::{Events, Handler, Outcome, Puller, Setup, Subject};
 
 /// The blocking client, called on the test's thread (and on threads of its own for
 /// concurrent sends).
@@ -117,5 +120,37 @@ impl Subject for BlockingClient {
 
     fn options(&self) -> ClientOptions {
         self.client.options().clone()
+    }
+
+    fn receiver(&self, topic: &str, subscription: &str) -> Option<Result<Box<dyn Puller>>> {
+        let receiver = self.client.receiver(topic, subscription);
+        Some(receiver.map(|receiver| Box::new(BlockingPuller(receiver)) as Box<dyn Puller>))
+    }
+}
+
+/// The blocking `Receiver`, called on the test's thread.
+struct BlockingPuller(Receiver);
+
+impl Puller for BlockingPuller {
+    fn receive(&self, max_events: usize, max_wait: Duration) -> Result<ReceivedBatch> {
+        self.0.receive(max_events, max_wait)
+    }
+
+    fn settle(&self, kind: SettlementKind, lock_tokens: &[String]) -> Result<SettlementResult> {
+        match kind {
+            SettlementKind::Acknowledge => self.0.acknowledge(lock_tokens),
+            SettlementKind::Release(delay) => self.0.release(lock_tokens, delay),
+            SettlementKind::Reject => self.0.reject(lock_tokens),
+            _ => self.0.renew_locks(lock_tokens),
+        }
+    }
+
+    fn process(
+        &self,
+        handler: Handler,
+        options: ProcessOptions,
+        shutdown: &Shutdown,
+    ) -> ProcessReport {
+        self.0.process(|event| handler(&event), options, shutdown)
     }
 }

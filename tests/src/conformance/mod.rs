@@ -34,7 +34,8 @@ use eventgrid::{
     Result, RetryOptions,
 };
 use eventgrid_emulator::{
-    Emulator, EmulatorConfig, EmulatorHandle, FaultSpec, RecordedRequest, TopicCounters, TopicSpec,
+    Emulator, EmulatorConfig, EmulatorHandle, FaultSpec, NamespaceTopicSpec, RecordedRequest,
+    SubscriptionCounts, SubscriptionSpec, TopicCounters, TopicSpec,
 };
 use serde_json::{Value, json};
 
@@ -44,7 +45,7 @@ pub use blocking_client::BlockingClient;
 pub use blocking_publisher::BlockingPublisher;
 pub use credentials::{Behaviour, TestCredential};
 pub use entra::{ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET};
-pub use subject::{Events, Outcome, Setup, Subject};
+pub use subject::{Events, Handler, Outcome, Puller, Setup, Subject};
 
 /// The access key of every keyed topic (base64, so SAS tokens can be signed with it).
 pub const KEY: &str = "dGVzdC1rZXk=";
@@ -59,6 +60,11 @@ pub const OPEN: &str = "open";
 /// Keyed Event Grid topics the clients are not configured with at first (run-time topics), or
 /// are sent to at the same time as [`GRID`].
 pub const SPARE: [&str; 3] = ["spare-0", "spare-1", "spare-2"];
+
+/// A keyed namespace topic (CloudEvents, pull delivery), configured under the same name.
+pub const NAMESPACE: &str = "orders";
+/// [`NAMESPACE`]'s subscriptions: each gets every event.
+pub const SUBSCRIPTIONS: [&str; 2] = ["billing", "shipping"];
 
 /// How long a scenario may take before its test fails as hung.
 const WATCHDOG: Duration = Duration::from_secs(30);
@@ -145,6 +151,11 @@ impl Lab {
         for spare in SPARE {
             config = config.topic(TopicSpec::keyed(spare, KEY));
         }
+        config = config.namespace_topic(NamespaceTopicSpec::keyed(NAMESPACE, KEY));
+        for subscription in SUBSCRIPTIONS {
+            let spec = format!("{NAMESPACE}/{subscription}");
+            config = config.subscription(spec.parse::<SubscriptionSpec>().expect("a subscription"));
+        }
         let emulator = Emulator::start_in_background(change(config)).expect("the emulator starts");
         Self { adapter, emulator }
     }
@@ -160,8 +171,17 @@ impl Lab {
     }
 
     /// The topic's configuration for a client, with the emulator's schema and no credential
-    /// of its own.
+    /// of its own ([`NAMESPACE`]: a namespace topic whose events come from `/conformance`).
     pub fn topic(&self, topic: &str) -> EventGridTopicConfig {
+        if topic == NAMESPACE {
+            return EventGridTopicConfig::namespace(
+                topic,
+                self.emulator.namespace_endpoint(),
+                topic,
+            )
+            .expect("a valid namespace endpoint")
+            .with_source("/conformance");
+        }
         EventGridTopicConfig::new(topic, self.emulator.topic_endpoint(topic))
             .expect("a valid endpoint")
             .with_schema(self.schema(topic))
@@ -221,6 +241,11 @@ impl Lab {
     /// The topic's counters.
     pub fn counters(&self, topic: &str) -> TopicCounters {
         self.emulator.counters(topic)
+    }
+
+    /// The counts of a subscription of [`NAMESPACE`].
+    pub fn subscription_counts(&self, subscription: &str) -> SubscriptionCounts {
+        self.emulator.subscription_counts(NAMESPACE, subscription)
     }
 
     /// The requests the topic saw, oldest first.

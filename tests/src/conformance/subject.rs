@@ -1,6 +1,7 @@
 //! What every front end under test offers the scenarios: [`Subject`], the events it is given
 //! ([`Events`]) and what a user gets back ([`Outcome`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -8,7 +9,8 @@ use serde_json::Value;
 use eventgrid::core::ClientOptions;
 use eventgrid::{
     CloudEvent, Credential, CustomEvent, Error, EventGridConfig, EventGridEvent,
-    EventGridTopicConfig, Result, SendSummary, TopicMetrics,
+    EventGridTopicConfig, HandlerError, ProcessOptions, ProcessReport, ReceivedBatch,
+    ReceivedEvent, Result, SendSummary, SettlementKind, SettlementResult, Shutdown, TopicMetrics,
 };
 
 /// How to build a front end: what a user hands a client builder.
@@ -199,4 +201,32 @@ pub trait Subject: Send + Sync {
 
     /// The client options in force.
     fn options(&self) -> ClientOptions;
+
+    /// A receiver of `subscription` of the namespace topic configured as `topic`; `None` for
+    /// front ends that only publish.
+    fn receiver(&self, topic: &str, subscription: &str) -> Option<Result<Box<dyn Puller>>> {
+        let _ = (topic, subscription);
+        None
+    }
+}
+
+/// A handler as the namespace scenarios write it, run by either client's processor.
+pub type Handler =
+    Arc<dyn Fn(&ReceivedEvent) -> std::result::Result<(), HandlerError> + Send + Sync>;
+
+/// A client's `Receiver` as the suite drives it, made blocking.
+pub trait Puller: Send + Sync {
+    /// `receive(max_events, max_wait)`.
+    fn receive(&self, max_events: usize, max_wait: Duration) -> Result<ReceivedBatch>;
+
+    /// `acknowledge`, `release`, `reject` or `renew_locks`, as `kind` says.
+    fn settle(&self, kind: SettlementKind, lock_tokens: &[String]) -> Result<SettlementResult>;
+
+    /// `process(handler, options, shutdown)`, the handler run as that client runs handlers.
+    fn process(
+        &self,
+        handler: Handler,
+        options: ProcessOptions,
+        shutdown: &Shutdown,
+    ) -> ProcessReport;
 }

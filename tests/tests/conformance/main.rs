@@ -12,6 +12,7 @@ mod cancellation;
 mod credentials;
 mod deadlines;
 mod metrics;
+mod namespace;
 mod options;
 mod partial;
 mod proxy;
@@ -163,4 +164,16 @@ conformance! {
 
     // Partial failure: which events were delivered.
     partial::partial_failure_names_the_delivered_events;
+
+    // Namespace topics: publishing from every front end; pull delivery through the clients'
+    // receivers (the publishers have none).
+    namespace::publishing_reaches_every_subscription;
+    namespace::receive_and_every_settlement => [async_client, blocking_client];
+    namespace::stale_lock_tokens_are_reported_failed => [async_client, blocking_client];
+    namespace::receive_arguments_are_refused_before_sending => [async_client, blocking_client];
+    namespace::a_long_poll_outlasts_the_request_timeout => [async_client, blocking_client];
+    namespace::the_processor_settles_by_the_handlers_word => [async_client, blocking_client];
+    namespace::shutdown_stops_a_waiting_processor => [async_client, blocking_client];
+    namespace::metrics_count_receives_and_settlements => [async_client, blocking_client];
+    namespace::pull_retries_and_failures_are_counted => [async_client, blocking_client];
 }

@@ -123,7 +123,18 @@ impl Binaries {
         if let Some(counters) = counters {
             command.args(["--counters", counters]);
         }
-        let line = command_output(&mut command)?;
+        self.measure(id, &mut command, concurrency)
+    }
+
+    /// Runs one scenario's prepared command (the bench binary with its arguments) and reads
+    /// its `RESULT` line; `concurrency` stands where the line names none.
+    pub(crate) fn measure(
+        &self,
+        id: &str,
+        command: &mut Command,
+        concurrency: usize,
+    ) -> Result<Measured> {
+        let line = command_output(command)?;
         let line = line
             .lines()
             .find_map(|line| line.strip_prefix("RESULT "))
@@ -141,7 +152,10 @@ impl Binaries {
             requests: number("requests")? as u64,
             retries: number("retries")? as u64,
             seconds: number("seconds")?,
-            concurrency,
+            concurrency: fields
+                .get("concurrency")
+                .and_then(|value| value.parse().ok())
+                .unwrap_or(concurrency),
             peak_rss_kib: Some(number("peak_rss_kib")? as u64),
             sink_events: fields
                 .get("sink_events")

@@ -1,5 +1,6 @@
 //! The Python peers: the official `azure-eventgrid` SDK from the xtask Python environment
-//! ([`crate::python_env`]), running `xtask/bench/python_peer.py` against the same sink.
+//! ([`crate::python_env`]), running `xtask/bench/python_peer.py` (publishing) or
+//! `xtask/bench/python_consumer.py` (pull delivery) against the same sink.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -25,13 +26,36 @@ pub(crate) fn run(
     key: &str,
     events: u64,
 ) -> Result<PeerRun> {
-    let output = Command::new(interpreter)
+    let mut command = Command::new(interpreter);
+    command
         .arg(root().join("xtask/bench/python_peer.py"))
         .arg(mode)
         .args(["--endpoint", endpoint, "--key", key, "--events"])
-        .arg(events.to_string())
-        .output()
-        .context("running the Python peer")?;
+        .arg(events.to_string());
+    run_script(command, mode)
+}
+
+/// The namespace subscription `topic`/`subscription` consumed by `EventGridConsumerClient`:
+/// `events` events received 100 at a time and acknowledged.
+pub(crate) fn run_consumer(
+    interpreter: &PathBuf,
+    endpoint: &str,
+    key: &str,
+    (topic, subscription): (&str, &str),
+    events: u64,
+) -> Result<PeerRun> {
+    let mut command = Command::new(interpreter);
+    command
+        .arg(root().join("xtask/bench/python_consumer.py"))
+        .args(["--endpoint", endpoint, "--key", key, "--topic", topic])
+        .args(["--subscription", subscription, "--events"])
+        .arg(events.to_string());
+    run_script(command, "consumer")
+}
+
+/// Runs a peer script and reads its `RESULT` line.
+fn run_script(mut command: Command, mode: &str) -> Result<PeerRun> {
+    let output = command.output().context("running the Python peer")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);

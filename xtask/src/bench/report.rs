@@ -66,6 +66,8 @@ pub(crate) struct Row {
     pub python_peer: Option<String>,
     pub goal_events_per_second: Option<f64>,
     pub goal_peak_bytes: Option<u64>,
+    /// The least ratio to the Python peer the issue asks for.
+    pub goal_python_ratio: Option<f64>,
 }
 
 impl Row {
@@ -82,6 +84,7 @@ impl Row {
             python_peer: None,
             goal_events_per_second: None,
             goal_peak_bytes: None,
+            goal_python_ratio: None,
         }
     }
 
@@ -93,10 +96,15 @@ impl Row {
         self.measured.as_ref()?.peak_rss_kib.map(|kib| kib * 1024)
     }
 
-    /// `met`, `MISSED` or nothing, for the goals of the issue.
-    fn goal_status(&self) -> Option<String> {
+    /// `met`, `MISSED` or nothing, for the goals of the issue; `python_ratio` is this row's
+    /// rate over its Python peer's, where there is one.
+    fn goal_status(&self, python_ratio: Option<f64>) -> Option<String> {
         let rate = self.rate()?;
         let mut parts = Vec::new();
+        if let (Some(goal), Some(ratio)) = (self.goal_python_ratio, python_ratio) {
+            let verdict = if ratio >= goal { "met" } else { "MISSED" };
+            parts.push(format!(">= {goal:.0}x Python {verdict}"));
+        }
         if let Some(goal) = self.goal_events_per_second {
             let verdict = if rate >= goal { "met" } else { "MISSED" };
             parts.push(format!(">= {} ev/s {verdict}", group(goal)));
@@ -147,7 +155,9 @@ impl Report {
         let peak = row
             .peak_bytes()
             .map_or_else(String::new, |bytes| format!("{:.1} MB", bytes as f64 / 1e6));
-        let mut goal = row.goal_status().unwrap_or_default();
+        let mut goal = row
+            .goal_status(self.linked(row, &row.python_peer))
+            .unwrap_or_default();
         if !row.note.is_empty() {
             goal = if goal.is_empty() {
                 row.note.clone()
@@ -305,7 +315,10 @@ impl Report {
             if let Some(goal) = row.goal_peak_bytes {
                 fields.push(format!("\"goal_peak_bytes\": {goal}"));
             }
-            if let Some(status) = row.goal_status() {
+            if let Some(goal) = row.goal_python_ratio {
+                fields.push(format!("\"goal_python_ratio\": {goal}"));
+            }
+            if let Some(status) = row.goal_status(self.linked(row, &row.python_peer)) {
                 fields.push(format!("\"goal_status\": {}", text(&status)));
             }
             fields.push(format!("\"note\": {}", text(&row.note)));

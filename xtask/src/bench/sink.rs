@@ -281,7 +281,7 @@ impl<'a> SinkBench<'a> {
 
 /// The best of `runs` runs (at least one) by `rate`: other work on a shared machine only ever
 /// slows a run down. The first failure ends it.
-fn best_of<T>(
+pub(crate) fn best_of<T>(
     runs: u32,
     mut run: impl FnMut() -> Result<T>,
     rate: impl Fn(&T) -> f64,

@@ -96,7 +96,7 @@ pub(crate) fn binary_cloud_event(
             map.insert("data_base64".into(), Value::String(STANDARD.encode(body)));
         }
     }
-    fields::cloud_event(0, map).map_err(|error| match error {
+    fields::cloud_event(0, map, None).map_err(|error| match error {
         // A binary-mode attribute is a header: name it so.
         ReceiveError::InvalidEvent {
             field: Some(field),

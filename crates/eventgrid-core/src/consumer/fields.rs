@@ -88,10 +88,13 @@ pub(crate) fn event_grid_event(
 }
 
 /// A structured-mode CloudEvent: `specversion` `"1.0"`, `id`, `source` and `type`, and the
-/// optional attributes with their types.
+/// optional attributes with their types. `text`, the event's JSON when there is one, is what
+/// the event is read from, so that its data stays as the publisher wrote it (through `map`,
+/// integers past 64 bits would become floating point).
 pub(crate) fn cloud_event(
     index: usize,
     map: Map<String, Value>,
+    text: Option<&str>,
 ) -> Result<CloudEvent, ReceiveError> {
     let fields = Fields::new(index, &map);
     let version = fields.required("specversion", true)?;
@@ -127,8 +130,11 @@ pub(crate) fn cloud_event(
             format!("must be a string, not {}", Kind(data)),
         ));
     }
-    serde_json::from_value(Value::Object(map))
-        .map_err(|error| ReceiveError::event(index, None, error.to_string()))
+    match text {
+        Some(text) => serde_json::from_str(text),
+        None => serde_json::from_value(Value::Object(map)),
+    }
+    .map_err(|error| ReceiveError::event(index, None, error.to_string()))
 }
 
 #[cfg(test)]
@@ -209,7 +215,7 @@ mod tests {
             let Value::Object(map) = event else {
                 unreachable!()
             };
-            let error = cloud_event(2, map).unwrap_err();
+            let error = cloud_event(2, map, None).unwrap_err();
             assert!(error.to_string().starts_with(expected), "{error}");
         };
         check(
@@ -232,10 +238,23 @@ mod tests {
             unreachable!()
         };
         assert!(
-            cloud_event(0, map)
+            cloud_event(0, map, None)
                 .unwrap_err()
                 .to_string()
                 .contains("one or the other")
         );
+    }
+
+    #[test]
+    fn cloud_event_data_stays_as_written() {
+        let text = r#"{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"big": 123456789012345678901234567890}}"#;
+        let Value::Object(map) = serde_json::from_str(text).unwrap() else {
+            unreachable!()
+        };
+        let event = cloud_event(0, map, Some(text)).unwrap();
+        let crate::cloud_event::CloudEventData::Json(data) = event.data() else {
+            panic!("JSON data expected: {:?}", event.data());
+        };
+        assert_eq!(data.get(), r#"{"big": 123456789012345678901234567890}"#);
     }
 }

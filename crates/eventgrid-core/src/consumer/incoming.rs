@@ -192,7 +192,7 @@ pub fn receive_parts(
     };
     match content_type.as_str() {
         "application/cloudevents+json" => {
-            let event = fields::cloud_event(0, json_object(body)?)?;
+            let event = fields::cloud_event(0, json_object(body)?, std::str::from_utf8(body).ok())?;
             Ok(delivery(
                 aeg,
                 ContentMode::CloudEventsStructured,
@@ -203,7 +203,9 @@ pub fn receive_parts(
             let events = json_array(body, options)?
                 .iter()
                 .enumerate()
-                .map(|(index, raw)| fields::cloud_event(index, fields::object(index, raw)?))
+                .map(|(index, raw)| {
+                    fields::cloud_event(index, fields::object(index, raw)?, Some(raw.get()))
+                })
                 .collect::<Result<_, _>>()?;
             Ok(delivery(
                 aeg,
@@ -300,7 +302,7 @@ fn json_delivery(
                 "is one JSON object without `specversion`; Event Grid schema deliveries are arrays",
             ));
         }
-        let event = fields::cloud_event(0, map)?;
+        let event = fields::cloud_event(0, map, std::str::from_utf8(body).ok())?;
         return Ok(delivery(
             headers,
             ContentMode::JsonArray,
@@ -326,7 +328,9 @@ fn json_delivery(
         let events = raws
             .iter()
             .enumerate()
-            .map(|(index, raw)| fields::cloud_event(index, fields::object(index, raw)?))
+            .map(|(index, raw)| {
+                fields::cloud_event(index, fields::object(index, raw)?, Some(raw.get()))
+            })
             .collect::<Result<_, _>>()?;
         return Ok(delivery(
             headers,

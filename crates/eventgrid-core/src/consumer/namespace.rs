@@ -70,7 +70,7 @@ pub fn parse_namespace_receive(
                 ReceiveError::event(index, Some("brokerProperties"), error.to_string())
             })?;
             let event = match detail.remove("event") {
-                Some(Value::Object(event)) => fields::cloud_event(index, event)?,
+                Some(Value::Object(event)) => fields::cloud_event(index, event, event_text(raw))?,
                 Some(_) => {
                     return Err(ReceiveError::event(
                         index,
@@ -87,6 +87,18 @@ pub fn parse_namespace_receive(
             })
         })
         .collect()
+}
+
+/// The text of a detail's `event`, which keeps its data as the publisher wrote it.
+fn event_text(detail: &RawValue) -> Option<&str> {
+    #[derive(Deserialize)]
+    struct Detail<'a> {
+        #[serde(borrow)]
+        event: &'a RawValue,
+    }
+    serde_json::from_str::<Detail<'_>>(detail.get())
+        .ok()
+        .map(|detail| detail.event.get())
 }
 
 #[cfg(test)]
@@ -145,5 +157,15 @@ mod tests {
         let empty =
             parse_namespace_receive(br#"{"value":[]}"#, &ReceiveOptions::default()).unwrap();
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn data_stays_as_the_publisher_wrote_it() {
+        let body = br#"{"value":[{"brokerProperties":{"lockToken":"t","deliveryCount":1},"event":{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"big": 123456789012345678901234567890}}}]}"#;
+        let received = parse_namespace_receive(body, &ReceiveOptions::default()).unwrap();
+        let crate::cloud_event::CloudEventData::Json(data) = received[0].event.data() else {
+            panic!("JSON data expected: {:?}", received[0].event.data());
+        };
+        assert_eq!(data.get(), r#"{"big": 123456789012345678901234567890}"#);
     }
 }

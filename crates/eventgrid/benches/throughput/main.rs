@@ -8,8 +8,12 @@
 //! throughput --list
 //! throughput --write-body single|batch FILE
 //! throughput SCENARIO --endpoint URL --key KEY --events N --concurrency C [--tasks T]
-//!     [--counters URL]
+//!     [--counters URL] [--topic NAME --subscription NAME]
 //! ```
+//!
+//! The `ns-*` scenarios (pull delivery, [`namespace`]) take the namespace endpoint as
+//! `--endpoint` and the namespace topic and subscription by name; `ns-fill` publishes the events
+//! the others then consume.
 //!
 //! It prints one line, `RESULT key=value ...`: events delivered, requests, seconds, the peak
 //! resident memory of this process (`VmHWM`) and, with `--counters` (the emulator's counters
@@ -24,6 +28,8 @@
 
 mod clients;
 mod floor;
+mod namespace;
+mod namespace_floor;
 mod sink_counters;
 
 use std::process::ExitCode;
@@ -41,7 +47,11 @@ use clients::{
     buffered, build_events,
 };
 use floor::{FloorBody, floor};
-use sink_counters::{accepted_events, settled_events};
+use namespace::{
+    async_processor, async_receive, blocking_processor, blocking_receive, fill as namespace_fill,
+};
+use namespace_floor::namespace_floor;
+use sink_counters::{counted_events, settled_events};
 
 /// The topic name every scenario publishes to (the sink serves it at `/bench/api/events`).
 const TOPIC: &str = "bench";
@@ -62,6 +72,12 @@ const SCENARIOS: &[&str] = &[
     "blocking-send",
     "blocking-send-stream",
     "blocking-emit",
+    "ns-fill",
+    "ns-floor",
+    "ns-async-receive",
+    "ns-blocking-receive",
+    "ns-processor",
+    "ns-blocking-processor",
 ];
 
 /// The data of every benchmark event: what an application would typically publish, the same
@@ -107,7 +123,12 @@ struct Args {
     concurrency: usize,
     /// Tasks publishing at once, where that differs from the requests in flight (`buffered`).
     tasks: usize,
+    /// Whether `--concurrency` was given (the processor keeps its default otherwise).
+    concurrency_given: bool,
     counters: Option<String>,
+    /// The namespace topic and its subscription (`ns-*` scenarios).
+    topic: String,
+    subscription: String,
 }
 
 impl Args {
@@ -119,7 +140,10 @@ impl Args {
             events: 100_000,
             concurrency: 64,
             tasks: 0,
+            concurrency_given: false,
             counters: None,
+            topic: TOPIC.to_owned(),
+            subscription: TOPIC.to_owned(),
         };
         let mut rest = argv[1..].iter();
         while let Some(flag) = rest.next() {
@@ -136,9 +160,14 @@ impl Args {
                 "--endpoint" => args.endpoint = value,
                 "--key" => args.key = value,
                 "--events" => args.events = number(&value)?,
-                "--concurrency" => args.concurrency = number(&value)?.max(1) as usize,
+                "--concurrency" => {
+                    args.concurrency = number(&value)?.max(1) as usize;
+                    args.concurrency_given = true;
+                }
                 "--tasks" => args.tasks = number(&value)?.max(1) as usize,
                 "--counters" => args.counters = Some(value),
+                "--topic" => args.topic = value,
+                "--subscription" => args.subscription = value,
                 other => return Err(format!("unknown option {other}")),
             }
         }
@@ -233,7 +262,7 @@ fn measure(args: &Args) -> Result<String, String> {
     let start_rss = proc_status_kib("VmRSS");
     let outcome = run(args)?;
     let sink_events = match (&args.counters, before) {
-        (Some(url), Some(before)) => (accepted_events(url)? - before).to_string(),
+        (Some(url), Some(before)) => (counted_events(url)? - before).to_string(),
         _ => "-".to_owned(),
     };
     Ok(format!(
@@ -244,7 +273,7 @@ fn measure(args: &Args) -> Result<String, String> {
         outcome.requests,
         outcome.retries,
         outcome.seconds,
-        args.concurrency,
+        namespace::concurrency(args),
         serde_json::to_vec(&event(0)).map_or(0, |json| json.len()),
         start_rss,
         proc_status_kib("VmHWM"),
@@ -263,6 +292,12 @@ fn run(args: &Args) -> Result<Outcome, String> {
         "blocking-send" => blocking_send(args),
         "blocking-send-stream" => blocking_send_stream(args),
         "blocking-emit" => blocking_emit(args),
+        "ns-fill" => runtime()?.block_on(namespace_fill(args)),
+        "ns-floor" => runtime()?.block_on(namespace_floor(args)),
+        "ns-async-receive" => runtime()?.block_on(async_receive(args)),
+        "ns-blocking-receive" => blocking_receive(args),
+        "ns-processor" => runtime()?.block_on(async_processor(args)),
+        "ns-blocking-processor" => blocking_processor(args),
         other => Err(format!(
             "unknown or unavailable scenario `{other}`; this build has: {}",
             SCENARIOS.join(", ")

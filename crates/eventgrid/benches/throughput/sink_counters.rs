@@ -1,15 +1,16 @@
-//! The emulator's count of accepted events, read before and after a scenario so that no figure
-//! rests on the client's word alone.
+//! The emulator's count of the events a scenario moved (accepted by a basic topic, or
+//! acknowledged in a namespace subscription), read before and after it so that no figure rests
+//! on the client's word alone.
 
 use std::io::{Read, Write};
 
-/// `accepted_events` once it has stopped changing: requests a previous process (wrk, say) left
+/// [`counted_events`] once it has stopped changing: requests a previous process (wrk, say) left
 /// in flight may still be counted just after it exited.
 pub(crate) fn settled_events(url: &str) -> Result<u64, String> {
-    let mut last = accepted_events(url)?;
+    let mut last = counted_events(url)?;
     for _ in 0..100 {
         std::thread::sleep(std::time::Duration::from_millis(50));
-        let now = accepted_events(url)?;
+        let now = counted_events(url)?;
         if now == last {
             return Ok(now);
         }
@@ -18,9 +19,16 @@ pub(crate) fn settled_events(url: &str) -> Result<u64, String> {
     Err("the sink's event count kept changing before the run".to_owned())
 }
 
-/// `accepted_events` from the emulator's counters (`GET /_emulator/topics/{topic}/counters`),
-/// read over a plain blocking socket so it needs no runtime.
-pub(crate) fn accepted_events(url: &str) -> Result<u64, String> {
+/// `accepted_events` from a basic topic's counters (`GET /_emulator/topics/{topic}/counters`)
+/// or `counts.acknowledged` from a namespace subscription's
+/// (`GET /_emulator/namespace/topics/{topic}/subscriptions/{subscription}`), read over a plain
+/// blocking socket so it needs no runtime.
+pub(crate) fn counted_events(url: &str) -> Result<u64, String> {
+    let pointer = if url.contains("/_emulator/namespace/") {
+        "/counts/acknowledged"
+    } else {
+        "/accepted_events"
+    };
     let rest = url
         .strip_prefix("http://")
         .ok_or("--counters must be an http:// URL")?;
@@ -47,7 +55,8 @@ pub(crate) fn accepted_events(url: &str) -> Result<u64, String> {
     }
     let counters: serde_json::Value =
         serde_json::from_str(body).map_err(|error| format!("counters: {error}"))?;
-    counters["accepted_events"]
-        .as_u64()
-        .ok_or_else(|| format!("counters without accepted_events: {body}"))
+    counters
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| format!("counters without {pointer}: {body}"))
 }
