@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Action, ClientCore, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenNeed, Topic,
+    Action, ClientCore, EncodedBatch, Exchange, Now, Operation, SendPlan, SendTracker, TokenNeed,
+    Topic,
 };
 use eventgrid_core::{Event, EventGridConfig, EventGridEvent, Result, SendSummary};
 use futures::StreamExt;
@@ -98,18 +99,20 @@ impl EventGridClient {
     /// Publishes any number of events of the topic's schema ([`EventGridEvent`],
     /// [`CloudEvent`](crate::CloudEvent) or [`CustomEvent`](crate::CustomEvent)).
     ///
-    /// All events are validated and encoded first: an invalid or oversized event is an error
+    /// All events are validated and measured first: an invalid or oversized event is an error
     /// naming its index, and nothing is sent. They then go out in as few requests as the
     /// [`Limits`](crate::Limits) allow, `max_concurrent_requests` at a time, each retried with
-    /// the same body (so the same event ids). If some requests finally fail, the error is
-    /// [`Error::Delivery`](crate::Error::Delivery), naming which events were delivered and which were not.
+    /// the same body (so the same event ids). Each body is encoded only as its request goes
+    /// out, so beyond the events themselves a send holds only the bodies in flight. If some
+    /// requests finally fail, the error is [`Error::Delivery`](crate::Error::Delivery), naming
+    /// which events were delivered and which were not.
     pub async fn send<E: Event>(
         &self,
         topic: &str,
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
-        let (topic, batches) = self.inner.core.prepare(topic, events)?;
-        self.deliver_all(&topic, batches.into_iter().map(Ok)).await
+        let (topic, plan) = self.inner.core.plan(topic, events)?;
+        self.deliver_plan(&topic, &plan).await
     }
 
     /// Publishes any number of events of the topic's schema in bounded memory: events are
@@ -165,6 +168,31 @@ impl EventGridClient {
         drop(outcomes);
         if let Some((from, error)) = failed {
             tracker.stream_failed(from, error);
+        }
+        tracker.finish()
+    }
+
+    /// Encodes and delivers a planned send's batches, `max_concurrent_requests` at a time,
+    /// each encoded only when a request slot is free for it. A batch that cannot be encoded
+    /// is reported failed and the others still go out.
+    async fn deliver_plan<E: Event>(
+        &self,
+        topic: &Arc<Topic>,
+        plan: &SendPlan<E>,
+    ) -> Result<SendSummary> {
+        let tracker = SendTracker::new(topic.name());
+        let in_flight = self.inner.core.options().max_concurrent_requests;
+        let mut outcomes = futures::stream::iter(0..plan.len())
+            .map(|batch| async move {
+                let outcome = match plan.encode(batch) {
+                    Ok(encoded) => self.deliver(topic, encoded).await,
+                    Err(error) => Err(error),
+                };
+                (plan.events_of(batch), outcome)
+            })
+            .buffer_unordered(in_flight);
+        while let Some((events, outcome)) = outcomes.next().await {
+            tracker.record(events, outcome);
         }
         tracker.finish()
     }

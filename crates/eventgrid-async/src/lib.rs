@@ -330,7 +330,7 @@ pub use eventgrid_core::{
     ProcessReport, PullMetrics, ReceivedBatch, ReceivedEvent, ReleaseDelay, Result, RetryOptions,
     Schema, Secret, SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult,
     Shutdown, TOPICS_VAR, TokenCredential, TopicMetrics, TransportError, TransportErrorKind,
-    Verdict, bytes, generate_sas, http, topic_var,
+    TypedEventGridEvent, Verdict, bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client and transports can be shared across tasks and threads,
@@ -354,6 +354,7 @@ const _: () = {
         spawnable(client.publish_event("topic", event.clone()));
         spawnable(client.send("topic", [event.clone()]));
         spawnable(client.send("topic", [CloudEvent::without_data("/source", "type")]));
+        spawnable(client.send("topic", [TypedEventGridEvent::new("t", "s", 1)]));
         spawnable(client.send_stream(
             "topic",
             (0..3).map(|n| EventGridEvent::new("t", "s", n).unwrap()),

@@ -80,13 +80,17 @@ impl EventGridClient {
     /// each retried with the same body (so the same event ids). If some requests finally fail,
     /// the error is [`Error::Delivery`](crate::Error::Delivery) naming the events delivered
     /// and those not.
-    pub fn send<E: Event>(
+    ///
+    /// Each body is encoded only when its request goes out, by the thread that sends it, so
+    /// the bodies are encoded on several cores and, beyond the events themselves, only the
+    /// bodies in flight exist at once.
+    pub fn send<E: Event + Sync>(
         &self,
         topic: &str,
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
-        let (topic, batches) = self.inner.core.prepare(topic, events)?;
-        self.inner.deliver_all(&topic, batches.into_iter().map(Ok))
+        let (topic, plan) = self.inner.core.plan(topic, events)?;
+        self.inner.deliver_plan(&topic, &plan)
     }
 
     /// Publishes any number of events in bounded memory: events are read from `events` and

@@ -3,14 +3,16 @@
 //! `max_concurrent_requests` scoped threads.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Action, EncodedBatch, Exchange, Now, Operation, SendTracker, TokenFetch, TokenNeed, Topic,
+    Action, EncodedBatch, Exchange, Now, Operation, SendPlan, SendTracker, TokenFetch, TokenNeed,
+    Topic,
 };
-use eventgrid_core::{Error, Result, SendSummary};
+use eventgrid_core::{Error, Event, Result, SendSummary};
 use time::OffsetDateTime;
 
 use crate::client::Inner;
@@ -63,6 +65,46 @@ impl Inner {
             }
             // Closing the channel lets the workers finish.
             drop(hand_over);
+        });
+        tracker.finish()
+    }
+
+    /// Encodes and delivers a planned send's batches on up to `max_concurrent_requests`
+    /// threads (this one included): each thread takes the next batch, encodes it and delivers
+    /// it, so encoding runs on as many cores as there are batches in flight, and only the
+    /// bodies in flight exist at once. A batch that cannot be encoded is reported failed and
+    /// the others still go out.
+    pub(crate) fn deliver_plan<E: Event + Sync>(
+        &self,
+        topic: &Arc<Topic>,
+        plan: &SendPlan<E>,
+    ) -> Result<SendSummary> {
+        let tracker = SendTracker::new(topic.name());
+        let next = AtomicUsize::new(0);
+        let take_and_deliver = || {
+            loop {
+                let batch = next.fetch_add(1, Ordering::Relaxed);
+                if batch >= plan.len() {
+                    break;
+                }
+                let events = plan.events_of(batch);
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    self.deliver(topic, plan.encode(batch)?)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(Error::Internal(
+                        "the encoding or delivering thread panicked".to_owned(),
+                    ))
+                });
+                tracker.record(events, outcome);
+            }
+        };
+        let threads = self.core.options().max_concurrent_requests.min(plan.len());
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(take_and_deliver);
+            }
+            take_and_deliver();
         });
         tracker.finish()
     }

@@ -151,7 +151,7 @@ pub use eventgrid_core::{
     ProcessReport, PullMetrics, ReceivedBatch, ReceivedEvent, ReleaseDelay, Result, RetryOptions,
     Schema, Secret, SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult,
     Shutdown, TOPICS_VAR, TokenCredential, TopicMetrics, Transport, TransportError,
-    TransportErrorKind, Verdict, bytes, generate_sas, http, topic_var,
+    TransportErrorKind, TypedEventGridEvent, Verdict, bytes, generate_sas, http, topic_var,
 };
 
 // Compile-time promises: the client, transports and errors can be shared across threads.

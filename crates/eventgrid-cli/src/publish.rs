@@ -94,7 +94,7 @@ fn publish_one(
 }
 
 /// Sends one event, returning its id when it has one.
-fn send<E: eventgrid::Event + Identified>(
+fn send<E: eventgrid::Event + Identified + Sync>(
     target: &Target,
     event: E,
 ) -> Result<Option<String>, CliError> {
@@ -143,7 +143,7 @@ fn required<'a>(
     })
 }
 
-fn event_grid_event(
+pub(crate) fn event_grid_event(
     args: &PublishArgs,
     data: Option<Box<RawValue>>,
 ) -> Result<EventGridEvent, CliError> {
@@ -165,7 +165,10 @@ fn event_grid_event(
     Ok(event)
 }
 
-fn cloud_event(args: &PublishArgs, data: Option<Box<RawValue>>) -> Result<CloudEvent, CliError> {
+pub(crate) fn cloud_event(
+    args: &PublishArgs,
+    data: Option<Box<RawValue>>,
+) -> Result<CloudEvent, CliError> {
     if args.data_version.is_some() {
         return Err(CliError::usage(
             "--data-version is an Event Grid schema field; CloudEvents have none",
@@ -188,7 +191,10 @@ fn cloud_event(args: &PublishArgs, data: Option<Box<RawValue>>) -> Result<CloudE
     Ok(event)
 }
 
-fn custom_event(args: &PublishArgs, data: Option<Box<RawValue>>) -> Result<CustomEvent, CliError> {
+pub(crate) fn custom_event(
+    args: &PublishArgs,
+    data: Option<Box<RawValue>>,
+) -> Result<CustomEvent, CliError> {
     let extra = [
         ("--type", args.event_type.is_some()),
         ("--subject", args.subject.is_some()),
@@ -209,7 +215,7 @@ fn custom_event(args: &PublishArgs, data: Option<Box<RawValue>>) -> Result<Custo
 
 /// `--data` as JSON: the text itself, or the contents of the file after `@`, which may be no
 /// larger than the per-event limit (a device such as `/dev/zero` is read only that far).
-fn read_data(text: &str, max_bytes: usize) -> Result<Box<RawValue>, CliError> {
+pub(crate) fn read_data(text: &str, max_bytes: usize) -> Result<Box<RawValue>, CliError> {
     let (json, origin) = match text.strip_prefix('@') {
         Some(path) => (read_data_file(path, max_bytes)?, format!("--data @{path}")),
         None => (text.to_owned(), "--data".to_owned()),

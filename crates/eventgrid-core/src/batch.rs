@@ -103,21 +103,9 @@ impl BatchEncoder {
             self.body.push(b',');
         }
         let start = self.body.len();
-        if let Err(e) = event.write_json(&mut self.body) {
+        if let Err(error) = write_within(event, index, &mut self.body, self.limits) {
             self.body.truncate(mark);
-            return Err(Error::InvalidEvent {
-                index,
-                reason: format!("could not serialize: {e}"),
-            });
-        }
-        let size = self.body.len() - start;
-        if size > self.limits.max_event_bytes {
-            self.body.truncate(mark);
-            return Err(Error::EventTooLarge {
-                index,
-                size,
-                limit: self.limits.max_event_bytes,
-            });
+            return Err(error);
         }
         // The open body is closed only once the event is known good, so that a refused event
         // never costs the events before it. (+1 for the closing bracket.)
@@ -136,6 +124,11 @@ impl BatchEncoder {
         Ok(None)
     }
 
+    /// Makes room for `bytes` more in the body being filled (a planned batch's known size).
+    pub(crate) fn reserve(&mut self, bytes: usize) {
+        self.body.reserve(bytes);
+    }
+
     /// Closes the open body, if any, and returns it.
     pub fn finish(&mut self) -> Option<EncodedBatch> {
         if self.count == 0 {
@@ -152,6 +145,31 @@ impl BatchEncoder {
             body: Bytes::from(body),
         })
     }
+}
+
+/// Appends `event`'s JSON (the event at `index` of its send) to `out` once its fields pass
+/// its check, and returns its size; an event that cannot be serialized or is larger than
+/// `limits` allow is refused with its index. On error `out` may hold part of the event.
+pub(crate) fn write_within<E: Event>(
+    event: &E,
+    index: usize,
+    out: &mut Vec<u8>,
+    limits: Limits,
+) -> Result<usize> {
+    let start = out.len();
+    event.write_json(out).map_err(|e| Error::InvalidEvent {
+        index,
+        reason: format!("could not serialize: {e}"),
+    })?;
+    let size = out.len() - start;
+    if size > limits.max_event_bytes {
+        return Err(Error::EventTooLarge {
+            index,
+            size,
+            limit: limits.max_event_bytes,
+        });
+    }
+    Ok(size)
 }
 
 /// Validates and encodes all `events` into request bodies; any invalid event refuses the

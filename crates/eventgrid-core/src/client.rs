@@ -18,12 +18,14 @@ use crate::credential::Credential;
 use crate::delivery::Publish;
 use crate::engine::{Authorizer, Exchange, Operation};
 use crate::error::{Error, Result};
-use crate::event::{Event, EventGridEvent};
+use crate::event::Event;
+use crate::event_ref::EventGridEventRef;
 use crate::limits::{Limits, NAMESPACE_MAX_EVENTS_PER_REQUEST, NAMESPACE_MAX_REQUEST_BYTES};
 use crate::metrics::{MetricsRegistry, TopicCounters, TopicMetrics};
 use crate::options::ClientOptions;
 use crate::request::{RequestTemplate, refuse_plain_http, user_agent};
 use crate::retry::{Jitter, RetryOptions};
+use crate::send_plan::SendPlan;
 use crate::token_cache::TokenCache;
 
 /// One configured topic, ready to publish to.
@@ -243,7 +245,11 @@ impl ClientCore {
     ) -> Result<(Arc<Topic>, Vec<EncodedBatch>)> {
         match self.namespace_event(topic, &event_type, &subject, &data)? {
             Some(event) => self.prepare(topic, [event]),
-            None => self.prepare(topic, [EventGridEvent::new(event_type, subject, data)?]),
+            // Borrowed: the data is serialized once, straight into the body.
+            None => self.prepare(
+                topic,
+                [EventGridEventRef::new(&event_type, &subject, &data)],
+            ),
         }
     }
 
@@ -282,6 +288,21 @@ impl ClientCore {
         topic.check_schema::<E>()?;
         let batches = encode_all(events, topic.limits)?;
         Ok((topic, batches))
+    }
+
+    /// Looks up the topic, checks the events' schema, then checks and measures every event
+    /// and plans the batches without keeping any body (see [`SendPlan`]): `send`'s promise
+    /// that nothing is sent when any event is invalid, with each body encoded only as it goes
+    /// out.
+    pub fn plan<E: Event>(
+        &self,
+        topic: &str,
+        events: impl IntoIterator<Item = E>,
+    ) -> Result<(Arc<Topic>, SendPlan<E>)> {
+        let topic = self.topic(topic)?;
+        topic.check_schema::<E>()?;
+        let plan = SendPlan::new(events, topic.limits)?;
+        Ok((topic, plan))
     }
 
     /// Looks up the topic and checks the schema, returning a [`BatchStream`] that encodes the

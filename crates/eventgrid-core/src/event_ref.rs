@@ -79,7 +79,7 @@ impl<D: Serialize + ?Sized> Event for EventGridEventRef<'_, D> {
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(out, self)
+        crate::json_writer::write_json(out, self)
     }
 }
 

@@ -85,6 +85,7 @@ mod event;
 mod event_ref;
 #[cfg(feature = "identity")]
 pub mod identity;
+mod json_writer;
 mod limits;
 mod metrics;
 mod namespace;
@@ -97,6 +98,7 @@ mod response;
 mod retry;
 mod sas;
 mod secret;
+mod send_plan;
 mod settlement;
 mod settlement_batch;
 #[cfg(test)]
@@ -104,6 +106,7 @@ mod testing;
 mod token_cache;
 mod transport;
 mod ttl_cache;
+mod typed_event;
 
 pub use auth::{AccessToken, EVENTGRID_SCOPE, KeyCredential, TOKEN_REFRESH_MARGIN};
 pub use buffered_options::BufferedOptions;
@@ -139,6 +142,7 @@ pub use settlement::{
     FailedLockToken, ReleaseDelay, SettlementFailure, SettlementKind, SettlementResult,
 };
 pub use transport::{AsyncTransport, Transport};
+pub use typed_event::TypedEventGridEvent;
 
 /// For writing a front end or a transport of your own: the operation engine and the pieces
 /// the built-in clients are made of. An application publishing events needs none of this.
@@ -171,6 +175,7 @@ pub mod frontend {
     };
     pub use crate::response::{parse_service_error, retry_after};
     pub use crate::retry::{Decision, Jitter, RetryState, is_retryable_status};
+    pub use crate::send_plan::SendPlan;
     pub use crate::settlement::Settle;
     pub use crate::settlement_batch::{SETTLE_MAX_LOCK_TOKENS, SettleBatch, SettlementBatcher};
     pub use crate::token_cache::{

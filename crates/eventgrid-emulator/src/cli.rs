@@ -124,6 +124,10 @@ struct Cli {
     /// A PEM file of CA certificates to trust for https webhooks, besides the public roots
     #[arg(long, value_name = "FILE")]
     webhook_ca: Option<PathBuf>,
+    /// The folder under which subscriptions created through the control API may write dead
+    /// letters; their deadLetterFolder is relative to it [default: the working directory]
+    #[arg(long, value_name = "DIR")]
+    dead_letter_root: Option<PathBuf>,
     /// AzureEventGridSimulator's settings file (appsettings.json): its topics, each on its own
     /// port with its key, and its http subscribers. Add --tls for its https URLs.
     #[arg(long, value_name = "FILE")]
@@ -220,9 +224,22 @@ impl Cli {
         if let Some(path) = self.webhook_ca {
             config.push.webhook_ca_certificate = Some(path);
         }
+        if let Some(root) = self.dead_letter_root {
+            config.push.dead_letter_root = Some(root);
+        }
         config.validate().map_err(|error| error.to_string())?;
         Ok(config)
     }
+}
+
+/// The configuration a command line (`args`, the first being the program name) starts the
+/// emulator with, or the message it is refused with. For the fuzz target of the flag values.
+pub(crate) fn config_from_args(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+) -> Result<EmulatorConfig, String> {
+    Cli::try_parse_from(args)
+        .map_err(|error| error.to_string())?
+        .into_config()
 }
 
 /// Whether a (valid) configuration file sets `port` itself, even to 0.

@@ -267,3 +267,59 @@ async fn a_topic_has_at_most_500_subscriptions() {
     let error = emulator.add_webhook(one_more).unwrap_err().to_string();
     assert!(error.contains("500 subscriptions"), "{error}");
 }
+
+#[tokio::test]
+async fn the_control_api_writes_dead_letters_only_under_the_dead_letter_root() {
+    let root = std::env::temp_dir().join(format!("eg-dead-letter-root-{}", uuid::Uuid::new_v4()));
+    let webhook = Webhook::start(|request, _| {
+        if request.is_notification() {
+            Answer::status(400)
+        } else {
+            webhook::validating(request)
+        }
+    })
+    .await;
+    let emulator = start(config().dead_letter_root(&root)).await;
+    let client = Client::new();
+    let base = emulator.base_url();
+    let put = |name: &'static str, folder: String| {
+        let document = json!({"endpoint": webhook.url, "deadLetterFolder": folder});
+        let client = &client;
+        let url = format!("{base}/_emulator/webhooks/orders/{name}");
+        async move { client.send("PUT", &url, &[], document.to_string()).await }
+    };
+    let outside = std::env::temp_dir().join(format!("eg-outside-{}", uuid::Uuid::new_v4()));
+    for (folder, expected) in [
+        (
+            outside.display().to_string(),
+            "outside the dead-letter root",
+        ),
+        ("../escape".to_owned(), "`..` is not allowed"),
+        (
+            format!("{}/../escape", root.display()),
+            "`..` is not allowed",
+        ),
+    ] {
+        let refused = put("refused", folder.clone()).await;
+        assert_eq!(refused.status, 400, "{folder}: {}", refused.body);
+        assert!(
+            refused.message().contains(expected),
+            "{}",
+            refused.message()
+        );
+    }
+    assert!(emulator.webhook_subscriptions().is_empty());
+
+    let created = put("inside", "letters".to_owned()).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    active(&emulator, "orders", "inside").await;
+    publish(&emulator, "orders", vec![event(1)]).await;
+    eventually("the dead letter's file under the root", || {
+        std::fs::read_dir(root.join("letters/ORDERS/INSIDE"))
+            .ok()
+            .map(drop)
+    })
+    .await;
+    assert!(!outside.exists());
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -187,7 +187,7 @@ impl EventGridClient {
     /// Publishes any number of events of the topic's schema, blocking the calling thread; see
     /// [`blocking::EventGridClient::send`](crate::blocking::EventGridClient::send).
     #[cfg(feature = "blocking")]
-    pub fn sync_send<E: Event>(
+    pub fn sync_send<E: Event + Sync>(
         &self,
         topic: &str,
         events: impl IntoIterator<Item = E>,

@@ -75,7 +75,8 @@ pub use eventgrid_core::{
     KeyCredential, LatencyStats, Limits, MalformedEvent, ProcessOptions, ProcessReport,
     PullMetrics, ReceivedBatch, ReceivedEvent, ReleaseDelay, Result, RetryOptions, Schema, Secret,
     SendSummary, ServiceError, SettlementFailure, SettlementKind, SettlementResult, Shutdown,
-    TokenCredential, TopicMetrics, TransportError, TransportErrorKind, Verdict, generate_sas,
+    TokenCredential, TopicMetrics, TransportError, TransportErrorKind, TypedEventGridEvent,
+    Verdict, generate_sas,
 };
 
 // Compile-time promises: the unified client, the publishers and errors can be shared across

@@ -43,6 +43,7 @@ struct FileConfig {
     retry_time_scale: Option<f64>,
     delivery_timeout_secs: Option<f64>,
     webhook_ca_certificate: Option<PathBuf>,
+    dead_letter_root: Option<PathBuf>,
 }
 
 /// A topic in a file: either the command line's `NAME[:SCHEMA][=KEY]` text or a table.
@@ -189,6 +190,7 @@ pub(crate) fn parse(text: &str, is_json: bool) -> Result<EmulatorConfig, String>
             .map_err(|_| format!("delivery_timeout_secs {seconds} is not a duration"))?;
     }
     config.push.webhook_ca_certificate = file.webhook_ca_certificate;
+    config.push.dead_letter_root = file.dead_letter_root;
     config.validate().map_err(|error| error.to_string())?;
     Ok(config)
 }
@@ -270,5 +272,21 @@ app = "secret"
         assert!(error.contains("line 2"), "{error}");
         let error = parse("topics = [\"a\", \"a\"]", false).unwrap_err();
         assert!(error.contains("`a` is configured twice"), "{error}");
+    }
+
+    #[test]
+    fn time_outs_are_more_than_zero_and_at_most_a_day() {
+        // Found by the emulator_config fuzz target's seeds: hyper adds the idle time-out to an
+        // `Instant` for HTTP/2 pings, which panicked the connection's task.
+        for line in [
+            "idle_timeout_secs = 18446744073709551615",
+            "body_read_timeout_secs = 86401",
+            "idle_timeout_secs = 0",
+        ] {
+            let error = parse(line, false).unwrap_err();
+            assert!(error.contains("at most 86400 s"), "{line}: {error}");
+        }
+        let config = parse("idle_timeout_secs = 86400", false).unwrap();
+        assert_eq!(config.idle_timeout, Duration::from_secs(86_400));
     }
 }

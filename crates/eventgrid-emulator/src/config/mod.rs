@@ -105,10 +105,11 @@ pub struct EmulatorConfig {
     /// Connections served at once; further ones wait to be accepted (default 256).
     pub max_connections: usize,
     /// How long a request body may take to arrive once its headers have; a slower one is
-    /// answered `408 Request Timeout` (default 30 s).
+    /// answered `408 Request Timeout` (default 30 s; more than zero, at most a day).
     pub body_read_timeout: Duration,
     /// How long a connection may go without a request in progress before it is closed
-    /// (default 30 s; HTTP/1.1 connections are closed by hyper's header read time-out, of 30 s).
+    /// (default 30 s, at most a day; HTTP/1.1 connections are closed by hyper's header read
+    /// time-out, of 30 s).
     pub idle_timeout: Duration,
     /// Namespace topics, each answering at `/topics/{name}:publish` (the emulator's root URL
     /// being the namespace endpoint).
@@ -118,6 +119,10 @@ pub struct EmulatorConfig {
     /// Push delivery: event subscriptions and how they are delivered to.
     pub push: crate::push::PushConfig,
 }
+
+/// The longest [`EmulatorConfig::body_read_timeout`] and [`EmulatorConfig::idle_timeout`]: a
+/// day.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The default of [`EmulatorConfig::retain_bytes`]: 64 MiB of event text per topic.
 pub const DEFAULT_RETAIN_BYTES: usize = 64 * 1024 * 1024;
@@ -283,12 +288,26 @@ impl EmulatorConfig {
     }
 
     /// Checks what can be checked before start-up: unique topic names, faults naming configured
-    /// topics, valid fault rules, at least one connection, an admin key that is not empty.
+    /// topics, valid fault rules, at least one connection, time-outs of more than zero and at
+    /// most a day, an admin key that is not empty.
     pub fn validate(&self) -> Result<()> {
         if self.max_connections == 0 {
             return Err(Error::InvalidConfig(
                 "max_connections must be at least 1".to_owned(),
             ));
+        }
+        for (name, timeout) in [
+            ("body_read_timeout", self.body_read_timeout),
+            ("idle_timeout", self.idle_timeout),
+        ] {
+            // hyper adds the idle time-out to an `Instant` for HTTP/2 pings, which panics past
+            // the clock's range; a day is longer than any test waits.
+            if timeout.is_zero() || timeout > MAX_TIMEOUT {
+                return Err(Error::InvalidConfig(format!(
+                    "{name} is {timeout:?}; it must be more than zero and at most {} s",
+                    MAX_TIMEOUT.as_secs()
+                )));
+            }
         }
         if self.admin_key.as_deref() == Some("") {
             return Err(Error::InvalidConfig("the admin key is empty".to_owned()));

@@ -11,6 +11,10 @@ use crate::error::Error;
 /// locks so that tests need not wait).
 const MAX_LOCK_DURATION: Duration = Duration::from_secs(300);
 
+/// The longest event time-to-live the service allows (7 days); a longer one also overflowed
+/// the clock (`Instant + ttl`) on publish.
+const MAX_EVENT_TIME_TO_LIVE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
 /// A namespace topic: a name, and an access key unless it is open.
 ///
 /// Clients publish to `{endpoint}/topics/{name}:publish?api-version=2024-06-01`, the emulator's
@@ -231,8 +235,12 @@ impl SubscriptionSpec {
                 self.max_delivery_count
             ));
         }
-        if self.event_time_to_live.is_some_and(|ttl| ttl.is_zero()) {
-            return invalid("the event time-to-live is 0".to_owned());
+        if let Some(ttl) = self.event_time_to_live
+            && (ttl.is_zero() || ttl > MAX_EVENT_TIME_TO_LIVE)
+        {
+            return invalid(format!(
+                "the event time-to-live is {ttl:?}; it must be more than 0 and at most 7 days"
+            ));
         }
         Ok(())
     }
@@ -276,6 +284,20 @@ mod tests {
                 .with_lock_duration(Duration::from_secs(301))
                 .validate()
                 .is_err()
+        );
+        // Found by the emulator_config fuzz target: publishing panicked adding it to an Instant.
+        let error = spec
+            .clone()
+            .with_event_time_to_live(Duration::MAX)
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("at most 7 days"), "{error}");
+        assert!(
+            spec.clone()
+                .with_event_time_to_live(MAX_EVENT_TIME_TO_LIVE)
+                .validate()
+                .is_ok()
         );
         assert!(spec.admits("anything"));
         let filtered = spec.with_event_types(["A.B"]);

@@ -81,9 +81,16 @@ fn put_subscription(
     })?;
     let document: SubscriptionDocument = serde_json::from_slice(body)
         .map_err(|error| ServiceError::bad_request(format!("Invalid subscription: {error}.")))?;
-    let spec = document
+    let mut spec = document
         .into_spec(Some(topic), Some(name))
         .map_err(|reason| ServiceError::bad_request(format!("Invalid subscription: {reason}.")))?;
+    if let Some(folder) = &spec.dead_letter_folder {
+        let confined =
+            super::dead_letter::confine(registry.dead_letter_root(), folder).map_err(|reason| {
+                ServiceError::bad_request(format!("Invalid subscription: {reason}."))
+            })?;
+        spec.dead_letter_folder = Some(confined);
+    }
     // Checked before the old one goes, so a bad replacement leaves it in place.
     spec.resolve_schema(schema)
         .map_err(|reason| ServiceError::bad_request(format!("Invalid subscription: {reason}.")))?;

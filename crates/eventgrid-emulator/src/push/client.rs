@@ -19,7 +19,7 @@ use rustls::pki_types::pem::PemObject;
 use super::retry::AttemptResult;
 
 /// Answers are read up to this much (a validation answer is a few bytes); the rest is ignored.
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// What one exchange with a subscriber gave.
 #[derive(Debug)]
@@ -92,14 +92,7 @@ impl DeliveryClient {
         let request = request.map(Full::new);
         let exchange = async {
             let response = self.inner.request(request).await.map_err(describe)?;
-            let status = response.status().as_u16();
-            let (parts, body) = response.into_parts();
-            // An answer cut short or too long still carries its status.
-            let body = match Limited::new(body, MAX_ANSWER_BYTES).collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(_) => Bytes::new(),
-            };
-            Ok::<_, String>((status, parts.headers, body))
+            Ok::<_, String>(read_answer(response).await)
         };
         let (result, headers, body) = match tokio::time::timeout(self.timeout, exchange).await {
             Ok(Ok((status, headers, body))) => (AttemptResult::Status(status), headers, body),
@@ -117,6 +110,22 @@ impl DeliveryClient {
             latency: started.elapsed(),
         }
     }
+}
+
+/// An answer's status, headers and body, the body read up to [`MAX_ANSWER_BYTES`]: one cut
+/// short or too long still carries its status (and no body).
+pub(crate) async fn read_answer<B>(response: http::Response<B>) -> (u16, HeaderMap, Bytes)
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let status = response.status().as_u16();
+    let (parts, body) = response.into_parts();
+    let body = match Limited::new(body, MAX_ANSWER_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    (status, parts.headers, body)
 }
 
 /// The innermost cause of a client error: "Connection refused (os error 111)" says more than

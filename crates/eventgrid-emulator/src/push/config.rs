@@ -13,6 +13,9 @@ use crate::config::EmulatorConfig;
 use crate::config::topic::TopicSpec;
 use crate::error::{Error, Result};
 
+/// The largest [`PushConfig::retry_time_scale`]: a day's time-to-live becomes about three years.
+const MAX_RETRY_TIME_SCALE: f64 = 1000.0;
+
 /// How the emulator pushes events to webhooks. See `docs/emulator.md`, "Push delivery".
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -39,6 +42,11 @@ pub struct PushConfig {
     /// Topics also served on a port of their own at `/api/events`, as AzureEventGridSimulator
     /// serves them.
     pub topic_ports: BTreeMap<String, u16>,
+    /// The folder under which the control API's subscriptions may write dead letters (their
+    /// `deadLetterFolder` is taken relative to it; `..` and absolute paths outside it are
+    /// refused); default: the working directory at start. Folders from the configuration, the
+    /// command line and Rust are the operator's and go where they say.
+    pub dead_letter_root: Option<PathBuf>,
 }
 
 impl Default for PushConfig {
@@ -51,6 +59,7 @@ impl Default for PushConfig {
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             queue_capacity_bytes: DEFAULT_QUEUE_CAPACITY_BYTES,
             topic_ports: BTreeMap::new(),
+            dead_letter_root: None,
         }
     }
 }
@@ -58,11 +67,13 @@ impl Default for PushConfig {
 impl PushConfig {
     /// Checks subscriptions against `topics`, and the settings' ranges.
     pub(crate) fn validate(&self, topics: &[TopicSpec]) -> Result<()> {
-        if !(self.retry_time_scale.is_finite() && self.retry_time_scale > 0.0) {
+        // Above the maximum, the scaled waits (12 h, a day's time-to-live) would overflow the
+        // clock when added to an `Instant`.
+        if !(self.retry_time_scale > 0.0 && self.retry_time_scale <= MAX_RETRY_TIME_SCALE) {
             return Err(Error::InvalidSubscription {
                 subscription: "*".to_owned(),
                 reason: format!(
-                    "the retry time scale must be a positive number, not {}",
+                    "the retry time scale must be a positive number at most {MAX_RETRY_TIME_SCALE}, not {}",
                     self.retry_time_scale
                 ),
             });
@@ -72,6 +83,16 @@ impl PushConfig {
                 subscription: "*".to_owned(),
                 reason: "the delivery time-out must be more than zero".to_owned(),
             });
+        }
+        if let Some(root) = &self.dead_letter_root
+            && root
+                .components()
+                .any(|component| component == std::path::Component::ParentDir)
+        {
+            return Err(Error::InvalidConfig(format!(
+                "the dead-letter root {} contains `..`; give it without",
+                root.display()
+            )));
         }
         let mut seen = HashSet::new();
         for spec in &self.subscriptions {
@@ -147,6 +168,13 @@ impl EmulatorConfig {
         self
     }
 
+    /// Confines the dead-letter folders of subscriptions created through the control API to
+    /// `root` (see [`PushConfig::dead_letter_root`]).
+    pub fn dead_letter_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.push.dead_letter_root = Some(root.into());
+        self
+    }
+
     /// Also serves `topic` on `port` at `/api/events` (0 picks a free port).
     pub fn topic_port(mut self, topic: impl Into<String>, port: u16) -> Self {
         self.push.topic_ports.insert(topic.into(), port);
@@ -158,17 +186,27 @@ impl EmulatorConfig {
     /// folder, `disableValidation`) are added to this configuration. Serve it with TLS for the
     /// simulator's `https://localhost:PORT/api/events` URLs. Service Bus and Storage Queue
     /// subscribers are reported on standard error and skipped.
-    pub fn simulator_settings(mut self, path: impl AsRef<Path>) -> Result<Self> {
+    pub fn simulator_settings(self, path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let file_error = |message: String| Error::ConfigFile {
             path: path.to_owned(),
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|error| file_error(error.to_string()))?;
-        let settings = simulator_settings::parse(&text).map_err(file_error)?;
-        for warning in &settings.warnings {
+        let (config, warnings) = self.simulator_settings_text(&text).map_err(file_error)?;
+        for warning in &warnings {
             eprintln!("warning: {}: {warning}", path.display());
         }
+        Ok(config)
+    }
+
+    /// [`simulator_settings`](Self::simulator_settings) of the file's text; also returns the
+    /// warnings about the parts that are skipped.
+    pub(crate) fn simulator_settings_text(
+        mut self,
+        text: &str,
+    ) -> std::result::Result<(Self, Vec<String>), String> {
+        let settings = simulator_settings::parse(text)?;
         for topic in settings.topics {
             self.push
                 .topic_ports
@@ -176,7 +214,7 @@ impl EmulatorConfig {
             self.topics.push(topic.spec);
         }
         self.push.subscriptions.extend(settings.subscriptions);
-        Ok(self)
+        Ok((self, settings.warnings))
     }
 }
 
@@ -206,14 +244,14 @@ mod tests {
                 .to_string()
                 .contains("cannot deliver")
         );
-        let scale = EmulatorConfig::new().retry_time_scale(0.0);
-        assert!(
-            scale
+        for factor in [0.0, f64::NAN, 1e300] {
+            let error = EmulatorConfig::new()
+                .retry_time_scale(factor)
                 .validate()
                 .unwrap_err()
-                .to_string()
-                .contains("positive")
-        );
+                .to_string();
+            assert!(error.contains("positive number at most 1000"), "{error}");
+        }
     }
 
     #[test]

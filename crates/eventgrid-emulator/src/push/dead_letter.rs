@@ -4,7 +4,7 @@
 //! service writes blobs: `{folder}/{TOPIC}/{SUBSCRIPTION}/{yyyy}/{MM}/{dd}/{HH}/{uuid}.json`, a
 //! JSON array of the batch's events.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -89,6 +89,44 @@ pub(crate) fn file_path(
         .join(format!("{}.json", uuid::Uuid::new_v4()))
 }
 
+/// The folder a run-time request (the control API's `deadLetterFolder`) asked for, as a path
+/// under `root` (absolute, chosen at start): a relative folder is taken from the root, an
+/// absolute one must lie under it, and `..` is refused anywhere, since whoever reaches the
+/// control API could otherwise make the emulator write files wherever it may.
+pub(crate) fn confine(root: &Path, folder: &Path) -> Result<PathBuf, String> {
+    let outside = || {
+        format!(
+            "deadLetterFolder `{}` is outside the dead-letter root {} (set at start with \
+             --dead-letter-root); give a folder relative to it",
+            folder.display(),
+            root.display()
+        )
+    };
+    if folder
+        .components()
+        .any(|component| component == Component::ParentDir)
+    {
+        return Err(format!(
+            "deadLetterFolder `{}`: `..` is not allowed; give a folder relative to the \
+             dead-letter root {}",
+            folder.display(),
+            root.display()
+        ));
+    }
+    // `join` keeps an absolute (or, on Windows, drive-relative) folder as it is, so the prefix
+    // check below catches both.
+    let path: PathBuf = root
+        .join(folder)
+        .components()
+        .filter(|component| *component != Component::CurDir)
+        .collect();
+    if path.starts_with(root) {
+        Ok(path)
+    } else {
+        Err(outside())
+    }
+}
+
 /// Writes `records` (already marked) as one JSON array file. It appears whole: written beside
 /// its name first, then renamed, so that a reader watching the folder never sees half a file.
 pub(crate) fn write(path: &Path, records: &[Value]) -> std::io::Result<()> {
@@ -135,6 +173,35 @@ mod tests {
                 .get("lastHttpStatusCode")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn run_time_folders_stay_under_the_root() {
+        let root = Path::new("/srv/emulator");
+        assert_eq!(
+            confine(root, Path::new("dead/letters")).unwrap(),
+            Path::new("/srv/emulator/dead/letters")
+        );
+        assert_eq!(
+            confine(root, Path::new("./dead")).unwrap(),
+            Path::new("/srv/emulator/dead")
+        );
+        assert_eq!(
+            confine(root, Path::new("/srv/emulator/inside")).unwrap(),
+            Path::new("/srv/emulator/inside")
+        );
+        for escape in ["../x", "dead/../../x", "/srv/emulator/../x"] {
+            let error = confine(root, Path::new(escape)).unwrap_err();
+            assert!(error.contains("`..` is not allowed"), "{escape}: {error}");
+        }
+        for outside in ["/etc/cron.d", "/srv/emulator-other", "/srv"] {
+            let error = confine(root, Path::new(outside)).unwrap_err();
+            assert!(
+                error.contains("outside the dead-letter root")
+                    && error.contains("--dead-letter-root"),
+                "{outside}: {error}"
+            );
+        }
     }
 
     #[test]

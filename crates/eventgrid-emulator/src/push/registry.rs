@@ -2,6 +2,7 @@
 //! from the configuration or at run time, removed at run time, and offered each accepted event.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
@@ -50,6 +51,8 @@ pub(crate) struct PushRegistry {
     queue_capacity_bytes: usize,
     /// `scheme://host:port` for validation URLs.
     base_url: String,
+    /// Where the control API's dead-letter folders must lie (absolute).
+    dead_letter_root: PathBuf,
     /// `None` for an in-process emulator, which has no subscriptions.
     runtime: Option<Handle>,
     by_topic: RwLock<HashMap<String, Vec<Entry>>>,
@@ -91,6 +94,11 @@ impl PushRegistry {
             None => None,
         };
         let client = DeliveryClient::new(extra_ca.as_deref(), config.delivery_timeout)?;
+        let dead_letter_root = match &config.dead_letter_root {
+            Some(root) => std::path::absolute(root),
+            None => std::env::current_dir(),
+        }
+        .map_err(|error| format!("cannot resolve the dead-letter root: {error}"))?;
         Ok(Self {
             context: Arc::new(PushContext {
                 client,
@@ -100,10 +108,16 @@ impl PushRegistry {
             queue_capacity: config.queue_capacity.max(1),
             queue_capacity_bytes: config.queue_capacity_bytes,
             base_url,
+            dead_letter_root,
             runtime: Handle::try_current().ok(),
             by_topic: RwLock::new(HashMap::new()),
             any: AtomicBool::new(false),
         })
+    }
+
+    /// The folder the control API's dead-letter folders must lie under (absolute).
+    pub(crate) fn dead_letter_root(&self) -> &Path {
+        &self.dead_letter_root
     }
 
     fn read(&self) -> RwLockReadGuard<'_, HashMap<String, Vec<Entry>>> {

@@ -6,7 +6,10 @@ use std::time::Instant;
 use eventgrid_core::Credential;
 use tokio::task::JoinSet;
 
-use crate::{Args, EVENT_TYPE, Outcome, TOPIC, config, event, join_all, order, shares};
+use crate::{
+    Args, EVENT_TYPE, Outcome, TOPIC, config, event, join_all, order, serialized_events, shares,
+    typed_event,
+};
 
 /// What the events alone cost: building and dropping them, no encoding, no I/O.
 pub(crate) fn build_events(args: &Args) -> Outcome {
@@ -61,10 +64,12 @@ pub(crate) async fn async_emit(args: &Args) -> Result<Outcome, String> {
 pub(crate) async fn async_send(args: &Args) -> Result<Outcome, String> {
     let client = async_client(args)?;
     let started = Instant::now();
-    let summary = client
-        .send(TOPIC, (0..args.events).map(event))
-        .await
-        .map_err(|error| error.to_string())?;
+    let summary = if serialized_events() {
+        client.send(TOPIC, (0..args.events).map(event)).await
+    } else {
+        client.send(TOPIC, (0..args.events).map(typed_event)).await
+    }
+    .map_err(|error| error.to_string())?;
     Ok(Outcome::from_metrics(
         client.metrics().get(TOPIC),
         summary.events as u64,
@@ -76,10 +81,14 @@ pub(crate) async fn async_send(args: &Args) -> Result<Outcome, String> {
 pub(crate) async fn async_send_stream(args: &Args) -> Result<Outcome, String> {
     let client = async_client(args)?;
     let started = Instant::now();
-    let summary = client
-        .send_stream(TOPIC, (0..args.events).map(event))
-        .await
-        .map_err(|error| error.to_string())?;
+    let summary = if serialized_events() {
+        client.send_stream(TOPIC, (0..args.events).map(event)).await
+    } else {
+        client
+            .send_stream(TOPIC, (0..args.events).map(typed_event))
+            .await
+    }
+    .map_err(|error| error.to_string())?;
     Ok(Outcome::from_metrics(
         client.metrics().get(TOPIC),
         summary.events as u64,
@@ -130,9 +139,12 @@ pub(crate) fn blocking_client(args: &Args) -> Result<eventgrid_blocking::EventGr
 pub(crate) fn blocking_send(args: &Args) -> Result<Outcome, String> {
     let client = blocking_client(args)?;
     let started = Instant::now();
-    let summary = client
-        .send(TOPIC, (0..args.events).map(event))
-        .map_err(|error| error.to_string())?;
+    let summary = if serialized_events() {
+        client.send(TOPIC, (0..args.events).map(event))
+    } else {
+        client.send(TOPIC, (0..args.events).map(typed_event))
+    }
+    .map_err(|error| error.to_string())?;
     Ok(Outcome::from_metrics(
         client.metrics().get(TOPIC),
         summary.events as u64,
@@ -145,9 +157,12 @@ pub(crate) fn blocking_send(args: &Args) -> Result<Outcome, String> {
 pub(crate) fn blocking_send_stream(args: &Args) -> Result<Outcome, String> {
     let client = blocking_client(args)?;
     let started = Instant::now();
-    let summary = client
-        .send_stream(TOPIC, (0..args.events).map(event))
-        .map_err(|error| error.to_string())?;
+    let summary = if serialized_events() {
+        client.send_stream(TOPIC, (0..args.events).map(event))
+    } else {
+        client.send_stream(TOPIC, (0..args.events).map(typed_event))
+    }
+    .map_err(|error| error.to_string())?;
     Ok(Outcome::from_metrics(
         client.metrics().get(TOPIC),
         summary.events as u64,

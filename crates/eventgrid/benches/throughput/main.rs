@@ -20,6 +20,11 @@
 //! of the topic), how many events the sink accepted meanwhile, so no figure rests on the
 //! client's word alone. Without a scenario (as `cargo bench` runs it) it only says how to run
 //! it.
+//!
+//! The `send` and `send_stream` scenarios publish `TypedEventGridEvent`s, whose data is
+//! serialized once, straight into the body; with `EVENTGRID_BENCH_EVENTS=serialized` in the
+//! environment they publish `EventGridEvent`s (data serialized when each event is made), as
+//! before that type existed, for comparisons.
 
 mod clients;
 mod floor;
@@ -31,7 +36,9 @@ use std::process::ExitCode;
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use eventgrid_core::{EventGridConfig, EventGridEvent, EventGridTopicConfig, TopicMetrics};
+use eventgrid_core::{
+    EventGridConfig, EventGridEvent, EventGridTopicConfig, TopicMetrics, TypedEventGridEvent,
+};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -95,6 +102,17 @@ fn order(n: u64) -> Order {
 fn event(n: u64) -> EventGridEvent {
     EventGridEvent::new(EVENT_TYPE, format!("orders/{n}"), order(n))
         .expect("the benchmark event is valid")
+}
+
+/// The same event, its data kept as the `Order` until it is encoded.
+fn typed_event(n: u64) -> TypedEventGridEvent<Order> {
+    TypedEventGridEvent::new(EVENT_TYPE, format!("orders/{n}"), order(n))
+}
+
+/// Whether the send scenarios publish `EventGridEvent`s (`EVENTGRID_BENCH_EVENTS=serialized`)
+/// rather than `TypedEventGridEvent`s.
+fn serialized_events() -> bool {
+    std::env::var("EVENTGRID_BENCH_EVENTS").is_ok_and(|kind| kind == "serialized")
 }
 
 struct Args {
