@@ -122,7 +122,8 @@ impl Receiver {
                 }
             }
         });
-        let (finished, settled) = mpsc::unbounded_channel();
+        // Bounded: a slow settlement holds handlers' tasks, and so the receives, back.
+        let (finished, settled) = mpsc::channel(options.max_concurrency + options.prefetch);
         let settler = tokio::spawn(self.clone().settle_batched(
             settled,
             held.clone(),
@@ -175,7 +176,7 @@ impl Receiver {
                     };
                     held.release(&token);
                     // The settler outlives every sender.
-                    let _sent = finished.send((verdict, token));
+                    let _sent = finished.send((verdict, token)).await;
                     report
                 });
             }
@@ -193,7 +194,7 @@ impl Receiver {
     /// is gone; then settles what is left.
     async fn settle_batched(
         self,
-        mut finished: mpsc::UnboundedReceiver<(Verdict, String)>,
+        mut finished: mpsc::Receiver<(Verdict, String)>,
         held: Arc<HeldLocks>,
         linger: Duration,
     ) -> ProcessReport {

@@ -103,11 +103,13 @@ impl Receiver {
             return report;
         }
         let (held, total) = (HeldLocks::default(), Mutex::new(ProcessReport::default()));
+        let room = options.max_concurrency + options.prefetch;
         // Events held (handled or waiting for a worker), and the signal that one was let go.
         let (holding, let_go) = (Mutex::new(0_usize), Condvar::new());
         // The renewer runs until every worker has dropped its end of this channel.
         let (workers_alive, renewer_stop) = channel::<()>();
-        let (finished, settled) = channel::<(Verdict, String)>();
+        // Bounded: a slow settlement holds workers, and so the receives, back.
+        let (finished, settled) = sync_channel::<(Verdict, String)>(room);
         let (held, options, handler) = (&held, &options, &handler);
         let (total, holding, let_go) = (&total, &holding, &let_go);
         // Prefetched events wait in the queue, in order, for a free worker.
