@@ -53,7 +53,8 @@ target/bench/ (bench-TIME.json and latest.json) and as Markdown (latest.md).
   --repeat N     run everything N times and keep each row's best run (default 1)
   --sinks LIST   emulator, nginx or both (default: both; nginx only where installed)
   --only LIST    scenario ids: async-emit, buffered, async-send, async-send-stream,
-                 blocking-send, blocking-send-stream, blocking-emit; pull delivery (emulator
+                 blocking-send, blocking-send-stream, blocking-emit, cli-file (the
+                 eventgrid command publishing a JSON Lines file); pull delivery (emulator
                  sink only, each beside a hyper floor): ns-async-receive, ns-blocking-receive,
                  ns-processor (both processors), ns-blocking-processor, python-consumer (the
                  Python EventGridConsumerClient; without --only it runs with --peers)
@@ -205,6 +206,18 @@ fn plan() -> Vec<Scenario> {
             Peer::Single,
             50_000.0,
         ),
+        Scenario {
+            goal_peak_bytes: MB_50,
+            ..scenario(
+                "cli-file",
+                "eventgrid publish --file (JSON Lines, 200,000 events)",
+                200_000,
+                8,
+                Batch,
+                Peer::Send,
+                1_000_000.0,
+            )
+        },
     ]
 }
 

@@ -16,6 +16,8 @@ use crate::util::{cargo, root, run as run_command};
 pub(crate) struct Binaries {
     pub(crate) throughput: PathBuf,
     pub(crate) emulator: PathBuf,
+    /// The `eventgrid` command, which the `cli-file` scenario runs.
+    pub(crate) cli: PathBuf,
     pub(crate) available: Vec<String>,
     pub(crate) event_bytes: u64,
 }
@@ -33,6 +35,17 @@ impl Binaries {
             "eventgrid-emulator",
         ]);
         run_command(emulator)?;
+        let mut cli = cargo();
+        cli.args([
+            "build",
+            "--profile",
+            "bench",
+            "-p",
+            "eventgrid-cli",
+            "--bin",
+            "eventgrid",
+        ]);
+        run_command(cli)?;
         let mut bench = cargo();
         bench.args([
             "bench",
@@ -67,6 +80,7 @@ impl Binaries {
         Ok(Binaries {
             throughput,
             emulator: target.join("release/eventgrid-emulator"),
+            cli: target.join("release/eventgrid"),
             available,
             event_bytes: 0,
         })
@@ -106,6 +120,7 @@ impl Binaries {
         counters: Option<&str>,
     ) -> Result<Measured> {
         let mut command = Command::new(&self.throughput);
+        command.env("EVENTGRID_BENCH_CLI", &self.cli);
         command.arg(id).args([
             "--key",
             KEY,

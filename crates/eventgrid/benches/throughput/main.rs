@@ -26,6 +26,7 @@
 //! environment they publish `EventGridEvent`s (data serialized when each event is made), as
 //! before that type existed, for comparisons.
 
+mod cli_file;
 mod clients;
 mod floor;
 mod namespace;
@@ -72,6 +73,7 @@ const SCENARIOS: &[&str] = &[
     "blocking-send",
     "blocking-send-stream",
     "blocking-emit",
+    "cli-file",
     "ns-fill",
     "ns-floor",
     "ns-async-receive",
@@ -260,7 +262,14 @@ fn write_body(argv: &[String]) -> Result<String, String> {
 fn measure(args: &Args) -> Result<String, String> {
     let before = args.counters.as_deref().map(settled_events).transpose()?;
     let start_rss = proc_status_kib("VmRSS");
-    let outcome = run(args)?;
+    // `cli-file` times a child process: the peak RSS is the command's own, not this one's.
+    let (outcome, peak_rss_kib) = if args.scenario == "cli-file" {
+        let run = cli_file::cli_file(args)?;
+        (run.outcome, run.peak_rss_kib)
+    } else {
+        let outcome = run(args)?;
+        (outcome, proc_status_kib("VmHWM"))
+    };
     let sink_events = match (&args.counters, before) {
         (Some(url), Some(before)) => (counted_events(url)? - before).to_string(),
         _ => "-".to_owned(),
@@ -276,7 +285,7 @@ fn measure(args: &Args) -> Result<String, String> {
         namespace::concurrency(args),
         serde_json::to_vec(&event(0)).map_or(0, |json| json.len()),
         start_rss,
-        proc_status_kib("VmHWM"),
+        peak_rss_kib,
     ))
 }
 
