@@ -207,16 +207,8 @@ impl Receiver {
             let now = Instant::now();
             let batches = match next {
                 Ok(Some(first)) => {
-                    let mut full = Vec::new();
-                    let mut next = Ok(first);
-                    while let Ok((verdict, token)) = next {
-                        full.extend(batcher.add(verdict, token, now));
-                        next = finished.try_recv();
-                    }
-                    if held.is_empty() {
-                        full.extend(batcher.drain()); // No handler runs: nothing to wait for.
-                    }
-                    full
+                    let rest = std::iter::from_fn(|| finished.try_recv().ok());
+                    batcher.add_ready(std::iter::once(first).chain(rest), now, held.is_empty())
                 }
                 Ok(None) => batcher.drain(),
                 Err(_elapsed) => batcher.due(now),

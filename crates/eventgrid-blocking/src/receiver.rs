@@ -211,16 +211,9 @@ impl Receiver {
             let now = Instant::now();
             let (batches, done) = match next {
                 Ok(first) => {
-                    let mut full = Vec::new();
-                    let mut next = Ok(first);
-                    while let Ok((verdict, token)) = next {
-                        full.extend(batcher.add(verdict, token, now));
-                        next = finished.try_recv();
-                    }
-                    if held.is_empty() {
-                        full.extend(batcher.drain()); // No handler runs: nothing to wait for.
-                    }
-                    (full, false)
+                    let rest = std::iter::from_fn(|| finished.try_recv().ok());
+                    let ready = std::iter::once(first).chain(rest);
+                    (batcher.add_ready(ready, now, held.is_empty()), false)
                 }
                 Err(RecvTimeoutError::Timeout) => (batcher.due(now), false),
                 Err(RecvTimeoutError::Disconnected) => (batcher.drain(), true),

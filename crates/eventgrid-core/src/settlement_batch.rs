@@ -72,6 +72,25 @@ impl SettlementBatcher {
             .then(|| into_batch(self.groups.remove(index)))
     }
 
+    /// Adds every finished event that is `ready` at `now`, and returns the groups to send: the
+    /// ones that filled up, and all of them when no handler is running (`idle`: nothing more
+    /// will come soon, so waiting out the linger would only hold the locks).
+    pub fn add_ready(
+        &mut self,
+        ready: impl IntoIterator<Item = (Verdict, String)>,
+        now: Instant,
+        idle: bool,
+    ) -> Vec<SettleBatch> {
+        let mut full: Vec<SettleBatch> = ready
+            .into_iter()
+            .filter_map(|(verdict, token)| self.add(verdict, token, now))
+            .collect();
+        if idle {
+            full.extend(self.drain());
+        }
+        full
+    }
+
     /// The groups whose first token has waited `linger` by `now`.
     pub fn due(&mut self, now: Instant) -> Vec<SettleBatch> {
         let linger = self.linger;
@@ -138,6 +157,19 @@ mod tests {
         assert_eq!(batcher.deadline(), Some(later + LINGER));
         let rest = batcher.due(later + LINGER);
         assert_eq!(rest[0].verdict, Verdict::Reject);
+        assert!(batcher.is_empty());
+    }
+
+    #[test]
+    fn ready_tokens_linger_while_handlers_run_and_go_at_once_when_none_does() {
+        let now = Instant::now();
+        let mut batcher = SettlementBatcher::new(LINGER);
+        let busy = batcher.add_ready([(Verdict::Acknowledge, token(0))], now, false);
+        assert!(busy.is_empty());
+        assert_eq!(batcher.deadline(), Some(now + LINGER));
+        let idle = batcher.add_ready([(Verdict::Acknowledge, token(1))], now, true);
+        assert_eq!(idle.len(), 1);
+        assert_eq!(idle[0].lock_tokens, [token(0), token(1)]);
         assert!(batcher.is_empty());
     }
 
