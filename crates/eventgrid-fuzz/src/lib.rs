@@ -17,6 +17,7 @@ pub mod env_config;
 pub mod json_scanner;
 pub mod jsonl_line;
 pub mod jwt_token;
+pub mod proxy_policy;
 pub mod sas_token;
 pub mod simulator_settings;
 pub mod subscriber_input;
@@ -37,6 +38,7 @@ pub const TARGETS: &[Target] = &[
     ("json_scanner", json_scanner::run),
     ("jsonl_line", jsonl_line::run),
     ("jwt_token", jwt_token::run),
+    ("proxy_policy", proxy_policy::run),
     ("sas_token", sas_token::run),
     ("simulator_settings", simulator_settings::run),
     ("subscriber_input", subscriber_input::run),
