@@ -2,15 +2,17 @@
 //! and sleeping.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Action, ClientCore, EncodedBatch, Exchange, Now, Operation, SendPlan, SendTracker, TokenNeed,
-    Topic,
+    Action, ClientCore, EncodedBatch, EncodedChunk, EventChunk, EventChunks, Exchange, Now,
+    Operation, SendPlan, SendTracker, TokenNeed, Topic,
 };
-use eventgrid_core::{Event, EventGridConfig, EventGridEvent, Result, SendSummary};
-use futures::StreamExt;
+use eventgrid_core::{Error, Event, EventGridConfig, EventGridEvent, Result, SendSummary};
+use futures::future::{self, Either};
+use futures::stream::{self, Stream, StreamExt};
 use serde::Serialize;
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -83,7 +85,9 @@ impl EventGridClient {
         let core = &self.inner.core;
         let (topic, batches) = core.prepare_emit(topic, event_type.into(), subject.into(), data)?;
         let batches = batches.into_iter().map(Ok);
-        self.deliver_all(&topic, batches).await.map(drop)
+        self.deliver_all(&topic, stream::iter(batches))
+            .await
+            .map(drop)
     }
 
     /// Publishes one [`EventGridEvent`] built with its own id, event time, data version or
@@ -116,26 +120,87 @@ impl EventGridClient {
     }
 
     /// Publishes any number of events of the topic's schema in bounded memory: events are
-    /// taken from `events` and encoded only as request slots free up, so at most about
-    /// `max_concurrent_requests + 1` request bodies exist at once, however many events there
-    /// are (a lazy iterator of millions of events, read from a file or generated, is fine).
+    /// read from `events` on this task only as requests complete, in chunks of about one
+    /// request body, and each chunk is encoded on the runtime's blocking threads (two chunks a
+    /// core at most), so the encoding uses every core while this task reads. At most about
+    /// `max_concurrent_requests + 2 x cores + 2` bodies' worth of events are read and not yet
+    /// delivered, however many events there are (a lazy iterator of millions of events, read
+    /// from a file or generated, is fine).
     ///
     /// Differs from [`send`](Self::send), which validates every event before sending any: here
     /// an invalid or oversized event is found only when reached. Then nothing from that event
-    /// on is sent (nor the events after the last full batch before it, which shared its
-    /// request), and the batches sent before it finish. The result is then
-    /// [`Error::Delivery`](crate::Error::Delivery), naming the delivered index ranges and, among the failed ones, the
-    /// range ending with the invalid event, whose error names its index; events after it are
-    /// neither read nor named. When nothing was delivered the error is the event's own, as
-    /// from `send`. Requests that finally fail are reported as by `send`, and the other
+    /// on is sent (nor the events of the request it would have shared), and the batches sent
+    /// before it finish. An event with a missing or empty field is found as it is read, and
+    /// nothing after it is read; one too large or whose data cannot be serialized is found by
+    /// its encoder, after up to the chunks above were read past it. The result is then
+    /// [`Error::Delivery`](crate::Error::Delivery), naming the delivered index ranges and one
+    /// failed range, from the first event not sent through the last event read, whose error
+    /// names the refused event's index. When nothing was delivered the error is the event's
+    /// own, as from `send`. Requests that finally fail are reported as by `send`, and the other
     /// batches are still sent.
-    pub async fn send_stream<E: Event>(
+    pub async fn send_stream<E: Event + Send + 'static>(
         &self,
         topic: &str,
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
-        let (topic, batches) = self.inner.core.stream(topic, events)?;
-        self.deliver_all(&topic, batches).await
+        let (topic, chunks) = self.inner.core.chunks(topic, events)?;
+        self.deliver_chunks(&topic, chunks).await
+    }
+
+    /// Delivers a stream's events: this task reads them (checking each) into chunks of about
+    /// a body each, which are encoded on the runtime's blocking threads, up to two a core at
+    /// once, and delivered in the events' order, so that an event refused by its encoder stops
+    /// the send before anything after it goes out. A send that fits one chunk is encoded on
+    /// this task.
+    async fn deliver_chunks<I, E>(
+        &self,
+        topic: &Arc<Topic>,
+        mut chunks: EventChunks<I>,
+    ) -> Result<SendSummary>
+    where
+        I: Iterator<Item = E>,
+        E: Event + Send + 'static,
+    {
+        let limits = chunks.limits();
+        let first = chunks.next();
+        if chunks.is_finished() {
+            let read = chunks.read();
+            let (batches, error) = match first {
+                Some(Ok(chunk)) => {
+                    let encoded = chunk.encode(limits);
+                    (encoded.batches, encoded.error)
+                }
+                Some(Err(error)) => (Vec::new(), Some(error)),
+                None => (Vec::new(), None),
+            };
+            let batches = batches.into_iter().map(Ok);
+            let all = batches.chain(error.map(|e| Err(Box::new((e, read)))));
+            return self.deliver_all(topic, stream::iter(all)).await;
+        }
+        let read = AtomicUsize::new(0);
+        let encode = |chunk: Result<EventChunk<E>>| match chunk {
+            Ok(chunk) => {
+                let events = chunk.events();
+                read.fetch_max(events.end, Ordering::Relaxed);
+                let job = tokio::task::spawn_blocking(move || chunk.encode(limits));
+                Either::Left(async move {
+                    job.await.unwrap_or_else(|_| {
+                        let lost = Error::Internal("the encoding task panicked".to_owned());
+                        EncodedChunk::lost(events, lost)
+                    })
+                })
+            }
+            Err(error) => Either::Right(future::ready(EncodedChunk::lost(0..0, error))),
+        };
+        let batches = stream::iter(first.into_iter().chain(chunks))
+            .map(encode)
+            .buffered(2 * encoder_tasks())
+            .flat_map(|chunk| {
+                let batches = chunk.batches.into_iter().map(Ok);
+                stream::iter(batches.chain(chunk.error.map(Err)))
+            })
+            .map(|batch| batch.map_err(|error| Box::new((error, read.load(Ordering::Relaxed)))));
+        self.deliver_all(topic, batches).await
     }
 
     /// Delivers batches as `batches` yields them (`buffer_unordered` pulls, and so encodes,
@@ -143,31 +208,39 @@ impl EventGridClient {
     async fn deliver_all(
         &self,
         topic: &Arc<Topic>,
-        batches: impl Iterator<Item = Result<EncodedBatch>>,
+        batches: impl Stream<Item = Result<EncodedBatch, StreamEnd>>,
     ) -> Result<SendSummary> {
         let tracker = SendTracker::new(topic.name());
         let mut handed_over_up_to = 0;
         let mut failed = None;
         let in_flight = self.inner.core.options().max_concurrent_requests;
-        let batches = batches.map_while(|batch| match batch {
-            Ok(batch) => {
-                handed_over_up_to = batch.events.end;
-                Some(batch)
+        {
+            // `scan` ends the stream at the first error, as `map_while` would.
+            let batches = batches.scan((), |(), batch| {
+                future::ready(match batch {
+                    Ok(batch) => {
+                        handed_over_up_to = batch.events.end;
+                        Some(batch)
+                    }
+                    Err(end) => {
+                        failed = Some((handed_over_up_to, end));
+                        None
+                    }
+                })
+            });
+            let outcomes = batches
+                .map(
+                    |batch| async move { (batch.events.clone(), self.deliver(topic, batch).await) },
+                )
+                .buffer_unordered(in_flight);
+            let mut outcomes = std::pin::pin!(outcomes);
+            while let Some((events, outcome)) = outcomes.next().await {
+                tracker.record(events, outcome);
             }
-            Err(error) => {
-                failed = Some((handed_over_up_to, error));
-                None
-            }
-        });
-        let mut outcomes = futures::stream::iter(batches)
-            .map(|batch| async move { (batch.events.clone(), self.deliver(topic, batch).await) })
-            .buffer_unordered(in_flight);
-        while let Some((events, outcome)) = outcomes.next().await {
-            tracker.record(events, outcome);
         }
-        drop(outcomes);
-        if let Some((from, error)) = failed {
-            tracker.stream_failed(from, error);
+        if let Some((from, end)) = failed {
+            let (error, read) = *end;
+            tracker.stream_failed(from, error, read);
         }
         tracker.finish()
     }
@@ -253,6 +326,18 @@ impl EventGridClient {
         .instrument(span)
         .await
     }
+}
+
+/// Why a stream of batches ended early, and how many events had been read from the caller's
+/// iterator by then.
+/// Boxed: it is rare, and the batches beside it are small.
+type StreamEnd = Box<(Error, usize)>;
+
+/// Chunks of a stream encoded at once: one a core (the task reading the events and the
+/// connections mostly wait).
+fn encoder_tasks() -> usize {
+    static TASKS: OnceLock<usize> = OnceLock::new();
+    *TASKS.get_or_init(|| std::thread::available_parallelism().map_or(2, usize::from))
 }
 
 impl fmt::Debug for EventGridClient {

@@ -93,24 +93,28 @@ impl EventGridClient {
         self.inner.deliver_plan(&topic, &plan)
     }
 
-    /// Publishes any number of events in bounded memory: events are read from `events` and
-    /// encoded on this thread only as requests complete, so about `max_concurrent_requests + 2`
-    /// request bodies exist at once however many events there are. The requests go out on
-    /// `max_concurrent_requests` threads.
+    /// Publishes any number of events in bounded memory: events are read from `events` on this
+    /// thread only as requests complete, in chunks of about one request body, which encoder
+    /// threads (one a core) encode while the requests go out on `max_concurrent_requests`
+    /// threads. At most about `max_concurrent_requests + 2 x cores + 2` bodies' worth of
+    /// events are read and not yet delivered, however many events there are.
     ///
     /// Unlike [`send`](Self::send), an invalid or oversized event is found only when reached:
     /// the batches before it may already be delivered; nothing from it on is sent (nor the
-    /// events after the last full batch before it), and nothing after it is read. The error is
-    /// then [`Error::Delivery`](crate::Error::Delivery) naming the delivered ranges and a failed
-    /// range ending with the invalid event, whose error names its index; or, when nothing was
-    /// delivered, the event's own error as from `send`.
-    pub fn send_stream<E: Event>(
+    /// events of the request it would have shared). An event with a missing or empty field is
+    /// found as it is read, and nothing after it is read; one too large or whose data cannot be
+    /// serialized is found by its encoder, after up to the chunks above were read past it. The
+    /// error is then [`Error::Delivery`](crate::Error::Delivery) naming the delivered ranges and
+    /// one failed range, from the first event not sent through the last event read, whose
+    /// error names the refused event's index; or, when nothing was delivered, the event's own
+    /// error as from `send`.
+    pub fn send_stream<E: Event + Send>(
         &self,
         topic: &str,
         events: impl IntoIterator<Item = E>,
     ) -> Result<SendSummary> {
-        let (topic, batches) = self.inner.core.stream(topic, events)?;
-        self.inner.deliver_all(&topic, batches)
+        let (topic, chunks) = self.inner.core.chunks(topic, events)?;
+        self.inner.deliver_chunks(&topic, chunks)
     }
 
     /// A [`Receiver`] for the subscription `subscription` of the namespace topic configured

@@ -2,32 +2,33 @@
 //! delivers it (sleeping there between attempts); a send's batches go out on up to
 //! `max_concurrent_requests` scoped threads.
 
+use std::collections::VecDeque;
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Action, EncodedBatch, Exchange, Now, Operation, SendPlan, SendTracker, TokenFetch, TokenNeed,
-    Topic,
+    Action, EncodedBatch, EncodedChunk, EventChunk, EventChunks, Exchange, Now, Operation,
+    SendPlan, SendTracker, TokenFetch, TokenNeed, Topic,
 };
-use eventgrid_core::{Error, Event, Result, SendSummary};
+use eventgrid_core::{Error, Event, Limits, Result, SendSummary};
 use time::OffsetDateTime;
 
 use crate::client::Inner;
 
 impl Inner {
-    /// Delivers batches as `batches` encodes them, and reports the outcome of all of them. A
-    /// lone batch goes out on this thread; more go to worker threads, this thread encoding the next
-    /// batch only when a worker is free to take it (so at most the workers' batches, one
-    /// handed over and one being filled exist at once). An encoding error (an invalid event)
-    /// is recorded against the events from the last batch handed over up to it, and nothing
-    /// more is read.
+    /// Delivers batches as `batches` yields them, and reports the outcome of all of them. A
+    /// lone batch goes out on this thread; more go to worker threads, `batches` being pulled
+    /// only when a worker is free to take the next one. An error ends the batches: it is
+    /// recorded against the events from the last batch handed over through the events read
+    /// (the `usize` beside it), and nothing more is pulled.
     pub(crate) fn deliver_all(
         &self,
         topic: &Arc<Topic>,
-        batches: impl Iterator<Item = Result<EncodedBatch>>,
+        batches: impl Iterator<Item = Result<EncodedBatch, StreamEnd>>,
     ) -> Result<SendSummary> {
         let tracker = SendTracker::new(topic.name());
         let mut batches = batches.peekable();
@@ -36,7 +37,10 @@ impl Inner {
             // One batch (an `emit_event`, a small `send`): no thread, no channel.
             match first {
                 Some(Ok(batch)) => self.settle(topic, &tracker, batch),
-                Some(Err(error)) => tracker.stream_failed(0, error),
+                Some(Err(end)) => {
+                    let (error, read) = *end;
+                    tracker.stream_failed(0, error, read)
+                }
                 None => {}
             }
             return tracker.finish();
@@ -49,8 +53,9 @@ impl Inner {
             for batch in first.into_iter().chain(batches) {
                 let batch = match batch {
                     Ok(batch) => batch,
-                    Err(error) => {
-                        tracker.stream_failed(handed_over_up_to, error);
+                    Err(end) => {
+                        let (error, read) = *end;
+                        tracker.stream_failed(handed_over_up_to, error, read);
                         break;
                     }
                 };
@@ -67,6 +72,58 @@ impl Inner {
             drop(hand_over);
         });
         tracker.finish()
+    }
+
+    /// Delivers a stream's events: this thread reads them (checking each) into chunks of
+    /// about a body each, encoder threads (one a core) encode the chunks, and the bodies are
+    /// handed to the delivering workers in the events' order, so that an event refused by its
+    /// encoder stops the send before anything after it goes out. A send that fits one chunk
+    /// is encoded on this thread.
+    pub(crate) fn deliver_chunks<I, E>(
+        &self,
+        topic: &Arc<Topic>,
+        mut chunks: EventChunks<I>,
+    ) -> Result<SendSummary>
+    where
+        I: Iterator<Item = E>,
+        E: Event + Send,
+    {
+        let limits = chunks.limits();
+        let first = chunks.next();
+        if chunks.is_finished() {
+            let read = chunks.read();
+            let (batches, error) = match first {
+                Some(Ok(chunk)) => {
+                    let encoded = chunk.encode(limits);
+                    (encoded.batches, encoded.error)
+                }
+                Some(Err(error)) => (Vec::new(), Some(error)),
+                None => (Vec::new(), None),
+            };
+            let batches = batches.into_iter().map(Ok);
+            return self.deliver_all(
+                topic,
+                batches.chain(error.map(|e| Err(Box::new((e, read))))),
+            );
+        }
+        let encoders = encoder_threads();
+        let (jobs, take) = sync_channel(2 * encoders);
+        let take = Mutex::new(take);
+        std::thread::scope(|scope| {
+            for _ in 0..encoders {
+                scope.spawn(|| encode_chunks(&take, limits));
+            }
+            let ordered = OrderedChunks {
+                chunks,
+                jobs,
+                window: 2 * encoders,
+                pending: VecDeque::new(),
+                ready: VecDeque::new(),
+                unread: first,
+                end: None,
+            };
+            self.deliver_all(topic, ordered)
+        })
     }
 
     /// Encodes and delivers a planned send's batches on up to `max_concurrent_requests`
@@ -161,6 +218,114 @@ impl Inner {
                     std::thread::sleep(until.saturating_duration_since(Instant::now()))
                 }
                 Action::Done(outcome) => return outcome,
+            }
+        }
+    }
+}
+
+/// Why a stream of batches ended early, and how many events had been read from the caller's
+/// iterator by then.
+/// Boxed: it is rare, and the batches beside it are small.
+pub(crate) type StreamEnd = Box<(Error, usize)>;
+
+/// A job for an encoder thread: a chunk, and where to put its bodies.
+type EncodeJob<E> = (EventChunk<E>, SyncSender<EncodedChunk>);
+
+/// Encoder threads for one stream: one a core (the reader and the delivering threads mostly
+/// wait).
+fn encoder_threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(2, usize::from))
+}
+
+/// An encoder thread: encodes the chunks handed over until the reader is done. A panic (in
+/// the caller's `Serialize`) fails that chunk's events, as an encoding error would.
+fn encode_chunks<E: Event>(take: &Mutex<Receiver<EncodeJob<E>>>, limits: Limits) {
+    loop {
+        let job = take.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok((chunk, reply)) = job else { break };
+        let events = chunk.events();
+        let encoded =
+            catch_unwind(AssertUnwindSafe(|| chunk.encode(limits))).unwrap_or_else(|_| {
+                EncodedChunk::lost(
+                    events,
+                    Error::Internal("the encoding thread panicked".to_owned()),
+                )
+            });
+        // The reader may have stopped at an earlier error and no longer wait for it.
+        let _ = reply.send(encoded);
+    }
+}
+
+/// The bodies of a chunked stream in the events' order: reads chunks up to `window` ahead
+/// of the body being handed over, hands them to the encoders, and yields each chunk's bodies
+/// once it is encoded, ending at the first error in order.
+struct OrderedChunks<I, E> {
+    chunks: EventChunks<I>,
+    jobs: SyncSender<EncodeJob<E>>,
+    window: usize,
+    pending: VecDeque<(Range<usize>, Receiver<EncodedChunk>)>,
+    ready: VecDeque<EncodedBatch>,
+    unread: Option<Result<EventChunk<E>>>,
+    end: Option<Error>,
+}
+
+impl<I, E> OrderedChunks<I, E>
+where
+    I: Iterator<Item = E>,
+    E: Event,
+{
+    /// Reads and hands over chunks until `window` are being encoded or the events end.
+    fn read_ahead(&mut self) {
+        while self.pending.len() < self.window && self.end.is_none() {
+            let next = self.unread.take().or_else(|| self.chunks.next());
+            match next {
+                Some(Ok(chunk)) => {
+                    let events = chunk.events();
+                    let (reply, answer) = sync_channel(1);
+                    if self.jobs.send((chunk, reply)).is_err() {
+                        let lost = Error::Internal("the encoding threads ended".to_owned());
+                        self.end = Some(lost);
+                    }
+                    self.pending.push_back((events, answer));
+                }
+                Some(Err(error)) => self.end = Some(error),
+                None => break,
+            }
+        }
+    }
+}
+
+impl<I, E> Iterator for OrderedChunks<I, E>
+where
+    I: Iterator<Item = E>,
+    E: Event,
+{
+    type Item = Result<EncodedBatch, StreamEnd>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(batch) = self.ready.pop_front() {
+                return Some(Ok(batch));
+            }
+            self.read_ahead();
+            let Some((events, answer)) = self.pending.pop_front() else {
+                return self
+                    .end
+                    .take()
+                    .map(|error| Err(Box::new((error, self.chunks.read()))));
+            };
+            let encoded = answer.recv().unwrap_or_else(|_| {
+                EncodedChunk::lost(
+                    events,
+                    Error::Internal("an encoding thread ended".to_owned()),
+                )
+            });
+            self.ready.extend(encoded.batches);
+            if let Some(error) = encoded.error {
+                // Nothing after the refused event may go out: the chunks read ahead are dropped.
+                self.pending.clear();
+                self.end = Some(error);
             }
         }
     }

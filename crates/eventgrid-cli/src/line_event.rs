@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
 /// An event type that can be read from one line of JSON.
-pub trait LineEvent: Event + Sized {
+pub trait LineEvent: Event + Send + Sized {
     /// Parses `line`; the error says what is wrong, without a line number.
     fn from_line(line: &str) -> Result<Self, String>;
 }

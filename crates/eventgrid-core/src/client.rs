@@ -19,6 +19,7 @@ use crate::delivery::Publish;
 use crate::engine::{Authorizer, Exchange, Operation};
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::event_chunks::EventChunks;
 use crate::event_ref::EventGridEventRef;
 use crate::limits::{Limits, NAMESPACE_MAX_EVENTS_PER_REQUEST, NAMESPACE_MAX_REQUEST_BYTES};
 use crate::metrics::{MetricsRegistry, TopicCounters, TopicMetrics};
@@ -318,6 +319,21 @@ impl ClientCore {
         topic.check_schema::<E>()?;
         let limits = topic.limits;
         Ok((topic, BatchStream::new(events, limits)))
+    }
+
+    /// Looks up the topic and checks the schema, returning the events as [`EventChunks`]: read
+    /// and checked on the caller's thread or task, each chunk to be encoded wherever the front
+    /// end likes (a `send_stream` on every core). See [`stream`](Self::stream) for the order
+    /// in which errors are found.
+    pub fn chunks<E: Event, I: IntoIterator<Item = E>>(
+        &self,
+        topic: &str,
+        events: I,
+    ) -> Result<(Arc<Topic>, EventChunks<I::IntoIter>)> {
+        let topic = self.topic(topic)?;
+        topic.check_schema::<E>()?;
+        let limits = topic.limits;
+        Ok((topic, EventChunks::new(events, limits)))
     }
 
     fn make_topic(&self, config: EventGridTopicConfig) -> Result<Topic> {

@@ -142,15 +142,17 @@ impl SendTracker {
         self.outcomes().failed.push(FailedEvents { events, error });
     }
 
-    /// Records the error a [`BatchStream`](crate::frontend::BatchStream) ended with, when the events
-    /// before `from` were handed over in batches: the events from `from` up to the refused
-    /// one (which its error names) are not delivered.
-    pub fn stream_failed(&self, from: usize, error: Error) {
+    /// Records the error a send's stream of batches ended with, when the events before `from`
+    /// were handed over in batches and `read` events had been taken from the caller's iterator:
+    /// the events from `from` up to the refused one (which its error names) are not delivered,
+    /// nor those read after it (by a reader ahead of the encoders, see
+    /// [`EventChunks`](crate::frontend::EventChunks)), which are named with the same error.
+    pub fn stream_failed(&self, from: usize, error: Error, read: usize) {
         let end = match &error {
             Error::InvalidEvent { index, .. } | Error::EventTooLarge { index, .. } => index + 1,
             _ => from,
         };
-        self.failed(from..end.max(from), error);
+        self.failed(from..end.max(read).max(from), error);
     }
 
     /// Records one batch's outcome.

@@ -82,6 +82,7 @@ mod engine;
 mod env;
 mod error;
 mod event;
+mod event_chunks;
 mod event_ref;
 #[cfg(feature = "identity")]
 pub mod identity;
@@ -165,6 +166,7 @@ pub mod frontend {
     };
     pub use crate::delivery::{Publish, SendTracker};
     pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
+    pub use crate::event_chunks::{EncodedChunk, EventChunk, EventChunks};
     pub use crate::metrics::{MetricsRegistry, TopicCounters};
     pub use crate::namespace::Subscription;
     pub use crate::processor::HeldLocks;

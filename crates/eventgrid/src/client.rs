@@ -156,7 +156,7 @@ impl EventGridClient {
     /// Publishes any number of events of the topic's schema from async code in bounded memory;
     /// see [`asynchronous::EventGridClient::send_stream`](crate::asynchronous::EventGridClient::send_stream).
     #[cfg(feature = "async")]
-    pub async fn async_send_stream<E: Event>(
+    pub async fn async_send_stream<E: Event + Send + 'static>(
         &self,
         topic: &str,
         events: impl IntoIterator<Item = E>,
@@ -199,7 +199,7 @@ impl EventGridClient {
     /// calling thread; see
     /// [`blocking::EventGridClient::send_stream`](crate::blocking::EventGridClient::send_stream).
     #[cfg(feature = "blocking")]
-    pub fn sync_send_stream<E: Event>(
+    pub fn sync_send_stream<E: Event + Send>(
         &self,
         topic: &str,
         events: impl IntoIterator<Item = E>,

@@ -71,7 +71,7 @@ async fn send(client: &EventGridClient, topic: &str, events: Events) -> Result<S
     }
 }
 
-async fn send_stream<E: Event>(
+async fn send_stream<E: Event + Send + 'static>(
     client: &EventGridClient,
     topic: &str,
     events: Vec<E>,

@@ -161,6 +161,7 @@ conformance! {
     splitting::event_at_the_size_limit_is_sent;
     splitting::send_stream_splits_like_send => [async_client, blocking_client];
     splitting::send_stream_stops_at_an_invalid_event => [async_client, blocking_client];
+    splitting::send_stream_names_the_events_read_past_a_refused_one => [async_client, blocking_client];
 
     // Partial failure: which events were delivered.
     partial::partial_failure_names_the_delivered_events;

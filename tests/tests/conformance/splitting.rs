@@ -118,6 +118,39 @@ pub fn send_stream_stops_at_an_invalid_event(lab: &Lab) {
     assert_eq!(subject.metrics(GRID).events_published, 8);
 }
 
+pub fn send_stream_names_the_events_read_past_a_refused_one(lab: &Lab) {
+    // Event 13 is too large, but not the first of its request's events, so only the encoder
+    // finds it, after the reader has gone on (chunks are encoded on other cores). Nothing from
+    // its request on goes out, and every event read is either delivered or named failed.
+    let mut setup = lab.setup(&[GRID]);
+    setup.options.limits = setup.options.limits.with_max_events_per_request(4);
+    let subject = lab.subject(setup);
+    let Events::Grid(mut events) = grid_events("e", 40) else {
+        unreachable!()
+    };
+    events[13] = EventGridEvent::new("t", "s", json!({"blob": "x".repeat(70_000)}))
+        .unwrap()
+        .with_id("e-13");
+    let outcome = subject
+        .send_stream(GRID, Events::Grid(events))
+        .expect("a client");
+    let Outcome::Call(Err(Error::Delivery(failure))) = &outcome else {
+        panic!("expected a partial delivery, got {outcome:?}");
+    };
+    assert_eq!(failure.delivered, vec![0..12_usize]);
+    assert_eq!(failure.failed.len(), 1, "{failure}");
+    let failed = &failure.failed[0];
+    assert_eq!(failed.events.start, 12);
+    assert!((14..=40).contains(&failed.events.end), "{failure}");
+    assert!(
+        matches!(failed.error, Error::EventTooLarge { index: 13, .. }),
+        "{failure}"
+    );
+    assert_eq!(lab.sorted_ids(GRID), sorted_ids("e", 12));
+    assert_eq!(request_sizes(lab), [4, 4, 4]);
+    assert_eq!(subject.metrics(GRID).events_published, 12);
+}
+
 /// An event whose JSON is exactly `size` bytes, with id `id`.
 fn event_of_size(id: &str, size: usize) -> EventGridEvent {
     let padded = |pad: usize| {
