@@ -26,6 +26,8 @@ const FILL_32NDS: usize = 31;
 pub struct EventChunk<E> {
     first: usize,
     events: Vec<E>,
+    /// The body's size the reader expects from the events it sampled.
+    expected_bytes: usize,
 }
 
 impl<E: Event> EventChunk<E> {
@@ -40,6 +42,10 @@ impl<E: Event> EventChunk<E> {
     pub fn encode(self, limits: Limits) -> EncodedChunk {
         let events = self.events();
         let mut encoder = BatchEncoder::starting_at(limits, self.first);
+        // Allocated once, at about its final size: growing a body of a megabyte by doubling
+        // costs a copy and fresh pages at each step.
+        let margin = self.expected_bytes / 16;
+        encoder.reserve((self.expected_bytes + margin).min(limits.max_request_bytes));
         let mut batches = Vec::with_capacity(1);
         for event in &self.events {
             match encoder.push(event) {
@@ -208,7 +214,13 @@ where
             }
             events.push(event);
         }
-        Some(Ok(EventChunk { first, events }))
+        let average = self.sampled_bytes / self.sampled_events.max(1);
+        let expected_bytes = (average + 1) * events.len() + 1;
+        Some(Ok(EventChunk {
+            first,
+            events,
+            expected_bytes,
+        }))
     }
 }
 
