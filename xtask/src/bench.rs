@@ -116,9 +116,14 @@ struct Scenario {
     peer: Peer,
     goal_events_per_second: f64,
     goal_peak_bytes: Option<u64>,
+    /// The least ratio to the same run's hyper floor (issue 14's goal for single emits).
+    goal_floor_ratio: Option<f64>,
 }
 
-/// The scenarios of issue 7 with their goals on the reference 2-core machine.
+/// The scenarios with their goals on the reference 2-core machine: issue 14's (second
+/// round) where it set one, issue 7's otherwise (blocking `send`). `send`'s memory goal is
+/// 50 MB beyond the caller's events, which the peak RSS alone cannot show (`send` keeps
+/// the events read from a one-shot iterator: see docs/performance.md), so it has none here.
 fn plan() -> Vec<Scenario> {
     const MB_50: Option<u64> = Some(50_000_000);
     let scenario = |id, title, events, concurrency, body, peer, goal| Scenario {
@@ -131,18 +136,22 @@ fn plan() -> Vec<Scenario> {
         peer,
         goal_events_per_second: goal,
         goal_peak_bytes: None,
+        goal_floor_ratio: None,
     };
     use Body::{Batch, Single};
     vec![
-        scenario(
-            "async-emit",
-            "async emit_event, 64 in flight",
-            200_000,
-            64,
-            Single,
-            Peer::Single,
-            50_000.0,
-        ),
+        Scenario {
+            goal_floor_ratio: Some(0.8),
+            ..scenario(
+                "async-emit",
+                "async emit_event, 64 in flight",
+                200_000,
+                64,
+                Single,
+                Peer::Single,
+                50_000.0,
+            )
+        },
         Scenario {
             tasks: 10_000,
             ..scenario(
@@ -152,21 +161,18 @@ fn plan() -> Vec<Scenario> {
                 8,
                 Batch,
                 Peer::Send,
-                500_000.0,
-            )
-        },
-        Scenario {
-            goal_peak_bytes: MB_50,
-            ..scenario(
-                "async-send",
-                "async send of 1,000,000 events",
-                1_000_000,
-                8,
-                Batch,
-                Peer::Send,
                 1_000_000.0,
             )
         },
+        scenario(
+            "async-send",
+            "async send of 1,000,000 events",
+            1_000_000,
+            8,
+            Batch,
+            Peer::Send,
+            1_000_000.0,
+        ),
         Scenario {
             goal_peak_bytes: MB_50,
             ..scenario(
@@ -176,7 +182,7 @@ fn plan() -> Vec<Scenario> {
                 8,
                 Batch,
                 Peer::Send,
-                1_000_000.0,
+                1_200_000.0,
             )
         },
         scenario(
@@ -188,24 +194,30 @@ fn plan() -> Vec<Scenario> {
             Peer::Send,
             500_000.0,
         ),
-        scenario(
-            "blocking-send-stream",
-            "blocking send_stream of 1,000,000 events",
-            1_000_000,
-            8,
-            Batch,
-            Peer::Send,
-            500_000.0,
-        ),
-        scenario(
-            "blocking-emit",
-            "blocking emit_event, 8 threads",
-            100_000,
-            8,
-            Single,
-            Peer::Single,
-            50_000.0,
-        ),
+        Scenario {
+            goal_peak_bytes: MB_50,
+            ..scenario(
+                "blocking-send-stream",
+                "blocking send_stream of 1,000,000 events",
+                1_000_000,
+                8,
+                Batch,
+                Peer::Send,
+                1_200_000.0,
+            )
+        },
+        Scenario {
+            goal_floor_ratio: Some(0.8),
+            ..scenario(
+                "blocking-emit",
+                "blocking emit_event, 8 threads",
+                100_000,
+                8,
+                Single,
+                Peer::Single,
+                50_000.0,
+            )
+        },
         Scenario {
             goal_peak_bytes: MB_50,
             ..scenario(

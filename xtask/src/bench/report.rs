@@ -68,6 +68,8 @@ pub(crate) struct Row {
     pub goal_peak_bytes: Option<u64>,
     /// The least ratio to the Python peer the issue asks for.
     pub goal_python_ratio: Option<f64>,
+    /// The least ratio to the hyper floor of the same run the issue asks for.
+    pub goal_floor_ratio: Option<f64>,
 }
 
 impl Row {
@@ -85,6 +87,7 @@ impl Row {
             goal_events_per_second: None,
             goal_peak_bytes: None,
             goal_python_ratio: None,
+            goal_floor_ratio: None,
         }
     }
 
@@ -98,9 +101,13 @@ impl Row {
 
     /// `met`, `MISSED` or nothing, for the goals of the issue; `python_ratio` is this row's
     /// rate over its Python peer's, where there is one.
-    fn goal_status(&self, python_ratio: Option<f64>) -> Option<String> {
+    fn goal_status(&self, python_ratio: Option<f64>, floor_ratio: Option<f64>) -> Option<String> {
         let rate = self.rate()?;
         let mut parts = Vec::new();
+        if let (Some(goal), Some(ratio)) = (self.goal_floor_ratio, floor_ratio) {
+            let verdict = if ratio >= goal { "met" } else { "MISSED" };
+            parts.push(format!(">= {goal:.1} of the hyper floor {verdict}"));
+        }
         if let (Some(goal), Some(ratio)) = (self.goal_python_ratio, python_ratio) {
             let verdict = if ratio >= goal { "met" } else { "MISSED" };
             parts.push(format!(">= {goal:.0}x Python {verdict}"));
@@ -156,7 +163,10 @@ impl Report {
             .peak_bytes()
             .map_or_else(String::new, |bytes| format!("{:.1} MB", bytes as f64 / 1e6));
         let mut goal = row
-            .goal_status(self.linked(row, &row.python_peer))
+            .goal_status(
+                self.linked(row, &row.python_peer),
+                self.linked(row, &row.hyper_floor),
+            )
             .unwrap_or_default();
         if !row.note.is_empty() {
             goal = if goal.is_empty() {
@@ -318,7 +328,11 @@ impl Report {
             if let Some(goal) = row.goal_python_ratio {
                 fields.push(format!("\"goal_python_ratio\": {goal}"));
             }
-            if let Some(status) = row.goal_status(self.linked(row, &row.python_peer)) {
+            let status = row.goal_status(
+                self.linked(row, &row.python_peer),
+                self.linked(row, &row.hyper_floor),
+            );
+            if let Some(status) = status {
                 fields.push(format!("\"goal_status\": {}", text(&status)));
             }
             fields.push(format!("\"note\": {}", text(&row.note)));

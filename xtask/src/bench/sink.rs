@@ -114,6 +114,7 @@ impl<'a> SinkBench<'a> {
         row.python_peer = self.options.peers.then(|| scenario.peer.id().to_owned());
         row.goal_events_per_second = Some(scenario.goal_events_per_second);
         row.goal_peak_bytes = scenario.goal_peak_bytes;
+        row.goal_floor_ratio = scenario.goal_floor_ratio;
         if !self.binaries.available.iter().any(|id| id == scenario.id) {
             row.note = "not available in this build of the clients".to_owned();
             eprintln!("bench: {}: {}", scenario.id, row.note);
