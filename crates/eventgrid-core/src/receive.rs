@@ -98,8 +98,13 @@ impl ReceivedBatch {
     }
 }
 
-/// Reads one detail of a receive answer: a [`ReceivedEvent`], or what is wrong with it.
-fn read_detail(index: usize, raw: &RawValue) -> std::result::Result<ReceivedEvent, MalformedEvent> {
+/// Reads one detail of a receive answer: a [`ReceivedEvent`], or what is wrong with it. The
+/// pull clients and [`parse_namespace_receive`](crate::consumer::parse_namespace_receive)
+/// both read with it.
+pub(crate) fn read_detail(
+    index: usize,
+    raw: &RawValue,
+) -> std::result::Result<ReceivedEvent, MalformedEvent> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Detail<'a> {
@@ -157,6 +162,19 @@ fn read_detail(index: usize, raw: &RawValue) -> std::result::Result<ReceivedEven
             return Err(bad);
         }
     };
+    // As the push consumer does: the service never delivers these empty, and an event without
+    // them cannot be told apart from the others.
+    let empty = [
+        ("id", event.id()),
+        ("source", event.source()),
+        ("type", event.event_type()),
+    ]
+    .into_iter()
+    .find(|(_, value)| value.is_empty());
+    if let Some((field, _)) = empty {
+        bad.reason = format!("`event`: `{field}` is empty");
+        return Err(bad);
+    }
     Ok(ReceivedEvent {
         event,
         lock_token: bad.lock_token.unwrap_or_default(),

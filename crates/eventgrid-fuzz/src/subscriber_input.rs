@@ -25,8 +25,9 @@ pub fn run(data: &[u8]) {
         .with_max_body_bytes(MAX_BODY_BYTES);
     let rest = input.rest();
     if choice & 1 == 1 {
-        if let Ok(events) = parse_namespace_receive(rest, &options) {
-            assert!(events.len() <= MAX_EVENTS, "more events than the limit");
+        if let Ok(batch) = parse_namespace_receive(rest, &options) {
+            let count = batch.events.len() + batch.malformed.len();
+            assert!(count <= MAX_EVENTS, "more events than the limit");
         }
         return;
     }

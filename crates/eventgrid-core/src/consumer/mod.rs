@@ -15,7 +15,8 @@
 //!   [`ReceiveError::status`].
 //!
 //! Events pulled from a namespace topic's queue subscription come from the `:receive` answer
-//! instead: [`parse_namespace_receive`] reads each with its lock token.
+//! instead: [`parse_namespace_receive`] reads each with its lock token (an unreadable one is
+//! returned apart, to be rejected, not as an error for all).
 //!
 //! Reading is bounded: bodies over [`ReceiveOptions::max_body_bytes`] (which a server should
 //! also use as its read limit, and check against `Content-Length` first with
@@ -79,6 +80,6 @@ pub use headers::{
     AEG_OUTPUT_EVENT_ID, AEG_SUBSCRIPTION_NAME, AegEventType, DeliveryHeaders,
 };
 pub use incoming::{ContentMode, Incoming, PushDelivery, ReceivedEvents, receive, receive_parts};
-pub use namespace::{NamespaceEvent, parse_namespace_receive};
+pub use namespace::parse_namespace_receive;
 pub use options::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENTS, ReceiveOptions};
 pub use received::ReceivedEvent;

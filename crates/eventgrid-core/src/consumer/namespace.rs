@@ -1,54 +1,42 @@
 //! Events received from a namespace topic's queue subscription (pull delivery): the answer to
-//! `:receive`, each event with the lock token that settles it.
+//! `:receive`, each event with the lock token that settles it. The pull clients read their
+//! answers with the same code.
 
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::cloud_event::CloudEvent;
 use crate::consumer::error::ReceiveError;
-use crate::consumer::fields;
 use crate::consumer::options::ReceiveOptions;
-
-/// One event received from a namespace subscription.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct NamespaceEvent {
-    /// The token that acknowledges, releases, rejects or renews this event's lock.
-    pub lock_token: String,
-    /// How many times the event has been delivered (1 the first time).
-    pub delivery_count: u32,
-    /// The event.
-    pub event: CloudEvent,
-}
+use crate::receive::{ReceivedBatch, read_detail};
 
 /// Reads the body of a `:receive` answer (`{"value": [{"brokerProperties": {...}, "event":
-/// {...}}]}`), bounded by `options`; errors name the detail's index and field.
+/// {...}}]}`), bounded by `options`. A body that is not such an answer, or over the limits, is
+/// an error; one event that cannot be read is not: it is returned among the
+/// [`malformed`](ReceivedBatch::malformed) ones, with its index, the reason naming the field,
+/// and its lock token when that could be read, so that it can be rejected, while the other
+/// events are returned as usual.
 ///
 /// ```
 /// use eventgrid_core::consumer::{ReceiveOptions, parse_namespace_receive};
 /// let body = br#"{"value":[{"brokerProperties":{"lockToken":"CgMKATESCQoHdG9rZW4tMQ==","deliveryCount":1},
 ///   "event":{"specversion":"1.0","type":"demo-started","source":"/test","id":"e770f36b",
-///            "time":"2023-05-05T17:31:00Z","datacontenttype":"application/json","data":"test"}}]}"#;
+///            "time":"2023-05-05T17:31:00Z","datacontenttype":"application/json","data":"test"}},
+///   {"brokerProperties":{"lockToken":"dG9rZW4tMg==","deliveryCount":3},"event":{"specversion":"1.0"}}]}"#;
 /// let received = parse_namespace_receive(body, &ReceiveOptions::default())?;
-/// assert_eq!(received[0].lock_token, "CgMKATESCQoHdG9rZW4tMQ==");
-/// assert_eq!(received[0].event.data_as::<String>()?, "test");
+/// assert_eq!(received.events[0].lock_token, "CgMKATESCQoHdG9rZW4tMQ==");
+/// assert_eq!(received.events[0].data_as::<String>()?, "test");
+/// assert_eq!(received.malformed[0].index, 1);
+/// assert_eq!(received.malformed_lock_tokens(), ["dG9rZW4tMg=="]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_namespace_receive(
     body: &[u8],
     options: &ReceiveOptions,
-) -> Result<Vec<NamespaceEvent>, ReceiveError> {
+) -> Result<ReceivedBatch, ReceiveError> {
     #[derive(Deserialize)]
     struct Answer<'a> {
         #[serde(borrow)]
         value: Vec<&'a RawValue>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Broker {
-        lock_token: String,
-        delivery_count: u32,
     }
     options.check_size(body.len() as u64)?;
     let answer: Answer<'_> = serde_json::from_slice(body).map_err(|error| {
@@ -57,52 +45,20 @@ pub fn parse_namespace_receive(
         ))
     })?;
     options.check_count(answer.value.len())?;
-    answer
-        .value
-        .iter()
-        .enumerate()
-        .map(|(index, raw)| {
-            let mut detail = fields::object(index, raw)?;
-            let broker = detail.remove("brokerProperties").ok_or_else(|| {
-                ReceiveError::event(index, Some("brokerProperties"), "is missing")
-            })?;
-            let broker: Broker = serde_json::from_value(broker).map_err(|error| {
-                ReceiveError::event(index, Some("brokerProperties"), error.to_string())
-            })?;
-            let event = match detail.remove("event") {
-                Some(Value::Object(event)) => fields::cloud_event(index, event, event_text(raw))?,
-                Some(_) => {
-                    return Err(ReceiveError::event(
-                        index,
-                        Some("event"),
-                        "is not an object",
-                    ));
-                }
-                None => return Err(ReceiveError::event(index, Some("event"), "is missing")),
-            };
-            Ok(NamespaceEvent {
-                lock_token: broker.lock_token,
-                delivery_count: broker.delivery_count,
-                event,
-            })
-        })
-        .collect()
-}
-
-/// The text of a detail's `event`, which keeps its data as the publisher wrote it.
-fn event_text(detail: &RawValue) -> Option<&str> {
-    #[derive(Deserialize)]
-    struct Detail<'a> {
-        #[serde(borrow)]
-        event: &'a RawValue,
+    let mut batch = ReceivedBatch::default();
+    for (index, raw) in answer.value.into_iter().enumerate() {
+        match read_detail(index, raw) {
+            Ok(event) => batch.events.push(event),
+            Err(bad) => batch.malformed.push(bad),
+        }
     }
-    serde_json::from_str::<Detail<'_>>(detail.get())
-        .ok()
-        .map(|detail| detail.event.get())
+    Ok(batch)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     const SPEC_EXAMPLE: &str = include_str!(
@@ -119,34 +75,52 @@ mod tests {
         let received =
             parse_namespace_receive(body().to_string().as_bytes(), &ReceiveOptions::default())
                 .unwrap();
-        assert_eq!(received.len(), 1);
-        assert_eq!(received[0].delivery_count, 1);
-        assert_eq!(received[0].event.event_type(), "demo-started");
-        assert_eq!(received[0].event.subject(), Some("all-hands-0405"));
+        assert_eq!((received.events.len(), received.malformed.len()), (1, 0));
+        assert_eq!(received.events[0].delivery_count, 1);
+        assert_eq!(received.events[0].event.event_type(), "demo-started");
+        assert_eq!(received.events[0].event.subject(), Some("all-hands-0405"));
     }
 
     #[test]
-    fn errors_name_the_detail_and_field() {
-        let mut answer = body();
-        answer["value"][0]["brokerProperties"]["deliveryCount"] = Value::from("one");
-        let error =
+    fn one_unreadable_event_is_returned_beside_the_others_naming_its_field() {
+        let good = body()["value"][0].clone();
+        let mut bad_broker = good.clone();
+        bad_broker["brokerProperties"]["deliveryCount"] = Value::from("one");
+        let mut null_source = good.clone();
+        null_source["brokerProperties"]["lockToken"] = Value::from("token-2");
+        null_source["event"]["source"] = Value::Null;
+        let mut empty_type = good.clone();
+        empty_type["brokerProperties"]["lockToken"] = Value::from("token-3");
+        empty_type["event"]["type"] = Value::from("");
+        let answer = serde_json::json!({"value": [bad_broker, good, null_source, empty_type]});
+        let received =
             parse_namespace_receive(answer.to_string().as_bytes(), &ReceiveOptions::default())
-                .unwrap_err();
+                .unwrap();
+        assert_eq!(received.events.len(), 1);
+        assert_eq!(received.events[0].event.event_type(), "demo-started");
+        let reasons: Vec<(usize, Option<&str>, &str)> = received
+            .malformed
+            .iter()
+            .map(|bad| (bad.index, bad.lock_token.as_deref(), bad.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert_eq!((reasons[0].0, reasons[0].1), (0, None));
         assert!(
-            error
-                .to_string()
-                .starts_with("event 0: `brokerProperties` invalid type"),
-            "{error}"
+            reasons[0].2.starts_with("`brokerProperties`: invalid type"),
+            "{reasons:?}"
         );
-        let mut answer = body();
-        answer["value"][0]["event"]["source"] = Value::Null;
-        let error =
-            parse_namespace_receive(answer.to_string().as_bytes(), &ReceiveOptions::default())
-                .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "event 0: `source` must be a string, not null"
+        assert_eq!((reasons[1].0, reasons[1].1), (2, Some("token-2")));
+        assert!(
+            reasons[1].2.contains("`source` must be a string"),
+            "{reasons:?}"
         );
+        assert_eq!((reasons[2].0, reasons[2].1), (3, Some("token-3")));
+        assert!(reasons[2].2.contains("`type` is empty"), "{reasons:?}");
+        assert_eq!(received.malformed_lock_tokens(), ["token-2", "token-3"]);
+    }
+
+    #[test]
+    fn a_body_that_is_no_receive_answer_is_an_error() {
         let error = parse_namespace_receive(b"[]", &ReceiveOptions::default()).unwrap_err();
         assert!(
             error
@@ -157,14 +131,18 @@ mod tests {
         let empty =
             parse_namespace_receive(br#"{"value":[]}"#, &ReceiveOptions::default()).unwrap();
         assert!(empty.is_empty());
+        let over = ReceiveOptions::default().with_max_events(1);
+        let two = serde_json::json!({"value": [body()["value"][0], body()["value"][0]]});
+        assert!(parse_namespace_receive(two.to_string().as_bytes(), &over).is_err());
     }
 
     #[test]
     fn data_stays_as_the_publisher_wrote_it() {
         let body = br#"{"value":[{"brokerProperties":{"lockToken":"t","deliveryCount":1},"event":{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"big": 123456789012345678901234567890}}}]}"#;
         let received = parse_namespace_receive(body, &ReceiveOptions::default()).unwrap();
-        let crate::cloud_event::CloudEventData::Json(data) = received[0].event.data() else {
-            panic!("JSON data expected: {:?}", received[0].event.data());
+        let event = &received.events[0].event;
+        let crate::cloud_event::CloudEventData::Json(data) = event.data() else {
+            panic!("JSON data expected: {:?}", event.data());
         };
         assert_eq!(data.get(), r#"{"big": 123456789012345678901234567890}"#);
     }
