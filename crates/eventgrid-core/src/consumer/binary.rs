@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 use percent_encoding::percent_decode_str;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::cloud_event::{CloudEvent, check_extension_name};
@@ -85,18 +86,26 @@ pub(crate) fn binary_cloud_event(
             Value::String(content_type.to_owned()),
         );
     }
+    let mut json_data = None;
     if !body.is_empty() {
         let json = content_type.is_some_and(|value| is_json_media_type(&media_type(value)));
         if json {
-            let data: Value = serde_json::from_slice(body).map_err(|error| {
+            // Checked, and kept as the publisher wrote it: through a `Value` integers past 64
+            // bits and decimals past `f64` would lose digits.
+            let data: &RawValue = serde_json::from_slice(body).map_err(|error| {
                 ReceiveError::body(format!("is not the JSON its Content-Type says: {error}"))
             })?;
-            map.insert("data".into(), data);
+            json_data = Some(data);
         } else {
             map.insert("data_base64".into(), Value::String(STANDARD.encode(body)));
         }
     }
-    fields::cloud_event(0, map, None).map_err(|error| match error {
+    let text = json_data.map(|data| with_data(&map, data));
+    if json_data.is_some() {
+        // For the checks, which look at the attributes only.
+        map.insert("data".into(), Value::Null);
+    }
+    fields::cloud_event(0, map, text.as_deref()).map_err(|error| match error {
         // A binary-mode attribute is a header: name it so.
         ReceiveError::InvalidEvent {
             field: Some(field),
@@ -108,6 +117,19 @@ pub(crate) fn binary_cloud_event(
         },
         other => other,
     })
+}
+
+/// The event's JSON text: the attributes, then `"data"` with the body's own text.
+fn with_data(attributes: &Map<String, Value>, data: &RawValue) -> String {
+    let mut text = Value::Object(attributes.clone()).to_string();
+    text.pop();
+    if !attributes.is_empty() {
+        text.push(',');
+    }
+    text.push_str("\"data\":");
+    text.push_str(data.get());
+    text.push('}');
+    text
 }
 
 fn is_context_attribute(name: &str) -> bool {
@@ -157,9 +179,29 @@ mod tests {
         let CloudEventData::Json(data) = event.data() else {
             panic!("JSON data")
         };
-        assert_eq!(data.get(), r#"{"total":3}"#);
+        assert_eq!(data.get(), r#"{"total": 3}"#, "the body's own text");
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["datacontenttype"], "application/json; charset=utf-8");
+    }
+
+    #[test]
+    fn json_data_keeps_every_digit() {
+        let mut pairs = REQUIRED.to_vec();
+        pairs.push(("content-type", "application/json"));
+        let body = br#" [123456789012345678901234567890, 0.10000000000000000000001] "#;
+        let event = binary_cloud_event(&headers(&pairs), body).unwrap();
+        let CloudEventData::Json(data) = event.data() else {
+            panic!("JSON data")
+        };
+        assert_eq!(
+            data.get(),
+            "[123456789012345678901234567890, 0.10000000000000000000001]"
+        );
+        let without_attributes = binary_cloud_event(&headers(&[]), b"1");
+        assert!(
+            without_attributes.is_err(),
+            "specversion, id, source and type are required"
+        );
     }
 
     #[test]
