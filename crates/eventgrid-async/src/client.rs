@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use eventgrid_core::frontend::{
     Action, ClientCore, EncodedBatch, EncodedChunk, EventChunk, EventChunks, Exchange, Now,
-    Operation, SendPlan, SendTracker, TokenNeed, Topic,
+    Opening, Operation, SendPlan, SendTracker, StreamEnd, TokenNeed, Topic,
 };
 use eventgrid_core::{Error, Event, EventGridConfig, EventGridEvent, Result, SendSummary};
 use futures::future::{self, Either};
@@ -162,21 +162,10 @@ impl EventGridClient {
         E: Event + Send + 'static,
     {
         let limits = chunks.limits();
-        let first = chunks.next();
-        if chunks.is_finished() {
-            let read = chunks.read();
-            let (batches, error) = match first {
-                Some(Ok(chunk)) => {
-                    let encoded = chunk.encode(limits);
-                    (encoded.batches, encoded.error)
-                }
-                Some(Err(error)) => (Vec::new(), Some(error)),
-                None => (Vec::new(), None),
-            };
-            let batches = batches.into_iter().map(Ok);
-            let all = batches.chain(error.map(|e| Err(Box::new((e, read)))));
-            return self.deliver_all(topic, stream::iter(all)).await;
-        }
+        let first = match chunks.open() {
+            Opening::Whole(batches) => return self.deliver_all(topic, stream::iter(batches)).await,
+            Opening::More(first) => first,
+        };
         let read = AtomicUsize::new(0);
         let encode = |chunk: Result<EventChunk<E>>| match chunk {
             Ok(chunk) => {
@@ -192,14 +181,10 @@ impl EventGridClient {
             }
             Err(error) => Either::Right(future::ready(EncodedChunk::lost(0..0, error))),
         };
-        let batches = stream::iter(first.into_iter().chain(chunks))
+        let batches = stream::iter(std::iter::once(Ok(first)).chain(chunks))
             .map(encode)
             .buffered(2 * encoder_tasks())
-            .flat_map(|chunk| {
-                let batches = chunk.batches.into_iter().map(Ok);
-                stream::iter(batches.chain(chunk.error.map(Err)))
-            })
-            .map(|batch| batch.map_err(|error| Box::new((error, read.load(Ordering::Relaxed)))));
+            .flat_map(|chunk| stream::iter(chunk.into_results(read.load(Ordering::Relaxed))));
         self.deliver_all(topic, batches).await
     }
 
@@ -239,7 +224,7 @@ impl EventGridClient {
             }
         }
         if let Some((from, end)) = failed {
-            let (error, read) = *end;
+            let (error, read) = StreamEnd::into_parts(end);
             tracker.stream_failed(from, error, read);
         }
         tracker.finish()
@@ -327,11 +312,6 @@ impl EventGridClient {
         .await
     }
 }
-
-/// Why a stream of batches ended early, and how many events had been read from the caller's
-/// iterator by then.
-/// Boxed: it is rare, and the batches beside it are small.
-type StreamEnd = Box<(Error, usize)>;
 
 /// Chunks of a stream encoded at once: one a core (the task reading the events and the
 /// connections mostly wait).

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use eventgrid_core::frontend::{
-    Action, EncodedBatch, EncodedChunk, EventChunk, EventChunks, Exchange, Now, Operation,
-    SendPlan, SendTracker, TokenFetch, TokenNeed, Topic,
+    Action, EncodedBatch, EncodedChunk, EventChunk, EventChunks, Exchange, Now, Opening, Operation,
+    SendPlan, SendTracker, StreamEnd, TokenFetch, TokenNeed, Topic,
 };
 use eventgrid_core::{Error, Event, Limits, Result, SendSummary};
 use time::OffsetDateTime;
@@ -38,7 +38,7 @@ impl Inner {
             match first {
                 Some(Ok(batch)) => self.settle(topic, &tracker, batch),
                 Some(Err(end)) => {
-                    let (error, read) = *end;
+                    let (error, read) = end.into_parts();
                     tracker.stream_failed(0, error, read)
                 }
                 None => {}
@@ -54,7 +54,7 @@ impl Inner {
                 let batch = match batch {
                     Ok(batch) => batch,
                     Err(end) => {
-                        let (error, read) = *end;
+                        let (error, read) = end.into_parts();
                         tracker.stream_failed(handed_over_up_to, error, read);
                         break;
                     }
@@ -89,23 +89,10 @@ impl Inner {
         E: Event + Send,
     {
         let limits = chunks.limits();
-        let first = chunks.next();
-        if chunks.is_finished() {
-            let read = chunks.read();
-            let (batches, error) = match first {
-                Some(Ok(chunk)) => {
-                    let encoded = chunk.encode(limits);
-                    (encoded.batches, encoded.error)
-                }
-                Some(Err(error)) => (Vec::new(), Some(error)),
-                None => (Vec::new(), None),
-            };
-            let batches = batches.into_iter().map(Ok);
-            return self.deliver_all(
-                topic,
-                batches.chain(error.map(|e| Err(Box::new((e, read))))),
-            );
-        }
+        let first = match chunks.open() {
+            Opening::Whole(batches) => return self.deliver_all(topic, batches.into_iter()),
+            Opening::More(first) => first,
+        };
         let encoders = encoder_threads();
         let (jobs, take) = sync_channel(2 * encoders);
         let take = Mutex::new(take);
@@ -119,8 +106,9 @@ impl Inner {
                 window: 2 * encoders,
                 pending: VecDeque::new(),
                 ready: VecDeque::new(),
-                unread: first,
+                unread: Some(first),
                 end: None,
+                done: false,
             };
             self.deliver_all(topic, ordered)
         })
@@ -223,11 +211,6 @@ impl Inner {
     }
 }
 
-/// Why a stream of batches ended early, and how many events had been read from the caller's
-/// iterator by then.
-/// Boxed: it is rare, and the batches beside it are small.
-pub(crate) type StreamEnd = Box<(Error, usize)>;
-
 /// A job for an encoder thread: a chunk, and where to put its bodies.
 type EncodeJob<E> = (EventChunk<E>, SyncSender<EncodedChunk>);
 
@@ -265,9 +248,13 @@ struct OrderedChunks<I, E> {
     jobs: SyncSender<EncodeJob<E>>,
     window: usize,
     pending: VecDeque<(Range<usize>, Receiver<EncodedChunk>)>,
-    ready: VecDeque<EncodedBatch>,
-    unread: Option<Result<EventChunk<E>>>,
+    ready: VecDeque<Result<EncodedBatch, StreamEnd>>,
+    /// The first chunk, read before the encoders started.
+    unread: Option<EventChunk<E>>,
+    /// The error the reader stopped at.
     end: Option<Error>,
+    /// Whether the last item is in `ready`: an encoder refused an event.
+    done: bool,
 }
 
 impl<I, E> OrderedChunks<I, E>
@@ -278,7 +265,7 @@ where
     /// Reads and hands over chunks until `window` are being encoded or the events end.
     fn read_ahead(&mut self) {
         while self.pending.len() < self.window && self.end.is_none() {
-            let next = self.unread.take().or_else(|| self.chunks.next());
+            let next = self.unread.take().map(Ok).or_else(|| self.chunks.next());
             match next {
                 Some(Ok(chunk)) => {
                     let events = chunk.events();
@@ -305,15 +292,20 @@ where
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(batch) = self.ready.pop_front() {
-                return Some(Ok(batch));
+            if let Some(item) = self.ready.pop_front() {
+                return Some(item);
+            }
+            if self.done {
+                return None;
             }
             self.read_ahead();
             let Some((events, answer)) = self.pending.pop_front() else {
+                self.done = true;
+                let read = self.chunks.read();
                 return self
                     .end
                     .take()
-                    .map(|error| Err(Box::new((error, self.chunks.read()))));
+                    .map(|error| Err(StreamEnd::new(error, read)));
             };
             let encoded = answer.recv().unwrap_or_else(|_| {
                 EncodedChunk::lost(
@@ -321,12 +313,12 @@ where
                     Error::Internal("an encoding thread ended".to_owned()),
                 )
             });
-            self.ready.extend(encoded.batches);
-            if let Some(error) = encoded.error {
+            if encoded.error.is_some() {
                 // Nothing after the refused event may go out: the chunks read ahead are dropped.
                 self.pending.clear();
-                self.end = Some(error);
+                self.done = true;
             }
+            self.ready.extend(encoded.into_results(self.chunks.read()));
         }
     }
 }

@@ -82,6 +82,16 @@ pub struct EncodedChunk {
 }
 
 impl EncodedChunk {
+    /// The chunk's bodies in order, then the error that ended it, if one did, with `read`, the
+    /// number of events read from the caller's iterator by the time it is delivered.
+    pub fn into_results(
+        self,
+        read: usize,
+    ) -> impl Iterator<Item = Result<EncodedBatch, StreamEnd>> {
+        let end = self.error.map(|error| Err(StreamEnd::new(error, read)));
+        self.batches.into_iter().map(Ok).chain(end)
+    }
+
     /// A chunk whose encoding did not finish (its thread panicked, its task was lost): none of
     /// its events are sent, and `error` says why.
     pub fn lost(events: Range<usize>, error: Error) -> Self {
@@ -91,6 +101,34 @@ impl EncodedChunk {
             error: Some(error),
         }
     }
+}
+
+/// Why a send's stream of bodies ended early (an event refused, or an encoding lost), and how
+/// many events had been read from the caller's iterator by then: what
+/// [`SendTracker::stream_failed`](crate::frontend::SendTracker::stream_failed) records.
+#[derive(Debug)]
+pub struct StreamEnd(Box<(Error, usize)>);
+
+impl StreamEnd {
+    /// `error` ended the stream after `read` events were read.
+    pub fn new(error: Error, read: usize) -> Self {
+        Self(Box::new((error, read)))
+    }
+
+    /// The error, and the number of events read.
+    pub fn into_parts(self) -> (Error, usize) {
+        *self.0
+    }
+}
+
+/// How a chunked send begins: [`EventChunks::open`].
+#[derive(Debug)]
+pub enum Opening<E> {
+    /// The whole send fitted its first chunk (or ended at it): encoded where it was read, here
+    /// are its bodies and how it ended. No other thread is worth starting.
+    Whole(Vec<Result<EncodedBatch, StreamEnd>>),
+    /// The first chunk of more, to be encoded elsewhere like the rest.
+    More(EventChunk<E>),
 }
 
 /// Reads a send's events into [`EventChunk`]s of about one request body each, checking every
@@ -177,6 +215,25 @@ impl<I> EventChunks<I> {
             self.sample(event, index)?;
         }
         Ok(())
+    }
+}
+
+impl<I, E> EventChunks<I>
+where
+    I: Iterator<Item = E>,
+    E: Event,
+{
+    /// Reads the first chunk; when it is the whole send, encodes it on this thread.
+    pub fn open(&mut self) -> Opening<E> {
+        match self.next() {
+            Some(Ok(chunk)) if !self.ended => Opening::More(chunk),
+            Some(Ok(chunk)) => {
+                let read = self.read;
+                Opening::Whole(chunk.encode(self.limits).into_results(read).collect())
+            }
+            Some(Err(error)) => Opening::Whole(vec![Err(StreamEnd::new(error, self.read))]),
+            None => Opening::Whole(Vec::new()),
+        }
     }
 }
 

@@ -166,7 +166,7 @@ pub mod frontend {
     };
     pub use crate::delivery::{Publish, SendTracker};
     pub use crate::engine::{Action, Authorizer, Exchange, Now, Operation, TokenNeed};
-    pub use crate::event_chunks::{EncodedChunk, EventChunk, EventChunks};
+    pub use crate::event_chunks::{EncodedChunk, EventChunk, EventChunks, Opening, StreamEnd};
     pub use crate::metrics::{MetricsRegistry, TopicCounters};
     pub use crate::namespace::Subscription;
     pub use crate::processor::HeldLocks;
