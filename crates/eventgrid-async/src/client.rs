@@ -2,6 +2,7 @@
 //! and sleeping.
 
 use std::fmt;
+use std::panic::resume_unwind;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -173,10 +174,17 @@ impl EventGridClient {
                 read.fetch_max(events.end, Ordering::Relaxed);
                 let job = tokio::task::spawn_blocking(move || chunk.encode(limits));
                 Either::Left(async move {
-                    job.await.unwrap_or_else(|_| {
-                        let lost = Error::Internal("the encoding task panicked".to_owned());
-                        EncodedChunk::lost(events, lost)
-                    })
+                    match job.await {
+                        Ok(encoded) => encoded,
+                        // A panic in the caller's `Serialize` is the caller's, as it would be
+                        // had the chunk been encoded on this task.
+                        Err(error) if error.is_panic() => resume_unwind(error.into_panic()),
+                        Err(_) => {
+                            let lost =
+                                Error::Internal("the encoding task was cancelled".to_owned());
+                            EncodedChunk::lost(events, lost)
+                        }
+                    }
                 })
             }
             Err(error) => Either::Right(future::ready(EncodedChunk::lost(0..0, error))),

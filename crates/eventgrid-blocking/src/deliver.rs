@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::ops::Range;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -212,7 +212,7 @@ impl Inner {
 }
 
 /// A job for an encoder thread: a chunk, and where to put its bodies.
-type EncodeJob<E> = (EventChunk<E>, SyncSender<EncodedChunk>);
+type EncodeJob<E> = (EventChunk<E>, SyncSender<std::thread::Result<EncodedChunk>>);
 
 /// Encoder threads for one stream: one a core (the reader and the delivering threads mostly
 /// wait).
@@ -222,19 +222,13 @@ fn encoder_threads() -> usize {
 }
 
 /// An encoder thread: encodes the chunks handed over until the reader is done. A panic (in
-/// the caller's `Serialize`) fails that chunk's events, as an encoding error would.
+/// the caller's `Serialize`) goes back to the reader, which resumes it on the caller's thread,
+/// as encoding there would have.
 fn encode_chunks<E: Event>(take: &Mutex<Receiver<EncodeJob<E>>>, limits: Limits) {
     loop {
         let job = take.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok((chunk, reply)) = job else { break };
-        let events = chunk.events();
-        let encoded =
-            catch_unwind(AssertUnwindSafe(|| chunk.encode(limits))).unwrap_or_else(|_| {
-                EncodedChunk::lost(
-                    events,
-                    Error::Internal("the encoding thread panicked".to_owned()),
-                )
-            });
+        let encoded = catch_unwind(AssertUnwindSafe(|| chunk.encode(limits)));
         // The reader may have stopped at an earlier error and no longer wait for it.
         let _ = reply.send(encoded);
     }
@@ -247,7 +241,7 @@ struct OrderedChunks<I, E> {
     chunks: EventChunks<I>,
     jobs: SyncSender<EncodeJob<E>>,
     window: usize,
-    pending: VecDeque<(Range<usize>, Receiver<EncodedChunk>)>,
+    pending: VecDeque<(Range<usize>, Receiver<std::thread::Result<EncodedChunk>>)>,
     ready: VecDeque<Result<EncodedBatch, StreamEnd>>,
     /// The first chunk, read before the encoders started.
     unread: Option<EventChunk<E>>,
@@ -307,12 +301,14 @@ where
                     .take()
                     .map(|error| Err(StreamEnd::new(error, read)));
             };
-            let encoded = answer.recv().unwrap_or_else(|_| {
-                EncodedChunk::lost(
-                    events,
-                    Error::Internal("an encoding thread ended".to_owned()),
-                )
-            });
+            let encoded = match answer.recv() {
+                Ok(Ok(encoded)) => encoded,
+                Ok(Err(panic)) => resume_unwind(panic),
+                Err(_) => {
+                    let lost = Error::Internal("an encoding thread ended".to_owned());
+                    EncodedChunk::lost(events, lost)
+                }
+            };
             if encoded.error.is_some() {
                 // Nothing after the refused event may go out: the chunks read ahead are dropped.
                 self.pending.clear();

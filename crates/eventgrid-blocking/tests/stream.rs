@@ -185,3 +185,40 @@ fn a_panicking_worker_settles_its_events_and_the_caller_returns() {
         assert!(matches!(failure.failed[0].error, Error::Internal(_)));
     }
 }
+
+/// Data whose serialization panics for one event: the caller's own bug.
+struct Panicky(usize);
+
+impl serde::Serialize for Panicky {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        assert_ne!(self.0, 1_500, "the caller's Serialize panicked");
+        serializer.serialize_u64(self.0 as u64)
+    }
+}
+
+#[test]
+fn a_panic_in_the_callers_serialize_reaches_the_caller() {
+    // Encoded on an encoder thread, the panic is the caller's, as it would be on its own
+    // thread: not an error that would hide the bug, and no thread is left waiting.
+    let emulator = counting_sink();
+    let client = client(&emulator, 100, 4);
+    let events = (0..5_000)
+        .map(|n| eventgrid_blocking::TypedEventGridEvent::new("reading", "sensors/1", Panicky(n)));
+    let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.send_stream("readings", events)
+    }));
+    let panic = sent.expect_err("the panic comes back");
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(
+        message.contains("the caller's Serialize panicked"),
+        "{message}"
+    );
+    assert!(emulator.counters("readings").accepted_events < 1_500);
+    // The client still works.
+    client
+        .send_stream("readings", (0..10).map(small_event))
+        .unwrap();
+}

@@ -190,3 +190,39 @@ async fn events_are_read_only_as_requests_complete() {
         "the reader got {ahead} events ahead"
     );
 }
+
+/// Data whose serialization panics for one event: the caller's own bug.
+struct Panicky(usize);
+
+impl serde::Serialize for Panicky {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        assert_ne!(self.0, 1_500, "the caller's Serialize panicked");
+        serializer.serialize_u64(self.0 as u64)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_the_callers_serialize_reaches_the_caller() {
+    // Encoded on a blocking task, the panic is the caller's, as it would be on its own task:
+    // not an error that would hide the bug.
+    let emulator = counting_sink().await;
+    let client = client(&emulator, 100, 4);
+    let events = (0..5_000)
+        .map(|n| eventgrid_async::TypedEventGridEvent::new("reading", "sensors/1", Panicky(n)));
+    let sending = client.clone();
+    let sent = tokio::spawn(async move { sending.send_stream("readings", events).await }).await;
+    let panic = sent.expect_err("the panic comes back").into_panic();
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or_default();
+    assert!(
+        message.contains("the caller's Serialize panicked"),
+        "{message}"
+    );
+    assert!(emulator.counters("readings").accepted_events < 1_500);
+    client
+        .send_stream("readings", (0..10).map(small_event))
+        .await
+        .unwrap();
+}
