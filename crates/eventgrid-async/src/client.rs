@@ -85,10 +85,12 @@ impl EventGridClient {
     ) -> Result<()> {
         let core = &self.inner.core;
         let (topic, batches) = core.prepare_emit(topic, event_type.into(), subject.into(), data)?;
-        let batches = batches.into_iter().map(Ok);
-        self.deliver_all(&topic, stream::iter(batches))
-            .await
-            .map(drop)
+        // One event, one batch: delivered in place, without the machinery of a send of many
+        // (a tracker, a stream, and a task of its own holding the whole request future).
+        for batch in batches {
+            self.deliver(&topic, batch).await?;
+        }
+        Ok(())
     }
 
     /// Publishes one [`EventGridEvent`] built with its own id, event time, data version or
