@@ -120,10 +120,35 @@ pub(crate) fn confine(root: &Path, folder: &Path) -> Result<PathBuf, String> {
         .components()
         .filter(|component| *component != Component::CurDir)
         .collect();
-    if path.starts_with(root) {
-        Ok(path)
-    } else {
-        Err(outside())
+    if !path.starts_with(root) {
+        return Err(outside());
+    }
+    if leaves_through_a_link(root, &path) {
+        return Err(format!(
+            "deadLetterFolder `{}` leads out of the dead-letter root {} through a symbolic \
+             link; give a folder inside it",
+            folder.display(),
+            root.display()
+        ));
+    }
+    Ok(path)
+}
+
+/// Whether `path` (lexically under `root`) resolves outside `root`'s real location: its
+/// deepest part that exists already is looked up with symbolic links followed (the rest will
+/// be created as plain folders). A link that cannot be followed counts as leading out.
+fn leaves_through_a_link(root: &Path, path: &Path) -> bool {
+    let existing = path
+        .ancestors()
+        .find(|ancestor| ancestor.symlink_metadata().is_ok());
+    match existing {
+        // Nothing of the root exists yet: nothing under it can be a link.
+        Some(existing) if !existing.starts_with(root) => false,
+        Some(existing) => match (existing.canonicalize(), root.canonicalize()) {
+            (Ok(real), Ok(real_root)) => !real.starts_with(real_root),
+            _ => true,
+        },
+        None => false,
     }
 }
 
@@ -173,6 +198,31 @@ mod tests {
                 .get("lastHttpStatusCode")
                 .is_none()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_under_the_root_cannot_lead_out() {
+        let base = std::env::temp_dir().join(format!("eg-confine-{}", std::process::id()));
+        let root = base.join("root");
+        let elsewhere = base.join("elsewhere");
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, root.join("out")).unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("in")).unwrap();
+        std::os::unix::fs::symlink(base.join("missing"), root.join("dangling")).unwrap();
+        let error = confine(&root, Path::new("out/letters")).unwrap_err();
+        assert!(error.contains("through a symbolic link"), "{error}");
+        assert!(confine(&root, Path::new("dangling/x")).is_err());
+        assert_eq!(
+            confine(&root, Path::new("in/letters")).unwrap(),
+            root.join("in/letters")
+        );
+        assert_eq!(
+            confine(&root, Path::new("new/letters")).unwrap(),
+            root.join("new/letters")
+        );
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
