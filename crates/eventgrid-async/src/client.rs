@@ -323,8 +323,8 @@ impl EventGridClient {
     }
 }
 
-/// Chunks of a stream encoded at once: one a core (the task reading the events and the
-/// connections mostly wait).
+/// The cores a stream's chunks are encoded on (the task reading the events and the
+/// connections mostly wait); two chunks a core are in progress at once.
 fn encoder_tasks() -> usize {
     static TASKS: OnceLock<usize> = OnceLock::new();
     *TASKS.get_or_init(|| std::thread::available_parallelism().map_or(2, usize::from))

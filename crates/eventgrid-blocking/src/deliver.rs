@@ -264,11 +264,13 @@ where
                 Some(Ok(chunk)) => {
                     let events = chunk.events();
                     let (reply, answer) = sync_channel(1);
-                    if self.jobs.send((chunk, reply)).is_err() {
+                    if self.jobs.send((chunk, reply)).is_ok() {
+                        self.pending.push_back((events, answer));
+                    } else {
+                        // Its events count as read: the error's range names them.
                         let lost = Error::Internal("the encoding threads ended".to_owned());
                         self.end = Some(lost);
                     }
-                    self.pending.push_back((events, answer));
                 }
                 Some(Err(error)) => self.end = Some(error),
                 None => break,

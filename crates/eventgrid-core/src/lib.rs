@@ -38,7 +38,8 @@
 //!   the environment, endpoints normalized ([`Endpoint`]), schemas ([`Schema`]).
 //! - Events: [`EventGridEvent`], [`CloudEvent`], [`CustomEvent`], each serialized once.
 //! - Validation and batching: [`Limits`], [`frontend::BatchEncoder`], errors naming the event
-//!   index.
+//!   index; [`frontend::SendPlan`] (check and measure everything, then encode each body as it
+//!   goes out) and [`frontend::EventChunks`] (read in chunks, encode them on any thread).
 //! - Requests: [`frontend::RequestTemplate`] builds `http::Request`s with the right headers;
 //!   credentials ([`KeyCredential`], [`generate_sas`], [`AccessToken`]) become
 //!   [`frontend::AuthHeader`]s.
