@@ -9,8 +9,13 @@
 //! is only changed when the time left is shorter than the one set: a socket time-out that
 //! expires before the request's does not fail the request, the read or write is resumed with
 //! the time truly left.
+//!
+//! ureq also transmits a request's head and its body separately: two system calls and, with
+//! `TCP_NODELAY`, two segments for the server to take in. Here a small transmission (a head)
+//! is held until the next one (the body) or until the answer is awaited, and the two leave in
+//! one vectored write.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -25,6 +30,10 @@ use ureq::unversioned::transport::{
 /// when it is returned to the pool and again when a request takes it out, most often
 /// microseconds later.
 const PROBE_REUSED_FOR: Duration = Duration::from_millis(1);
+
+/// The largest transmission held back to leave with the next one: a request's head (ours are
+/// a few hundred bytes), not the chunks of a large body.
+const HOLD_AT_MOST: usize = 4096;
 
 /// The shortest connect attempt given to one of several addresses (as ureq's connector).
 const MIN_CONNECT_PER_ADDRESS: Duration = Duration::from_millis(10);
@@ -127,6 +136,8 @@ pub(crate) struct WarmTcpTransport {
     write_timeout: SocketTimeout,
     /// When a probe last found the connection open, if no I/O happened since.
     probed_open: Option<Instant>,
+    /// A transmission held back to leave with the next one (see the module's docs).
+    held: Vec<u8>,
 }
 
 impl WarmTcpTransport {
@@ -137,6 +148,7 @@ impl WarmTcpTransport {
             read_timeout: SocketTimeout::default(),
             write_timeout: SocketTimeout::default(),
             probed_open: None,
+            held: Vec::new(),
         }
     }
 }
@@ -156,27 +168,24 @@ impl Transport for WarmTcpTransport {
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         self.probed_open = None;
-        let within = Within::new(timeout.for_write())?;
-        let stream = &*self.stream;
-        let set = |wanted| stream.set_write_timeout(wanted);
-        self.write_timeout.cover(within.left(), set)?;
-        let mut output = &self.buffers.output()[..amount];
-        while !output.is_empty() {
-            match (&*self.stream).write(output) {
-                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
-                Ok(written) => output = &output[written..],
-                Err(error) if is_timeout(&error) || error.kind() == io::ErrorKind::Interrupted => {
-                    let left = within.left_after(error)?;
-                    self.write_timeout.set_exactly(left, set)?;
-                }
-                Err(error) => return Err(error.into()),
-            }
+        let output = &self.buffers.output()[..amount];
+        if self.held.is_empty() && amount <= HOLD_AT_MOST {
+            self.held.extend_from_slice(output);
+            return Ok(());
         }
+        let mut parts = [IoSlice::new(&self.held), IoSlice::new(output)];
+        write_all(&self.stream, &mut self.write_timeout, timeout, &mut parts)?;
+        self.held.clear();
         Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.probed_open = None;
+        if !self.held.is_empty() {
+            let mut parts = [IoSlice::new(&self.held)];
+            write_all(&self.stream, &mut self.write_timeout, timeout, &mut parts)?;
+            self.held.clear();
+        }
         let within = Within::new(timeout.for_read())?;
         let stream = &*self.stream;
         let set = |wanted| stream.set_read_timeout(wanted);
@@ -208,6 +217,32 @@ impl Transport for WarmTcpTransport {
         self.probed_open = open.then_some(now);
         open
     }
+}
+
+/// Writes all of `parts` within the write time-out of `timeout`, resuming after a socket
+/// time-out that expired early or an interruption.
+fn write_all(
+    stream: &TcpStream,
+    write_timeout: &mut SocketTimeout,
+    timeout: NextTimeout,
+    mut parts: &mut [IoSlice<'_>],
+) -> Result<(), ureq::Error> {
+    let within = Within::new(timeout.for_write())?;
+    let set = |wanted| stream.set_write_timeout(wanted);
+    write_timeout.cover(within.left(), set)?;
+    IoSlice::advance_slices(&mut parts, 0);
+    while !parts.is_empty() {
+        match (&*stream).write_vectored(parts) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+            Ok(written) => IoSlice::advance_slices(&mut parts, written),
+            Err(error) if is_timeout(&error) || error.kind() == io::ErrorKind::Interrupted => {
+                let left = within.left_after(error)?;
+                write_timeout.set_exactly(left, set)?;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
 }
 
 /// Whether the idle connection has nothing to read: not closed by the peer, no error, and no

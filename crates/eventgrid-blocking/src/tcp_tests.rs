@@ -11,7 +11,7 @@ fn pair() -> (WarmTcpTransport, TcpStream) {
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, _) = listener.accept().unwrap();
     (
-        WarmTcpTransport::new(client, LazyBuffers::new(4096, 4096)),
+        WarmTcpTransport::new(client, LazyBuffers::new(4096, 16_384)),
         server,
     )
 }
@@ -29,6 +29,52 @@ fn until_something_to_read(transport: &WarmTcpTransport) {
     while nothing_to_read(&transport.stream) {
         thread::yield_now();
     }
+}
+
+fn transmit(transport: &mut WarmTcpTransport, bytes: &[u8]) {
+    transport.buffers().output()[..bytes.len()].copy_from_slice(bytes);
+    transport
+        .transmit_output(bytes.len(), within(Duration::from_secs(5)))
+        .unwrap();
+}
+
+#[test]
+fn a_head_leaves_with_its_body_or_when_the_answer_is_awaited() {
+    let (mut transport, mut server) = pair();
+    transmit(&mut transport, b"HEAD ");
+    server.set_nonblocking(true).unwrap();
+    let held = server.read(&mut [0; 16]).map_err(|error| error.kind());
+    assert_eq!(held, Err(io::ErrorKind::WouldBlock), "held back");
+    server.set_nonblocking(false).unwrap();
+    transmit(&mut transport, b"body");
+    let mut both = [0; 9];
+    server.read_exact(&mut both).unwrap();
+    assert_eq!(&both, b"HEAD body");
+
+    // A request with no body: its head leaves when the answer is awaited.
+    transmit(&mut transport, b"GET");
+    let answer = thread::spawn(move || {
+        let mut get = [0; 3];
+        server.read_exact(&mut get).unwrap();
+        assert_eq!(&get, b"GET");
+        server.write_all(b"ok").unwrap();
+        server
+    });
+    assert!(
+        transport
+            .await_input(within(Duration::from_secs(5)))
+            .unwrap()
+    );
+    assert_eq!(transport.buffers().input(), b"ok");
+    drop(answer.join().unwrap());
+
+    // A large transmission is not held.
+    let (mut transport, mut server) = pair();
+    let large = vec![b'x'; HOLD_AT_MOST + 1];
+    transmit(&mut transport, &large);
+    let mut received = vec![0; large.len()];
+    server.read_exact(&mut received).unwrap();
+    assert_eq!(received, large);
 }
 
 #[test]
@@ -62,11 +108,8 @@ fn bytes_nobody_asked_for_make_a_connection_unusable() {
 fn a_probe_is_reused_only_until_the_next_io() {
     let (mut transport, mut server) = pair();
     assert!(transport.is_open());
-    let output = transport.buffers().output();
-    output[..4].copy_from_slice(b"ping");
-    transport
-        .transmit_output(4, within(Duration::from_secs(5)))
-        .unwrap();
+    transmit(&mut transport, b"ping");
+    transmit(&mut transport, &[b'!'; HOLD_AT_MOST + 1]);
     let mut ping = [0; 4];
     server.read_exact(&mut ping).unwrap();
     assert_eq!(&ping, b"ping");

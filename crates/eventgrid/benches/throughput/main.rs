@@ -29,6 +29,7 @@
 mod cli_file;
 mod clients;
 mod floor;
+mod floor_models;
 mod namespace;
 mod namespace_floor;
 mod sink_counters;
@@ -65,6 +66,8 @@ static NOTES: LazyLock<String> = LazyLock::new(|| "x".repeat(NOTES_LEN));
 const SCENARIOS: &[&str] = &[
     "floor-single",
     "floor-batch",
+    "floor-pooled",
+    "floor-blocking",
     "build-events",
     "async-emit",
     "async-send",
@@ -293,6 +296,8 @@ fn run(args: &Args) -> Result<Outcome, String> {
     match args.scenario.as_str() {
         "floor-single" => runtime()?.block_on(floor(args, FloorBody::single()?)),
         "floor-batch" => runtime()?.block_on(floor(args, FloorBody::batch()?)),
+        "floor-pooled" => runtime()?.block_on(floor_models::pooled_floor(args)),
+        "floor-blocking" => floor_models::blocking_floor(args),
         "build-events" => Ok(build_events(args)),
         "async-emit" => runtime()?.block_on(async_emit(args)),
         "async-send" => runtime()?.block_on(async_send(args)),
