@@ -95,6 +95,13 @@ impl BatchEncoder {
         event
             .check()
             .map_err(|reason| Error::InvalidEvent { index, reason })?;
+        self.push_checked(event)
+    }
+
+    /// [`push`](Self::push) for an event whose fields were already checked (by the reader of
+    /// a chunked send).
+    pub(crate) fn push_checked<E: Event>(&mut self, event: &E) -> Result<Option<EncodedBatch>> {
+        let index = self.next_index();
         let mark = self.body.len();
         if self.count == 0 {
             self.body.reserve(self.capacity_hint);

@@ -48,7 +48,8 @@ impl<E: Event> EventChunk<E> {
         encoder.reserve((self.expected_bytes + margin).min(limits.max_request_bytes));
         let mut batches = Vec::with_capacity(1);
         for event in &self.events {
-            match encoder.push(event) {
+            // The reader checked each event's fields as it read it.
+            match encoder.push_checked(event) {
                 Ok(closed) => batches.extend(closed),
                 Err(error) => {
                     return EncodedChunk {
